@@ -1,0 +1,208 @@
+"""p4p command line (click). User-facing text is Chinese; nothing here computes money."""
+from __future__ import annotations
+
+import json
+import os
+import sys
+import time
+from pathlib import Path
+
+import click
+
+from .engine import __version__
+from .engine.archive import ArchiveError, MissingHistory, approvals, approve as do_approve, load_manifest
+from .engine.compute import ComputeError
+from .engine.explain import explain_lines
+from .engine.inputs import InputError
+from .engine.ledger import read_ledger, read_trace
+from .engine.ruleset import RulesetError, load_ruleset
+from .engine.runner import DEFAULT_RULES, compute_run, diff_rows, replay as do_replay, write
+from .engine.summary import summary_text
+
+EXIT_OK, EXIT_FAIL, EXIT_INPUT, EXIT_DIFF = 0, 1, 2, 3
+
+
+def _err(msg: str):
+    click.echo(msg, err=True)
+
+
+def _stage(msg: str, t0: float):
+    _err(f"[{time.perf_counter() - t0:6.2f}s] {msg}")
+
+
+def _report_input_error(e: InputError):
+    _err(f"输入有 {len(e.problems)} 处问题，未计算、未写入任何文件：")
+    for p in e.problems:
+        _err(f"  - {p.text()}")
+
+
+def _guard(fn):
+    """Every expected failure becomes a Chinese message and an exit code, never a traceback."""
+    def wrapper(*a, **kw):
+        try:
+            return fn(*a, **kw)
+        except InputError as e:
+            _report_input_error(e)
+            sys.exit(EXIT_INPUT)
+        except MissingHistory as e:
+            _err(f"输入被拒绝：{e}")
+            sys.exit(EXIT_INPUT)
+        except RulesetError as e:
+            _err("规则集有问题：\n" + "\n".join(f"  - {p}" for p in e.problems))
+            sys.exit(EXIT_FAIL)
+        except (ArchiveError, ComputeError) as e:
+            _err(f"失败：{e}")
+            sys.exit(EXIT_FAIL)
+        except click.exceptions.Exit:
+            raise
+        except Exception as e:  # last resort: still no traceback for the user
+            if os.environ.get("P4P_DEBUG"):
+                raise
+            _err(f"运行失败（内部错误）：{type(e).__name__}: {e}（设置 P4P_DEBUG=1 可查看详细信息）")
+            sys.exit(EXIT_FAIL)
+    wrapper.__name__, wrapper.__doc__ = fn.__name__, fn.__doc__
+    return wrapper
+
+
+@click.group()
+@click.version_option(__version__, prog_name="p4p")
+def main():
+    """p4p —— 紧密型县域医共体绩效兑现计算与结算单。"""
+
+
+@main.command()
+@click.argument("input_path", type=click.Path(path_type=Path))
+@click.option("--rules", "rules_dir", type=click.Path(path_type=Path), default=None, help="规则集目录（默认 huangshan-2026）")
+@click.option("--archive", type=click.Path(path_type=Path), default=Path("archive"), show_default=True, help="归档目录")
+@click.option("--no-pdf", is_flag=True, help="不生成 PDF 结算单")
+@click.option("--jobs", type=int, default=None, help="生成 PDF 的并行进程数（默认 CPU 核数）")
+@click.option("--json", "as_json", is_flag=True, help="以 JSON 输出汇总")
+@_guard
+def run(input_path, rules_dir, archive, no_pdf, jobs, as_json):
+    """校验输入、计算本季度全部兑现金额，并写入归档运行目录。"""
+    t0 = time.perf_counter()
+    _stage("读取规则与输入，校验中…", t0)
+    c = compute_run(input_path, rules_dir or DEFAULT_RULES, archive)
+    _stage(f"计算完成：{len(c.result.lines)} 行台账", t0)
+    render = None
+    if not no_pdf:
+        from .report.pdf import render_run
+        render = lambda tmp, run_id, manifest: render_run(tmp, run_id, manifest, jobs=jobs, progress=True)
+    run_dir = write(c, archive, render)
+    _stage("运行目录已写入", t0)
+    if as_json:
+        click.echo(json.dumps(c.summary, ensure_ascii=False, sort_keys=True))
+    else:
+        click.echo(summary_text(c.summary))
+    click.echo(str(run_dir))
+
+
+@main.command()
+@click.argument("input_path", type=click.Path(path_type=Path))
+@click.option("--rules", "rules_dir", type=click.Path(path_type=Path), default=None)
+@_guard
+def validate(input_path, rules_dir):
+    """只做输入校验，列出全部问题。"""
+    from .engine.inputs import load_quarter
+    rs = load_ruleset(rules_dir or DEFAULT_RULES)
+    q = load_quarter(input_path, lambda p: rs.service_items(p.first_day))
+    click.echo(f"输入校验通过：{q.period.alliance} {q.period.period}，{len(q.institutions)} 个机构，"
+               f"{sum(len(v) for v in q.workpoints.values())} 项公卫工分，{len(q.income)} 个保底村卫生室收入")
+
+
+@main.command()
+@click.argument("run_dir", type=click.Path(exists=True, file_okay=False, path_type=Path))
+@click.option("--by", required=True, help="审批人")
+@click.option("--supersede", is_flag=True, help="替换本期已审批的运行")
+@click.option("--reason", default=None, help="替换原因（与 --supersede 一起使用）")
+@_guard
+def approve(run_dir, by, supersede, reason):
+    """把一次运行标记为本期正式结果（追加审批记录）。"""
+    a = do_approve(run_dir, by, supersede, reason)
+    extra = f"，替换 {a.supersedes}（原因：{a.reason}）" if a.supersedes else ""
+    click.echo(f"已审批：{a.period} 运行 {a.run_id}，审批人 {a.by}，{a.at}{extra}")
+
+
+@main.command()
+@click.option("--archive", type=click.Path(path_type=Path), default=Path("archive"), show_default=True)
+@_guard
+def history(archive):
+    """列出归档中的期间、运行和审批记录。"""
+    recs = approvals(archive)
+    for period_dir in sorted(p for p in archive.glob("*") if p.is_dir() and not p.name.startswith(".")):
+        click.echo(f"{period_dir.name}")
+        for run_dir in sorted(p for p in period_dir.iterdir() if p.is_dir()):
+            try:
+                m = load_manifest(run_dir)
+            except ArchiveError:
+                continue
+            marks = [f"审批 {a.by} {a.at}" + (f"（替换 {a.supersedes}：{a.reason}）" if a.supersedes else "")
+                     for a in recs if a.run_id == m["run_id"] and a.period == m["period"]]
+            click.echo(f"  {m['run_id']}  {m['alliance']}  规则 {m['ruleset']['id']}  "
+                       f"台账 {m['ledger_sha256'][:12]}  " + ("；".join(marks) or "未审批"))
+
+
+@main.command()
+@click.argument("run_dir", type=click.Path(exists=True, file_okay=False, path_type=Path))
+@_guard
+def replay(run_dir):
+    """用运行目录中归档的输入和规则重算，逐行比对，并检查文件是否被改动。"""
+    tampered, diffs = do_replay(run_dir)
+    for t in tampered:
+        click.echo(f"篡改：{t}")
+    for d in diffs:
+        click.echo(f"差异：{d}")
+    if tampered or diffs:
+        click.echo(f"重算结果与归档不一致：{len(tampered)} 个文件问题，{len(diffs)} 处差异")
+        sys.exit(EXIT_DIFF)
+    click.echo("重算结果与归档完全一致（逐字节），所有文件哈希相符")
+
+
+@main.command()
+@click.argument("run_dir", type=click.Path(exists=True, file_okay=False, path_type=Path))
+@click.argument("inst_id")
+@click.argument("item", required=False)
+@_guard
+def explain(run_dir, inst_id, item):
+    """说明某机构（某项目）每一笔金额的计算过程、规则和政策依据。"""
+    out = explain_lines(read_trace(run_dir / "trace.jsonl"), inst_id, item)
+    if not out:
+        _err(f"运行 {run_dir} 中没有机构 {inst_id}" + (f" 的项目 {item}" if item else "") + " 的台账行")
+        sys.exit(EXIT_FAIL)
+    click.echo("\n".join(out))
+
+
+@main.command()
+@click.argument("run_a", type=click.Path(exists=True, file_okay=False, path_type=Path))
+@click.argument("run_b", type=click.Path(exists=True, file_okay=False, path_type=Path))
+@_guard
+def diff(run_a, run_b):
+    """比较两次运行：逐机构、逐项目的差异和合计。"""
+    from decimal import Decimal
+    a, b = read_ledger(run_a / "ledger.csv"), read_ledger(run_b / "ledger.csv")
+    lines = diff_rows(a, b, "A", "B")
+    for l in lines:
+        click.echo(l)
+    tot = lambda rows: sum((Decimal(r["amount"]) for r in rows), Decimal("0.00"))
+    click.echo(f"共 {len(lines)} 处差异；合计 A {tot(a)} 元，B {tot(b)} 元，差 {tot(b) - tot(a)} 元")
+
+
+@main.group()
+def rules():
+    """规则集工具。"""
+
+
+@rules.command("check")
+@click.argument("rules_dir", type=click.Path(path_type=Path), required=False)
+@_guard
+def rules_check(rules_dir):
+    """检查规则集：文件、公式、决策表分档（缺口、重叠）、引用。"""
+    rs = load_ruleset(rules_dir or DEFAULT_RULES)
+    click.echo(f"规则集 {rs.id}（{rs.title}）检查通过：{len(rs.rules)} 条规则，{len(rs.tables)} 张决策表，"
+               f"{len(rs.parameters)} 个参数；SHA-256 {rs.sha256}")
+    for r in rs.rules:
+        click.echo(f"  {r.id:6} {r.item:16} {r.title}（{'；'.join(c.text() for c in r.cite)}）")
+
+
+if __name__ == "__main__":  # pragma: no cover
+    main()

@@ -1,0 +1,456 @@
+"""Load and validate an alliance-quarter (SPEC §3, §7).
+
+Every problem is collected — file, spreadsheet row (header = row 1), column, value, what is
+wrong — and raised together as `InputError`; nothing is computed from bad input.
+A folder of CSV files + period.yaml, or one .xlsx workbook (see `workbook.py`), both become
+`RawTable`s of text cells first, so the checks below are written once.
+"""
+from __future__ import annotations
+
+import io
+import re
+from dataclasses import dataclass
+from decimal import Decimal, InvalidOperation
+from pathlib import Path
+from typing import Callable
+
+import pandas as pd
+
+from .facts import Assessment, Institution, Period, Quarter, VillageIncome
+from .money import MoneyError, parse_int, parse_money
+from .schema import KIND_ALIASES, KINDS, PERIOD_KEYS, Q4_KEYS, TABLES, YES_NO, header_map
+from .yamlio import load_yaml
+
+INST_ID_RE = re.compile(r"^[A-Za-z0-9_-]{1,32}$")
+PERIOD_RE = re.compile(r"^(\d{4})Q([1-4])$")
+MAX_TEXT = 200
+
+
+@dataclass(frozen=True)
+class Problem:
+    where: str       # file (and sheet/cell) as the user sees it
+    row: int | None  # spreadsheet row, header = 1
+    column: str | None
+    value: str | None
+    message: str
+
+    def text(self) -> str:
+        parts = [self.where]
+        if self.row is not None:
+            parts.append(f"第{self.row}行")
+        if self.column:
+            parts.append(f"列“{self.column}”")
+        head = " ".join(parts)
+        val = "" if self.value is None else f"（值：“{_clip(self.value)}”）"
+        return f"{head}{val}：{self.message}"
+
+
+class InputError(Exception):
+    def __init__(self, problems: list[Problem]):
+        self.problems = problems
+        super().__init__("\n".join(p.text() for p in problems))
+
+
+def _clip(s: str, n: int = 60) -> str:
+    s = str(s).replace("\n", " ")
+    return s if len(s) <= n else s[:n] + "…"
+
+
+@dataclass
+class RawTable:
+    """A table of text cells. `where(i, col)` names data row i / column col as the user sees it."""
+    name: str
+    label: str                      # file or sheet name for messages
+    df: pd.DataFrame                # columns renamed to codes, all str
+    headers: dict[str, str]         # code → header text as written
+    rows: list[int]                 # spreadsheet row number of each df row
+    cell: Callable[[int, str], tuple[str, int | None, str | None]] | None = None
+
+    def loc(self, i: int, col: str | None) -> tuple[str, int | None, str | None]:
+        if self.cell:
+            return self.cell(i, col)
+        return self.label, self.rows[i] if i is not None else None, self.headers.get(col, col) if col else None
+
+
+# ---- reading ------------------------------------------------------------------------------
+
+def decode(data: bytes) -> str | None:
+    """UTF-8 (with or without BOM), else GB18030 (Excel on Chinese Windows); None if neither."""
+    for enc in ("utf-8-sig", "gb18030"):
+        try:
+            return data.decode(enc)
+        except UnicodeDecodeError:
+            continue
+    return None
+
+
+def frame_from_cells(name: str, label: str, header: list[str], body: list[list[str]], rows: list[int],
+                     problems: list[Problem], cell=None) -> RawTable | None:
+    """Map headers (English codes or Chinese labels) to codes; report missing columns."""
+    hm = header_map(name)
+    spec = TABLES[name]
+    codes, headers = [], {}
+    for h in header:
+        h = (h or "").strip().lstrip("\ufeff")
+        code = hm.get(h)
+        if code and code in headers:
+            problems.append(Problem(label, 1, h, None, "列名重复"))
+        codes.append(code)
+        if code:
+            headers[code] = h
+    missing = [c for c in spec["columns"] if c not in headers and c not in spec["optional"]]
+    for c in missing:
+        problems.append(Problem(label, 1, None, None, f"缺少列 {c}（{spec['columns'][c]}）"))
+    if missing:
+        return None
+    data = {c: [] for c in spec["columns"]}
+    for r in body:
+        for c in spec["columns"]:
+            data[c].append("")
+        for j, code in enumerate(codes):
+            if code and j < len(r):
+                data[code][-1] = "" if r[j] is None else str(r[j]).strip()
+    df = pd.DataFrame(data, dtype=str)
+    return RawTable(name, label, df, headers, rows, cell)
+
+
+def read_csv_table(path: Path, name: str, problems: list[Problem]) -> RawTable | None:
+    raw = path.read_bytes()
+    text = decode(raw)
+    if text is None:
+        problems.append(Problem(path.name, None, None, None, "文件编码既不是 UTF-8 也不是 GB18030，请另存为 UTF-8 CSV"))
+        return None
+    try:
+        df = pd.read_csv(io.StringIO(text), dtype=str, keep_default_na=False, header=None,
+                         skip_blank_lines=False, skipinitialspace=False)
+    except pd.errors.EmptyDataError:
+        problems.append(Problem(path.name, None, None, None, "文件是空的"))
+        return None
+    except Exception as e:
+        problems.append(Problem(path.name, None, None, None, f"无法解析 CSV：{e}"))
+        return None
+    cells = df.values.tolist()
+    header, body = [str(h) for h in cells[0]], cells[1:]
+    keep = [(i + 2, r) for i, r in enumerate(body) if any(str(c).strip() for c in r)]
+    return frame_from_cells(name, path.name, header, [r for _, r in keep], [n for n, _ in keep], problems)
+
+
+def read_folder(folder: Path, problems: list[Problem]) -> tuple[dict, dict, dict[str, bytes]]:
+    tables, files = {}, {}
+    for name in TABLES:
+        p = folder / f"{name}.csv"
+        if not p.is_file():
+            problems.append(Problem(f"{name}.csv", None, None, None, f"缺少文件 {name}.csv（{TABLES[name]['label']}）"))
+            continue
+        files[p.name] = p.read_bytes()
+        t = read_csv_table(p, name, problems)
+        if t is not None:
+            tables[name] = t
+    period_raw = {}
+    p = folder / "period.yaml"
+    if not p.is_file():
+        problems.append(Problem("period.yaml", None, None, None, "缺少文件 period.yaml"))
+    else:
+        files[p.name] = p.read_bytes()
+        text = decode(files[p.name])
+        try:
+            period_raw = load_yaml(text or "") if text is not None else None
+            if not isinstance(period_raw, dict):
+                problems.append(Problem("period.yaml", None, None, None, "应为 键: 值 的形式"))
+                period_raw = {}
+        except Exception as e:
+            problems.append(Problem("period.yaml", None, None, None, f"YAML 格式错误：{e}"))
+            period_raw = {}
+    return tables, {"values": period_raw, "where": "period.yaml", "loc": lambda k: (None, k)}, files
+
+
+# ---- validation ---------------------------------------------------------------------------
+
+class _Checker:
+    def __init__(self, problems: list[Problem]):
+        self.problems = problems
+
+    def add(self, t: RawTable, i: int | None, col: str | None, value, message: str):
+        where, row, column = t.loc(i, col)
+        self.problems.append(Problem(where, row, column, None if value is None else str(value), message))
+
+    def money(self, t, i, col, v, allow_empty=False):
+        if v == "" and allow_empty:
+            return Decimal("0.00")
+        if v == "":
+            self.add(t, i, col, v, "不能为空")
+            return None
+        try:
+            d = parse_money(v)
+        except MoneyError as e:
+            self.add(t, i, col, v, str(e))
+            return None
+        if d < 0:
+            self.add(t, i, col, v, "金额不能为负数")
+            return None
+        return d
+
+    def integer(self, t, i, col, v, allow_empty=False, minimum=0):
+        if v == "" and allow_empty:
+            return 0
+        try:
+            n = parse_int(v)
+        except MoneyError:
+            self.add(t, i, col, v, "应为整数" if v != "" else "不能为空")
+            return None
+        if n < minimum:
+            self.add(t, i, col, v, f"应为不小于 {minimum} 的整数")
+            return None
+        return n
+
+    def flag(self, t, i, col, v):
+        if v not in YES_NO:
+            self.add(t, i, col, v, "应为 0/1 或 是/否")
+            return None
+        return YES_NO[v]
+
+    def score(self, t, i, col, v):
+        s = _score(v)
+        if isinstance(s, str):
+            self.add(t, i, col, v, s)
+            return None
+        return s
+
+
+def _score(v) -> Decimal | str:
+    text = str(v).strip()
+    try:
+        d = Decimal(text)
+    except InvalidOperation:
+        return "考核得分应为 0–100 的数字" if text else "不能为空"
+    if not d.is_finite():
+        return "考核得分应为 0–100 的数字"
+    if d < 0 or d > 100:
+        return "考核得分应在 0–100 之间"
+    if d != d.quantize(Decimal("0.1")):
+        return "考核得分最多一位小数"
+    return d
+
+
+def _text(c: _Checker, t, i, col, v, required=True) -> str:
+    if required and not v:
+        c.add(t, i, col, v, "不能为空")
+    elif len(v) > MAX_TEXT:
+        c.add(t, i, col, v, f"文字过长（超过 {MAX_TEXT} 个字）")
+    return v
+
+
+def validate(tables: dict[str, RawTable], period_src: dict, files: dict[str, bytes], service_items,
+             problems: list[Problem]) -> Quarter | None:
+    """Turn raw tables into a Quarter, or add every problem found to `problems`.
+    `service_items(period)` gives the work-point item codes of the ruleset in force."""
+    c = _Checker(problems)
+    period = _period(period_src, problems)
+    insts = _institutions(c, tables.get("institutions"))
+    assess = _assessment(c, tables.get("assessment"), insts)
+    items = service_items(period) if period else None
+    wp = _workpoints(c, tables.get("workpoints"), insts, items)
+    income = _income(c, tables.get("village_income"), insts)
+    if problems:
+        return None
+    return Quarter(period, insts, assess, wp, income, files)
+
+
+def _period(src: dict, problems: list[Problem]) -> Period | None:
+    vals, where, loc = src["values"], src["where"], src["loc"]
+    start = len(problems)
+
+    def bad(key, value, msg):
+        row, col = loc(key)
+        problems.append(Problem(where, row, col, None if value is None else str(value), msg))
+
+    raw_period = str(vals.get("period", "")).strip()
+    m = PERIOD_RE.match(raw_period)
+    if not m:
+        bad("period", raw_period or None, "期间应写成 YYYYQn，例如 2026Q1" if raw_period else "缺少 period（期间）")
+    alliance = str(vals.get("alliance") or "").strip()
+    if not alliance:
+        bad("alliance", None, "缺少 alliance（医共体名称）")
+    elif len(alliance) > MAX_TEXT:
+        bad("alliance", alliance, "文字过长")
+
+    def money(key, required=True):
+        if key not in vals or vals[key] is None or str(vals[key]).strip() == "":
+            if required:
+                bad(key, None, f"缺少 {key}（{PERIOD_KEYS[key]}）")
+            return None
+        try:
+            d = parse_money(str(vals[key]))
+        except MoneyError as e:
+            bad(key, vals[key], str(e))
+            return None
+        if d < 0:
+            bad(key, vals[key], "金额不能为负数")
+            return None
+        return d
+
+    budget = money("ph_annual_budget")
+    quarter = int(m.group(2)) if m else None
+    mi_budget = mi_spent = ascore = None
+    if quarter == 4:
+        mi_budget, mi_spent = money("mi_budget"), money("mi_spent")
+        if vals.get("alliance_score") in (None, ""):
+            bad("alliance_score", None, "第四季度缺少 alliance_score（医共体年度医保考核得分）")
+        else:
+            s = _score(vals["alliance_score"])
+            if isinstance(s, str):
+                bad("alliance_score", vals["alliance_score"], s)
+            else:
+                ascore = s
+    if len(problems) > start:
+        return None
+    return Period(raw_period, int(m.group(1)), quarter, alliance, budget, mi_budget, mi_spent, ascore)
+
+
+def _institutions(c: _Checker, t: RawTable | None) -> dict[str, Institution]:
+    if t is None:
+        return {}
+    out: dict[str, Institution] = {}
+    rows = {}
+    for i, r in enumerate(t.df.itertuples(index=False)):
+        r = r._asdict()
+        iid = r["inst_id"]
+        if not INST_ID_RE.match(iid):
+            c.add(t, i, "inst_id", iid, "机构编码应为1–32位字母、数字、_ 或 -" if iid else "机构编码不能为空")
+            continue
+        if iid in rows:
+            c.add(t, i, "inst_id", iid, f"机构编码重复（与第{t.loc(rows[iid], None)[1]}行相同）")
+            continue
+        rows[iid] = i
+        kind = KIND_ALIASES.get(r["kind"])
+        if kind is None:
+            c.add(t, i, "kind", r["kind"], "未知的机构类型（应为 " + "/".join(KINDS.values()) + "）")
+        name = _text(c, t, i, "name", r["name"])
+        village = kind == "village"
+        staff = c.integer(t, i, "staff_count", r["staff_count"], allow_empty=village, minimum=1 if kind == "township" else 0)
+        base = c.money(t, i, "perf_base_annual", r["perf_base_annual"], allow_empty=village)
+        if village and base:
+            c.add(t, i, "perf_base_annual", r["perf_base_annual"], "村卫生室的核定绩效工资基数应为 0")
+        pop = c.integer(t, i, "population", r["population"], allow_empty=kind in ("lead_hospital", "county_hospital"))
+        guarantee = c.flag(t, i, "guarantee", r["guarantee"])
+        if guarantee and not village:
+            c.add(t, i, "guarantee", r["guarantee"], "只有村卫生室可以享受保底")
+        target = c.integer(t, i, "workload_target", r["workload_target"], allow_empty=not village)
+        director = _text(c, t, i, "director", r.get("director", ""), required=False)
+        if None in (kind, staff, base, pop, guarantee, target):
+            continue
+        out[iid] = Institution(iid, name, kind, r.get("parent_id", "") or "", staff, base, pop, guarantee, target, director)
+    leads = [x for x in out.values() if x.kind == "lead_hospital"]
+    if len(leads) == 0 and out:
+        c.add(t, None, "kind", None, "没有牵头医院（必须恰好有一个）")
+    for extra in leads[1:]:
+        c.add(t, rows[extra.inst_id], "kind", KINDS["lead_hospital"], f"第二个牵头医院（已有 {leads[0].inst_id}）")
+    for x in out.values():
+        i = rows[x.inst_id]
+        parent = out.get(x.parent_id)
+        if x.kind == "village":
+            if not x.parent_id or parent is None or parent.kind != "township":
+                c.add(t, i, "parent_id", x.parent_id, "村卫生室的上级机构必须是本表中的乡镇卫生院")
+        elif x.kind == "township":
+            if parent is None or parent.kind != "lead_hospital":
+                c.add(t, i, "parent_id", x.parent_id, "乡镇卫生院的上级机构必须是牵头医院")
+        elif x.parent_id:
+            c.add(t, i, "parent_id", x.parent_id, "县级医院不应填写上级机构")
+    return out
+
+
+def _assessment(c: _Checker, t: RawTable | None, insts) -> dict[str, Assessment]:
+    if t is None:
+        return {}
+    out, seen = {}, {}
+    for i, r in enumerate(t.df.itertuples(index=False)):
+        r = r._asdict()
+        iid = r["inst_id"]
+        if iid in seen:
+            c.add(t, i, "inst_id", iid, f"同一机构有两行考核结果（另见第{t.loc(seen[iid], None)[1]}行）")
+            continue
+        seen[iid] = i
+        if iid not in insts:
+            c.add(t, i, "inst_id", iid, "机构表中没有这个机构编码")
+        score = c.score(t, i, "score", r["score"])
+        veto = c.flag(t, i, "veto", r["veto"])
+        reason = _text(c, t, i, "veto_reason", r.get("veto_reason", ""), required=False)
+        if iid in insts and score is not None and veto is not None:
+            out[iid] = Assessment(score, veto, reason)
+    for iid in insts:
+        if iid not in seen:
+            c.add(t, None, "inst_id", iid, f"机构 {iid}（{insts[iid].name}）没有考核结果行")
+    return out
+
+
+def _workpoints(c: _Checker, t: RawTable | None, insts, items) -> dict[str, dict[str, int]]:
+    """Vectorised: this is the large table (hundreds of thousands of rows)."""
+    if t is None:
+        return {}
+    df = t.df
+    known = pd.Series(list(insts)) if insts else pd.Series([], dtype=str)
+    kinds = df["inst_id"].map({k: v.kind for k, v in insts.items()})
+    counts = pd.to_numeric(df["count"].str.replace(",", "", regex=False), errors="coerce")
+    bad_id = ~df["inst_id"].isin(known)
+    bad_kind = ~bad_id & ~kinds.isin(["township", "village"])
+    bad_item = ~df["item"].isin(list(items)) if items is not None else pd.Series(False, index=df.index)
+    bad_count = counts.isna() | (counts < 0) | (counts != counts.round())
+    for i in df.index[bad_id | bad_kind | bad_item | bad_count]:
+        iid, item, cnt = df.at[i, "inst_id"], df.at[i, "item"], df.at[i, "count"]
+        if bad_id[i]:
+            c.add(t, i, "inst_id", iid, "机构表中没有这个机构编码")
+        elif bad_kind[i]:
+            c.add(t, i, "inst_id", iid, "只有乡镇卫生院和村卫生室有公卫工分")
+        if bad_item[i]:
+            c.add(t, i, "item", item, "未知的服务项目（应为 " + "/".join(items) + "）")
+        if bad_count[i]:
+            c.add(t, i, "count", cnt, "服务数量应为不小于 0 的整数")
+    ok = ~(bad_id | bad_kind | bad_item | bad_count)
+    good = pd.DataFrame({"inst_id": df["inst_id"][ok], "item": df["item"][ok], "count": counts[ok].astype("int64")})
+    out: dict[str, dict[str, int]] = {}
+    for (iid, item), n in good.groupby(["inst_id", "item"], sort=True)["count"].sum().items():
+        out.setdefault(iid, {})[item] = int(n)
+    return out
+
+
+def _income(c: _Checker, t: RawTable | None, insts) -> dict[str, VillageIncome]:
+    if t is None:
+        return {}
+    out, seen = {}, {}
+    for i, r in enumerate(t.df.itertuples(index=False)):
+        r = r._asdict()
+        iid = r["inst_id"]
+        if iid in seen:
+            c.add(t, i, "inst_id", iid, f"同一村卫生室有两行收入（另见第{t.loc(seen[iid], None)[1]}行）")
+            continue
+        seen[iid] = i
+        inst = insts.get(iid)
+        if inst is None:
+            c.add(t, i, "inst_id", iid, "机构表中没有这个机构编码")
+        elif not (inst.kind == "village" and inst.guarantee == 1):
+            c.add(t, i, "inst_id", iid, "只有享受保底的村卫生室填写收入")
+        vals = [c.money(t, i, k, r[k]) for k in ("drug_subsidy", "service_fee", "operating_subsidy", "medical_income")]
+        visits = c.integer(t, i, "visits", r["visits"])
+        if inst is not None and None not in vals and visits is not None:
+            out[iid] = VillageIncome(*vals, visits)
+    for iid, inst in insts.items():
+        if inst.kind == "village" and inst.guarantee == 1 and iid not in seen:
+            c.add(t, None, "inst_id", iid, f"享受保底的村卫生室 {iid}（{inst.name}）没有收入行")
+    return out
+
+
+def load_quarter(path: str | Path, service_items) -> Quarter:
+    """Read and validate an input folder (or .xlsx workbook); raise InputError with every problem."""
+    path = Path(path)
+    problems: list[Problem] = []
+    if path.is_file() and path.suffix.lower() in (".xlsx", ".xlsm"):
+        from .workbook import read_workbook
+        tables, period_src, files = read_workbook(path, problems)
+    elif path.is_dir():
+        tables, period_src, files = read_folder(path, problems)
+    else:
+        raise InputError([Problem(str(path), None, None, None, "找不到输入文件夹或工作簿")])
+    q = validate(tables, period_src, files, service_items, problems)
+    if problems:
+        raise InputError(problems)
+    return q

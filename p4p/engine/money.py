@@ -1,0 +1,179 @@
+"""Exact money: parsing, round-half-up to the fen, largest remainder, Chinese capitals.
+
+Nothing else in p4p rounds. Amounts are Decimal with 2 places; intermediate arithmetic is
+Fraction (exact rationals), so no step ever loses a fen to binary floating point.
+"""
+from __future__ import annotations
+
+import re
+from decimal import Decimal, localcontext
+from fractions import Fraction
+from typing import Iterable, Mapping
+
+FEN = Decimal("0.01")
+_MONEY_RE = re.compile(r"^-?(\d{1,3}(,\d{3})+|\d+)(\.\d+)?$")
+_INT_RE = re.compile(r"^-?\d+$")
+
+
+class MoneyError(ValueError):
+    """A cell that is not a valid amount; the message is Chinese and user-facing."""
+
+
+def to_fraction(x) -> Fraction:
+    if isinstance(x, Fraction):
+        return x
+    if isinstance(x, (int, Decimal)):
+        return Fraction(x)
+    if isinstance(x, str):
+        return Fraction(Decimal(x))
+    raise TypeError(f"not an exact number: {x!r}")
+
+
+def round2(x) -> Decimal:
+    """Round half up (ties away from zero) to 0.01, exactly."""
+    f = to_fraction(x)
+    sign = -1 if f < 0 else 1
+    cents = (abs(f) * 100 + Fraction(1, 2)).__floor__()
+    return (Decimal(sign * cents) / 100).quantize(FEN)
+
+
+def fen(amount: Decimal) -> int:
+    return int((amount * 100).to_integral_exact())
+
+
+def from_fen(n: int) -> Decimal:
+    return (Decimal(n) / 100).quantize(FEN)
+
+
+def fmt_amount(d: Decimal) -> str:
+    """`-?\\d+\\.\\d{2}`, never `-0.00`."""
+    d = d.quantize(FEN)
+    if d == 0:
+        d = Decimal("0.00")
+    return f"{d:.2f}"
+
+
+def fmt_exact(x) -> str:
+    """An exact quantity as decimal text: exact when it terminates, else 28 significant digits."""
+    f = to_fraction(x)
+    with localcontext() as ctx:
+        ctx.prec = 28
+        d = Decimal(f.numerator) / Decimal(f.denominator)
+    s = format(d, "f")
+    if "." in s:
+        s = s.rstrip("0").rstrip(".")
+    return "0" if s in ("-0", "") else s
+
+
+def group_thousands(s: str) -> str:
+    """'1234567.80' → '1,234,567.80' (display only)."""
+    sign, s = ("-", s[1:]) if s.startswith("-") else ("", s)
+    whole, dot, dec = s.partition(".")
+    return f"{sign}{int(whole):,}{dot}{dec}"
+
+
+def parse_money(text: str) -> Decimal:
+    """A money cell: optional thousands separators, at most 2 decimals."""
+    s = str(text).strip().replace("，", ",")
+    if not _MONEY_RE.match(s):
+        raise MoneyError("不是有效的金额")
+    if "." in s and len(s.split(".", 1)[1]) > 2:
+        raise MoneyError("金额最多两位小数")
+    return Decimal(s.replace(",", "")).quantize(FEN)
+
+
+def parse_int(text: str) -> int:
+    s = str(text).strip().replace(",", "")
+    if re.match(r"^-?\d+\.0*$", s):
+        s = s.split(".")[0]
+    if not _INT_RE.match(s):
+        raise MoneyError("应为整数")
+    return int(s)
+
+
+def largest_remainder(total_fen: int, weights: Mapping[str, Fraction]) -> dict[str, int]:
+    """Allocate `total_fen` over weights: floors, then one fen each to the largest remainders,
+    ties to the smaller key (plain string order). Parts add up to the total exactly.
+    Returns {} when the weights sum to zero (the caller decides where the money goes)."""
+    wsum = sum(weights.values(), Fraction(0))
+    if wsum == 0:
+        return {}
+    if any(w < 0 for w in weights.values()):
+        raise ValueError("negative weight in largest-remainder allocation")
+    shares, rema = {}, []
+    for key, w in weights.items():
+        exact = Fraction(total_fen) * w / wsum
+        floor = exact.__floor__()
+        shares[key] = floor
+        rema.append((-(exact - floor), key))
+    left = total_fen - sum(shares.values())
+    for _, key in sorted(rema)[:left]:
+        shares[key] += 1
+    return shares
+
+
+# ---- 金额大写 (banking convention) ---------------------------------------------------------
+_DIGITS = "零壹贰叁肆伍陆柒捌玖"
+_SMALL = ["", "拾", "佰", "仟"]
+_BIG = ["", "万", "亿", "万亿"]
+
+
+def _four(n: int) -> str:
+    """0 < n < 10000 → capitals with inner zeros as 零 (no leading 零)."""
+    out, zero = "", False
+    for pos in range(3, -1, -1):
+        d = n // 10 ** pos % 10
+        if d == 0:
+            zero = bool(out)
+        else:
+            if zero:
+                out += "零"
+                zero = False
+            out += _DIGITS[d] + _SMALL[pos]
+    return out
+
+
+def capitals(amount: Decimal) -> str:
+    """人民币 capitals, e.g. 12000.00 → 人民币壹万贰仟元整, 0.05 → 人民币伍分,
+    negatives as 人民币负….  Rules: 整 after 元 when there are no fen; 零 for a gap of
+    zeros between non-zero digits (and before the jiao/fen after a zero yuan digit)."""
+    cents = fen(Decimal(amount).quantize(FEN))
+    neg = cents < 0
+    cents = abs(cents)
+    yuan, jiao, fen_ = cents // 100, cents // 10 % 10, cents % 10
+    s = ""
+    if yuan:
+        groups = []
+        y = yuan
+        while y:
+            groups.append(y % 10000)
+            y //= 10000
+        need_zero = False
+        for i in range(len(groups) - 1, -1, -1):
+            g = groups[i]
+            if g == 0:
+                need_zero = bool(s)
+                continue
+            if s and (need_zero or g < 1000):
+                s += "零"
+            s += _four(g) + _BIG[i]
+            need_zero = False
+        s += "元"
+    if jiao == 0 and fen_ == 0:
+        s = (s or "零元") + "整"
+    else:
+        if jiao:
+            if yuan and yuan % 10 == 0:
+                s += "零"
+            s += _DIGITS[jiao] + "角"
+        elif yuan:
+            s += "零"
+        if fen_:
+            s += _DIGITS[fen_] + "分"
+        else:
+            s += "整"
+    return "人民币" + ("负" if neg else "") + s
+
+
+def sum_amounts(values: Iterable[Decimal]) -> Decimal:
+    return sum(values, Decimal("0.00")).quantize(FEN)

@@ -1,0 +1,131 @@
+"""The imperative shell around `Engine.compute`: read inputs, rules and history; compute;
+assemble the run folder; write it atomically. Also replay and diff, which reuse the same path."""
+from __future__ import annotations
+
+import json
+from dataclasses import dataclass
+from pathlib import Path
+
+from . import __version__
+from .archive import (MANIFEST, history_from, load_manifest, prior_quarters, sha256, utc_now, verify_files,
+                      write_run)
+from .compute import Engine, Result
+from .facts import Quarter
+from .inputs import load_quarter
+from .ledger import ledger_csv, read_ledger, trace_jsonl
+from .ruleset import RULESET_FILES, Ruleset, load_ruleset
+from .summary import build_summary, summary_text
+
+DEFAULT_RULES = Path(__file__).resolve().parents[2] / "rules" / "huangshan-2026"
+
+
+@dataclass
+class Computed:
+    quarter: Quarter
+    ruleset: Ruleset
+    result: Result
+    prior: list[dict]
+    files: dict[str, bytes]       # run-folder relative path → bytes (without manifest/PDFs)
+    summary: dict
+
+
+def compute_run(input_path: Path, rules_dir: Path, archive: Path | None = None,
+                prior: list[dict] | None = None) -> Computed:
+    """Validate and compute. `prior` (replay) or the archive's approvals (run) give Q4 history."""
+    ruleset = load_ruleset(rules_dir)
+    q = load_quarter(input_path, lambda p: ruleset.service_items(p.first_day))
+    if prior is None:
+        prior = prior_quarters(archive, q.period.year, q.period.quarter, q.period.alliance) \
+            if q.period.quarter == 4 else []
+    result = Engine(ruleset).compute(q, history_from(prior))
+    ledger = ledger_csv(result.lines)
+    summary = build_summary(result, q.period.alliance, ruleset.items())
+    files = {"ledger.csv": ledger, "trace.jsonl": trace_jsonl(result.lines),
+             "summary.json": (json.dumps(summary, ensure_ascii=False, indent=2, sort_keys=True) + "\n").encode(),
+             "summary.txt": summary_text(summary).encode("utf-8")}
+    for name, data in q.files.items():
+        files[f"inputs/{name}"] = data
+    for name in RULESET_FILES:
+        files[f"rules/{name}"] = (ruleset.path / name).read_bytes()
+    for p in prior:
+        files[f"history/{p['period']}.ledger.csv"] = p["bytes"]
+    try:
+        from ..report.xlsx import ledger_xlsx
+        files["ledger.xlsx"] = ledger_xlsx(result.lines, summary)
+    except ImportError:  # pragma: no cover - openpyxl is a dependency
+        pass
+    return Computed(q, ruleset, result, prior, files, summary)
+
+
+def new_run_id(ledger: bytes) -> str:
+    import datetime as dt
+    now = dt.datetime.now(dt.timezone.utc)
+    return f"{now:%Y%m%dT%H%M%S}{now.microsecond // 1000:03d}Z-{sha256(ledger)[:8]}"
+
+
+def write(c: Computed, archive: Path, render=None) -> Path:
+    q = c.quarter
+    ledger = c.files["ledger.csv"]
+    run_id = new_run_id(ledger)
+    manifest = {
+        "run_id": run_id, "period": q.period.period, "alliance": q.period.alliance, "created": utc_now(),
+        "engine_version": __version__,
+        "ruleset": {"id": c.ruleset.id, "title": c.ruleset.title, "sha256": c.ruleset.sha256,
+                    "files": {n: sha256(c.files[f"rules/{n}"]) for n in RULESET_FILES}},
+        "inputs": {n: sha256(d) for n, d in sorted(q.files.items())},
+        "ledger_sha256": sha256(ledger),
+        "prior_runs": [{"period": p["period"], "run_id": p["run_id"], "ledger_sha256": p["ledger_sha256"],
+                        "approved_by": p["approved_by"], "approved_at": p["approved_at"]} for p in c.prior],
+    }
+    hook = (lambda tmp: render(tmp, run_id, manifest)) if render else None
+    return write_run(archive, q.period.period, run_id, c.files, manifest, hook)
+
+
+def archived_input(run_dir: Path) -> Path:
+    inputs = run_dir / "inputs"
+    books = sorted(inputs.glob("*.xlsx"))
+    return books[0] if books else inputs
+
+
+def replay(run_dir: Path) -> tuple[list[str], list[str]]:
+    """Recompute a run from its own folder. Returns (tampered files, ledger differences)."""
+    tampered = verify_files(run_dir)
+    m = load_manifest(run_dir)
+    prior = []
+    for p in m.get("prior_runs", []):
+        data = (run_dir / "history" / f"{p['period']}.ledger.csv").read_bytes()
+        if sha256(data) != p["ledger_sha256"]:
+            tampered.append(f"history/{p['period']}.ledger.csv 与 manifest 中前期运行的 SHA-256 不符")
+        prior.append({**p, "bytes": data})
+    c = compute_run(archived_input(run_dir), run_dir / "rules", prior=prior)
+    diffs = []
+    if c.files["ledger.csv"] != (run_dir / "ledger.csv").read_bytes():
+        diffs = diff_rows(read_ledger(run_dir / "ledger.csv"), _rows(c.files["ledger.csv"]), "归档", "重算")
+        if not diffs:
+            diffs = ["ledger.csv 字节不同（内容行相同：格式或编码被改动）"]
+    if c.files["trace.jsonl"] != (run_dir / "trace.jsonl").read_bytes():
+        diffs.append("trace.jsonl 与重算结果不同")
+    return tampered, diffs
+
+
+def _rows(data: bytes) -> list[dict]:
+    import csv
+    import io
+    return list(csv.DictReader(io.StringIO(data.decode("utf-8-sig"))))
+
+
+def diff_rows(a: list[dict], b: list[dict], la="A", lb="B") -> list[str]:
+    ka = {(r["inst_id"], r["item"]): r for r in a}
+    kb = {(r["inst_id"], r["item"]): r for r in b}
+    out = []
+    for key in sorted(set(ka) | set(kb)):
+        ra, rb = ka.get(key), kb.get(key)
+        name = (ra or rb)["inst_name"]
+        if ra is None:
+            out.append(f"{key[0]} {name} {key[1]}：{la} 无此行，{lb} {rb['amount']}")
+        elif rb is None:
+            out.append(f"{key[0]} {name} {key[1]}：{la} {ra['amount']}，{lb} 无此行")
+        elif ra["amount"] != rb["amount"] or ra["quantity"] != rb["quantity"]:
+            out.append(f"{key[0]} {name} {key[1]}：{la} {ra['amount']}（数量 {ra['quantity']}），"
+                       f"{lb} {rb['amount']}（数量 {rb['quantity']}）")
+    return out

@@ -1,0 +1,1 @@
+"""Human-facing renderings of a run: ledger.xlsx, statements and summary PDFs."""
