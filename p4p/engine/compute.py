@@ -94,8 +94,19 @@ def _readable(s: str) -> str:
     return _group(s)
 
 
+def _join_lines(template: str) -> str:
+    """Lines of a Chinese text join without a space, unless Latin text or a {name} meets."""
+    out = ""
+    for line in (l.strip() for l in template.splitlines()):
+        if out and line and (out[-1].isascii() and out[-1].isalnum() or out[-1] == "}" or line[0] in "{" or
+                             line[0].isascii() and line[0].isalnum()):
+            out += " "
+        out += line
+    return out
+
+
 def render_explain(template: str, values: dict[str, str]) -> str:
-    text = "".join(line.strip() for line in template.splitlines())
+    text = _join_lines(template)
     return _PLACE.sub(lambda m: _readable(values[m.group(1)]) if m.group(1) in values else m.group(0), text)
 
 
@@ -231,6 +242,7 @@ class _Run:
         inst = self.q.institutions.get(inst_id)
         item = item or rule.item
         shown = {k: _show(v) for k, v in values.items()}
+        detail = {k: {kk: _show(vv) for kk, vv in sorted(v.items())} for k, v in values.items() if isinstance(v, dict)}
         shown["amount"] = fmt_amount(amount)
         if "veto" in values:
             shown["veto"] = "是" if values["veto"] else "否"
@@ -239,6 +251,7 @@ class _Run:
         trace = {
             "period": self.q.period.period, "alliance": self.q.period.alliance, "inst_id": inst_id,
             "inst_name": name or inst.name, "kind": kind or inst.kind, "item": item,
+            "parent_id": inst.parent_id if inst else "", "director": inst.director if inst else "",
             "item_name": item_name or rule.item_name, "amount": fmt_amount(amount),
             "quantity": "" if quantity is None else fmt_exact(quantity),
             "rule": {"id": rule.id, "title": rule.title, "kind": rule.kind,
@@ -246,6 +259,7 @@ class _Run:
                               for c in rule.cite]},
             "formula": {k: v for k, v in formulas.items() if v},
             "values": shown,
+            "detail": detail,
             "explain": render_explain(rule.explain, shown) if item == rule.item else
             f"{item_name}：本期可分配总额中无法按规则分配的部分 {fmt_amount(amount)} 元，记在牵头医院名下，待医共体研究处理",
         }
@@ -371,7 +385,8 @@ class _Run:
         self._undistributed(rule, undistributed, {"total": total, "prior_paid": paid_before})
         distributed = sum((from_fen(v) for v in ent.values()), Decimal("0.00"))
         self._check(rule, total, distributed, undistributed if wsum == 0 else Decimal("0.00"),
-                    note=f"全年应得合计 {fmt_amount(distributed)}，前三季度已拨 {fmt_amount(paid_before)}")
+                    note=f"全年应得合计 {group_thousands(fmt_amount(distributed))}，"
+                         f"前三季度已拨 {group_thousands(fmt_amount(paid_before))}")
 
     def level_allocation(self, rule: Rule, units: list[str]):
         penv, plets, total = self._period_total(rule)
@@ -406,7 +421,7 @@ class _Run:
                 self._line(rule, iid, amount, weights[iid], values, self._formula_texts(rule))
         self._undistributed(rule, undistributed, {"total": total, "level_ratio_text": ratio_text})
         self._check(rule, total, sum(parts.values(), Decimal("0.00")) - undistributed, undistributed,
-                    note="；".join(f"{LEVEL_NAMES[l]}级 {fmt_amount(v)}" for l, v in parts.items()))
+                    note="；".join(f"{LEVEL_NAMES[l]}级 {group_thousands(fmt_amount(v))}" for l, v in parts.items()))
         surplus = plets.get("surplus")
         if surplus is not None:
             self.reports.append({"rule_id": rule.id, "name": "returned_to_fund", "title": "退回医保基金",

@@ -39,7 +39,7 @@ def compute_run(input_path: Path, rules_dir: Path, archive: Path | None = None,
             if q.period.quarter == 4 else []
     result = Engine(ruleset).compute(q, history_from(prior))
     ledger = ledger_csv(result.lines)
-    summary = build_summary(result, q.period.alliance, ruleset.items())
+    summary = build_summary(result, q.period.alliance)
     files = {"ledger.csv": ledger, "trace.jsonl": trace_jsonl(result.lines),
              "summary.json": (json.dumps(summary, ensure_ascii=False, indent=2, sort_keys=True) + "\n").encode(),
              "summary.txt": summary_text(summary).encode("utf-8")}

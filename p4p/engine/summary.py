@@ -1,6 +1,7 @@
 """Totals per item and level, reconciliation checks, figures reported by rules, warnings."""
 from __future__ import annotations
 
+import unicodedata
 from collections import defaultdict
 from decimal import Decimal
 
@@ -9,10 +10,11 @@ from .money import fmt_amount, group_thousands
 from .schema import LEVEL_NAMES
 
 
-def build_summary(result: Result, alliance: str, items: dict[str, str]) -> dict:
+def build_summary(result: Result, alliance: str) -> dict:
     by_item, by_level = defaultdict(lambda: Decimal("0.00")), defaultdict(lambda: Decimal("0.00"))
-    counts = defaultdict(int)
+    counts, items = defaultdict(int), {}
     for l in result.lines:
+        items.setdefault(l.item, l.item_name)
         by_item[l.item] += l.amount
         by_level[(l.item, l.level)] += l.amount
         counts[l.item] += 1
@@ -26,16 +28,27 @@ def build_summary(result: Result, alliance: str, items: dict[str, str]) -> dict:
             "all_checks_ok": all(c["ok"] for c in result.checks)}
 
 
+def _width(s: str) -> int:
+    return sum(2 if unicodedata.east_asian_width(ch) in "WF" else 1 for ch in s)
+
+
+def _cell(s: str, w: int, left=False) -> str:
+    pad = " " * max(0, w - _width(s))
+    return s + pad if left else pad + s
+
+
 def summary_text(s: dict) -> str:
     """The Chinese table printed on the terminal and kept as summary.txt."""
     out = [f"{s['alliance']} {s['period']} 绩效兑现汇总（{s['institutions']} 个机构）", ""]
-    w = max([len(r["item_name"]) for r in s["items"]] + [4])
-    out.append(f"{'项目':<{w}}\t{'行数':>4}\t{'合计（元）':>16}\t县级\t乡级\t村级")
+    w = max([_width(r["item_name"]) for r in s["items"]] + [4])
+    head = [_cell("项目", w, True), _cell("行数", 6), _cell("合计（元）", 16)] + [_cell(f"{v}级", 16) for v in LEVEL_NAMES.values()]
+    out.append(" ".join(head))
     for r in s["items"]:
         lv = r["by_level"]
-        out.append(f"{r['item_name']:<{w}}\t{r['lines']:>4}\t{group_thousands(r['total']):>16}\t"
-                   + "\t".join(group_thousands(lv.get(k, "0.00")) for k in LEVEL_NAMES))
-    out.append(f"{'合计':<{w}}\t\t{group_thousands(s['grand_total']):>16}")
+        out.append(" ".join([_cell(r["item_name"], w, True), _cell(str(r["lines"]), 6),
+                             _cell(group_thousands(r["total"]), 16)]
+                            + [_cell(group_thousands(lv.get(k, "0.00")), 16) for k in LEVEL_NAMES]))
+    out.append(" ".join([_cell("合计", w, True), _cell("", 6), _cell(group_thousands(s["grand_total"]), 16)]))
     if s["checks"]:
         out += ["", "核对："]
         for c in s["checks"]:

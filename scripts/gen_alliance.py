@@ -1,0 +1,100 @@
+#!/usr/bin/env python3
+"""Generate a synthetic alliance-year of inputs (SPEC §3): four quarter folders.
+
+Used for the shipped demo (`inputs/demo`, small, realistic) and for the benchmark
+(province scale). Deterministic for a given seed. Not derived from shared/acceptance.
+
+  python scripts/gen_alliance.py OUT --townships 4 --villages 3 --seed 7
+"""
+from __future__ import annotations
+
+import argparse
+import csv
+import random
+from pathlib import Path
+
+ITEMS = ["EHR", "HTN", "DM", "ELD", "CHILD", "MAT", "SMI", "TB", "TCM", "EDU"]
+TOWNS = ["深渡镇", "王村镇", "杞梓里镇", "徽城镇", "郑村镇", "富堨镇", "北岸镇", "雄村镇", "桂林镇", "溪头镇",
+         "许村镇", "霞坑镇", "岔口镇", "街口镇", "璜田乡", "长陔乡", "昌溪乡", "武阳乡", "三阳镇", "金川乡"]
+SURNAMES = "王李张刘陈杨黄赵吴周徐孙胡朱高林何郭马罗"
+
+
+def money(x: float) -> str:
+    return f"{x:.2f}"
+
+
+def generate(out: Path, townships: int, villages: int, seed: int, year: int, alliance: str,
+             wp_rows_per_unit: int | None = None, thousands: bool = True):
+    rnd = random.Random(seed)
+    insts = [("L01", "歙县人民医院", "lead_hospital", "", 860, 24_680_000 + rnd.randint(0, 99999) / 100, 0, 0, 0, "")]
+    n_county = max(1, townships // 10)
+    for c in range(1, n_county + 1):
+        insts.append((f"C{c:02d}", f"歙县第{c + 1}人民医院" if c > 1 else "歙县中医医院", "county_hospital", "",
+                      rnd.randint(80, 300), rnd.randint(1_500_000, 6_000_000) + rnd.randint(0, 99) / 100, 0, 0, 0, ""))
+    for t in range(1, townships + 1):
+        tid = f"T{t:03d}" if townships > 99 else f"T{t:02d}"
+        town = TOWNS[(t - 1) % len(TOWNS)] + ("" if t <= len(TOWNS) else str((t - 1) // len(TOWNS) + 1))
+        insts.append((tid, f"{town}卫生院", "township", "L01", rnd.randint(8, 60),
+                      rnd.randint(600_000, 2_200_000) + rnd.randint(0, 99) / 100, rnd.randint(8_000, 30_000), 0, 0,
+                      f"{rnd.choice(SURNAMES)}{rnd.choice('建国华明红军丽平强伟')}"))
+        for v in range(1, villages + 1):
+            guarantee = 0 if rnd.random() < 0.15 else 1
+            target = 0 if rnd.random() < 0.08 else rnd.randint(300, 900)
+            insts.append((f"{tid}V{v:02d}", f"{town}{v}村卫生室", "village", tid, rnd.randint(1, 3), 0.0,
+                          rnd.randint(600, 3_500), guarantee, target, ""))
+    budget = 38 * sum(i[6] for i in insts)
+    for qn in range(1, 5):
+        d = out / f"{year}Q{qn}"
+        d.mkdir(parents=True, exist_ok=True)
+        period = [f"period: {year}Q{qn}", f"alliance: {alliance}", f"ph_annual_budget: {budget:.2f}"]
+        if qn == 4:
+            mi_budget = 900 * sum(i[6] for i in insts) + 20_000_000
+            spent = mi_budget * (0.955 + rnd.random() * 0.03)
+            period += [f"mi_budget: {mi_budget:.2f}", f"mi_spent: {spent:.2f}", f"alliance_score: {rnd.randint(780, 960) / 10}"]
+        (d / "period.yaml").write_text("\n".join(period) + "\n", encoding="utf-8")
+        with open(d / "institutions.csv", "w", encoding="utf-8", newline="") as f:
+            w = csv.writer(f)
+            w.writerow(["inst_id", "name", "kind", "parent_id", "staff_count", "perf_base_annual", "population",
+                        "guarantee", "workload_target", "director"])
+            for i in insts:
+                amt = f"{i[5]:,.2f}" if thousands and qn == 2 else money(i[5])
+                w.writerow([i[0], i[1], i[2], i[3], i[4], amt, i[6], i[7], i[8], i[9]])
+        with open(d / "assessment.csv", "w", encoding="utf-8", newline="") as f:
+            w = csv.writer(f)
+            w.writerow(["inst_id", "score", "veto", "veto_reason"])
+            for k, i in enumerate(insts):
+                score = max(0, min(100, round(rnd.gauss(84, 8), 1)))
+                veto = 1 if rnd.random() < 0.03 else 0
+                w.writerow([i[0], score, veto, "发生重大医疗安全事件" if veto else ""])
+        with open(d / "workpoints.csv", "w", encoding="utf-8", newline="") as f:
+            w = csv.writer(f)
+            w.writerow(["inst_id", "item", "count"])
+            for i in insts:
+                if i[2] not in ("township", "village"):
+                    continue
+                scale = 25 if i[2] == "township" else 1
+                items = ITEMS if wp_rows_per_unit is None else [ITEMS[k % len(ITEMS)] for k in range(wp_rows_per_unit)]
+                for item in items:
+                    if wp_rows_per_unit is None and rnd.random() < 0.15:
+                        continue
+                    w.writerow([i[0], item, rnd.randint(0, 120) * scale])
+        with open(d / "village_income.csv", "w", encoding="utf-8", newline="") as f:
+            w = csv.writer(f)
+            w.writerow(["inst_id", "drug_subsidy", "service_fee", "operating_subsidy", "medical_income", "visits"])
+            for i in insts:
+                if i[2] == "village" and i[7] == 1:
+                    w.writerow([i[0], money(rnd.uniform(300, 1600)), money(rnd.uniform(300, 1800)),
+                                money(rnd.uniform(300, 1000)), money(rnd.uniform(0, 4000)), rnd.randint(0, 1100)])
+
+
+if __name__ == "__main__":
+    ap = argparse.ArgumentParser(description=__doc__.splitlines()[0])
+    ap.add_argument("out", type=Path)
+    ap.add_argument("--townships", type=int, default=4)
+    ap.add_argument("--villages", type=int, default=3)
+    ap.add_argument("--seed", type=int, default=7)
+    ap.add_argument("--year", type=int, default=2026)
+    ap.add_argument("--alliance", default="歙县紧密型县域医共体")
+    ap.add_argument("--workpoint-rows", type=int, default=None, help="rows per unit (benchmark)")
+    a = ap.parse_args()
+    generate(a.out, a.townships, a.villages, a.seed, a.year, a.alliance, a.workpoint_rows)
