@@ -246,11 +246,12 @@ def validate(tables: dict[str, RawTable], period_src: dict, files: dict[str, byt
     `service_items(period)` gives the work-point item codes of the ruleset in force."""
     c = _Checker(problems)
     period = _period(period_src, problems)
-    insts = _institutions(c, tables.get("institutions"))
-    assess = _assessment(c, tables.get("assessment"), insts)
+    seen: dict[str, str | None] = {}
+    insts = _institutions(c, tables.get("institutions"), seen)
+    assess = _assessment(c, tables.get("assessment"), insts, seen)
     items = service_items(period) if period else None
-    wp = _workpoints(c, tables.get("workpoints"), insts, items)
-    income = _income(c, tables.get("village_income"), insts)
+    wp = _workpoints(c, tables.get("workpoints"), insts, items, seen)
+    income = _income(c, tables.get("village_income"), insts, seen)
     if problems:
         return None
     return Quarter(period, insts, assess, wp, income, files)
@@ -307,7 +308,9 @@ def _period(src: dict, problems: list[Problem]) -> Period | None:
     return Period(raw_period, int(m.group(1)), quarter, alliance, budget, mi_budget, mi_spent, ascore)
 
 
-def _institutions(c: _Checker, t: RawTable | None) -> dict[str, Institution]:
+def _institutions(c: _Checker, t: RawTable | None, seen: dict[str, str | None]) -> dict[str, Institution]:
+    """Valid institutions. `seen` gets every well-formed id with its kind (None if unreadable),
+    so rows elsewhere that point at an institution whose own row is bad are not reported twice."""
     if t is None:
         return {}
     out: dict[str, Institution] = {}
@@ -323,6 +326,7 @@ def _institutions(c: _Checker, t: RawTable | None) -> dict[str, Institution]:
             continue
         rows[iid] = i
         kind = KIND_ALIASES.get(r["kind"])
+        seen[iid] = kind
         if kind is None:
             c.add(t, i, "kind", r["kind"], "未知的机构类型（应为 " + "/".join(KINDS.values()) + "）")
         name = _text(c, t, i, "name", r["name"])
@@ -347,6 +351,8 @@ def _institutions(c: _Checker, t: RawTable | None) -> dict[str, Institution]:
         c.add(t, rows[extra.inst_id], "kind", KINDS["lead_hospital"], f"第二个牵头医院（已有 {leads[0].inst_id}）")
     for x in out.values():
         i = rows[x.inst_id]
+        if x.parent_id in seen and x.parent_id not in out:
+            continue  # the parent's own row is wrong and already reported
         parent = out.get(x.parent_id)
         if x.kind == "village":
             if not x.parent_id or parent is None or parent.kind != "township":
@@ -359,18 +365,18 @@ def _institutions(c: _Checker, t: RawTable | None) -> dict[str, Institution]:
     return out
 
 
-def _assessment(c: _Checker, t: RawTable | None, insts) -> dict[str, Assessment]:
+def _assessment(c: _Checker, t: RawTable | None, insts, seen) -> dict[str, Assessment]:
     if t is None:
         return {}
-    out, seen = {}, {}
+    out, rows = {}, {}
     for i, r in enumerate(t.df.itertuples(index=False)):
         r = r._asdict()
         iid = r["inst_id"]
-        if iid in seen:
-            c.add(t, i, "inst_id", iid, f"同一机构有两行考核结果（另见第{t.loc(seen[iid], None)[1]}行）")
+        if iid in rows:
+            c.add(t, i, "inst_id", iid, f"同一机构有两行考核结果（另见第{t.loc(rows[iid], None)[1]}行）")
             continue
-        seen[iid] = i
-        if iid not in insts:
+        rows[iid] = i
+        if iid not in seen:
             c.add(t, i, "inst_id", iid, "机构表中没有这个机构编码")
         score = c.score(t, i, "score", r["score"])
         veto = c.flag(t, i, "veto", r["veto"])
@@ -378,21 +384,20 @@ def _assessment(c: _Checker, t: RawTable | None, insts) -> dict[str, Assessment]
         if iid in insts and score is not None and veto is not None:
             out[iid] = Assessment(score, veto, reason)
     for iid in insts:
-        if iid not in seen:
+        if iid not in rows:
             c.add(t, None, "inst_id", iid, f"机构 {iid}（{insts[iid].name}）没有考核结果行")
     return out
 
 
-def _workpoints(c: _Checker, t: RawTable | None, insts, items) -> dict[str, dict[str, int]]:
+def _workpoints(c: _Checker, t: RawTable | None, insts, items, seen) -> dict[str, dict[str, int]]:
     """Vectorised: this is the large table (hundreds of thousands of rows)."""
     if t is None:
         return {}
     df = t.df
-    known = pd.Series(list(insts)) if insts else pd.Series([], dtype=str)
-    kinds = df["inst_id"].map({k: v.kind for k, v in insts.items()})
+    kinds = df["inst_id"].map(seen)
     counts = pd.to_numeric(df["count"].str.replace(",", "", regex=False), errors="coerce")
-    bad_id = ~df["inst_id"].isin(known)
-    bad_kind = ~bad_id & ~kinds.isin(["township", "village"])
+    bad_id = ~df["inst_id"].isin(list(seen))
+    bad_kind = ~bad_id & kinds.notna() & ~kinds.isin(["township", "village"])
     bad_item = ~df["item"].isin(list(items)) if items is not None else pd.Series(False, index=df.index)
     bad_count = counts.isna() | (counts < 0) | (counts != counts.round())
     for i in df.index[bad_id | bad_kind | bad_item | bad_count]:
@@ -405,7 +410,7 @@ def _workpoints(c: _Checker, t: RawTable | None, insts, items) -> dict[str, dict
             c.add(t, i, "item", item, "未知的服务项目（应为 " + "/".join(items) + "）")
         if bad_count[i]:
             c.add(t, i, "count", cnt, "服务数量应为不小于 0 的整数")
-    ok = ~(bad_id | bad_kind | bad_item | bad_count)
+    ok = ~(bad_id | bad_kind | bad_item | bad_count) & df["inst_id"].isin(list(insts))
     good = pd.DataFrame({"inst_id": df["inst_id"][ok], "item": df["item"][ok], "count": counts[ok].astype("int64")})
     out: dict[str, dict[str, int]] = {}
     for (iid, item), n in good.groupby(["inst_id", "item"], sort=True)["count"].sum().items():
@@ -413,20 +418,22 @@ def _workpoints(c: _Checker, t: RawTable | None, insts, items) -> dict[str, dict
     return out
 
 
-def _income(c: _Checker, t: RawTable | None, insts) -> dict[str, VillageIncome]:
+def _income(c: _Checker, t: RawTable | None, insts, seen) -> dict[str, VillageIncome]:
     if t is None:
         return {}
-    out, seen = {}, {}
+    out, rows = {}, {}
     for i, r in enumerate(t.df.itertuples(index=False)):
         r = r._asdict()
         iid = r["inst_id"]
-        if iid in seen:
-            c.add(t, i, "inst_id", iid, f"同一村卫生室有两行收入（另见第{t.loc(seen[iid], None)[1]}行）")
+        if iid in rows:
+            c.add(t, i, "inst_id", iid, f"同一村卫生室有两行收入（另见第{t.loc(rows[iid], None)[1]}行）")
             continue
-        seen[iid] = i
+        rows[iid] = i
         inst = insts.get(iid)
-        if inst is None:
+        if iid not in seen:
             c.add(t, i, "inst_id", iid, "机构表中没有这个机构编码")
+        elif inst is None:
+            pass  # its institution row is wrong and already reported
         elif not (inst.kind == "village" and inst.guarantee == 1):
             c.add(t, i, "inst_id", iid, "只有享受保底的村卫生室填写收入")
         vals = [c.money(t, i, k, r[k]) for k in ("drug_subsidy", "service_fee", "operating_subsidy", "medical_income")]
@@ -434,7 +441,7 @@ def _income(c: _Checker, t: RawTable | None, insts) -> dict[str, VillageIncome]:
         if inst is not None and None not in vals and visits is not None:
             out[iid] = VillageIncome(*vals, visits)
     for iid, inst in insts.items():
-        if inst.kind == "village" and inst.guarantee == 1 and iid not in seen:
+        if inst.kind == "village" and inst.guarantee == 1 and iid not in rows:
             c.add(t, None, "inst_id", iid, f"享受保底的村卫生室 {iid}（{inst.name}）没有收入行")
     return out
 
