@@ -75,7 +75,7 @@ def _show(v) -> str:
     return str(v)
 
 
-_PLACE = re.compile(r"\{([A-Za-z_][A-Za-z0-9_]*)\}")
+_PLACE = re.compile(r"\{([A-Za-z_][A-Za-z0-9_]*)(:money)?\}")
 _MONEYISH = re.compile(r"^-?\d{4,}\.\d{2}$")
 
 
@@ -107,7 +107,14 @@ def _join_lines(template: str) -> str:
 
 def render_explain(template: str, values: dict[str, str]) -> str:
     text = _join_lines(template)
-    return _PLACE.sub(lambda m: _readable(values[m.group(1)]) if m.group(1) in values else m.group(0), text)
+    return _PLACE.sub(lambda m: _fill(values[m.group(1)], m.group(2)) if m.group(1) in values else m.group(0), text)
+
+
+def _fill(value: str, spec: str | None) -> str:
+    """`{x:money}` shows a value that is a whole number of fen as an amount (1,000,000.00)."""
+    if spec and re.match(r"^-?\d+(\.\d{1,2})?$", value):
+        return group_thousands(f"{Decimal(value):.2f}")
+    return _readable(value)
 
 
 class _Context:
@@ -287,7 +294,7 @@ class _Run:
         for f in formulas:
             if f is not None:
                 names |= f.names
-        names |= set(_PLACE.findall(rule.explain))
+        names |= {m[0] for m in _PLACE.findall(rule.explain)}
         return {n: env[n] for n in sorted(names) if n in env}
 
     def _period_total(self, rule: Rule):

@@ -1,0 +1,73 @@
+from decimal import Decimal
+from fractions import Fraction
+
+import pytest
+
+from p4p.engine.money import (MoneyError, capitals, fmt_exact, largest_remainder, parse_int, parse_money, round2)
+
+
+@pytest.mark.parametrize("amount,text", [
+    ("0.05", "人民币伍分"),
+    ("10.00", "人民币壹拾元整"),
+    ("1409.50", "人民币壹仟肆佰零玖元伍角整"),
+    ("16409.02", "人民币壹万陆仟肆佰零玖元零贰分"),
+    ("100000.00", "人民币壹拾万元整"),
+    ("48000.00", "人民币肆万捌仟元整"),
+    ("10005.00", "人民币壹万零伍元整"),
+    ("12000.00", "人民币壹万贰仟元整"),
+    ("0.00", "人民币零元整"),
+    ("1000000.00", "人民币壹佰万元整"),
+    ("10000001.00", "人民币壹仟万零壹元整"),
+    ("100.06", "人民币壹佰元零陆分"),
+    ("2684640.98", "人民币贰佰陆拾捌万肆仟陆佰肆拾元零玖角捌分"),
+    ("-561.64", "人民币负伍佰陆拾壹元陆角肆分"),
+    ("-10005.00", "人民币负壹万零伍元整"),
+])
+def test_capitals(amount, text):
+    assert capitals(Decimal(amount)) == text
+
+
+@pytest.mark.parametrize("x,expect", [("2.345", "2.35"), ("2.344999", "2.34"), ("-2.345", "-2.35"),
+                                      ("0.005", "0.01"), ("3268.086", "3268.09")])
+def test_round_half_up(x, expect):
+    assert round2(Fraction(Decimal(x))) == Decimal(expect)
+
+
+def test_round2_of_a_third_is_exact():
+    assert round2(Fraction(1, 3)) == Decimal("0.33") and round2(Fraction(2, 3)) == Decimal("0.67")
+
+
+def test_largest_remainder_adds_up_and_breaks_ties_by_key():
+    assert largest_remainder(100, {"b": 1, "a": 1, "c": 1}) == {"a": 34, "b": 33, "c": 33}
+    parts = largest_remainder(1_000_003, {f"u{i}": Fraction(i + 1, 7) for i in range(13)})
+    assert sum(parts.values()) == 1_000_003
+    assert largest_remainder(5, {"a": 0, "b": 0}) == {}
+
+
+def test_largest_remainder_gives_leftovers_to_largest_fractions():
+    # 10 fen over 1:1:1 → 3.33 each, 1 fen left → tie → smallest key; over 2:1 → 6.67 / 3.33
+    assert largest_remainder(10, {"x": 2, "y": 1}) == {"x": 7, "y": 3}
+
+
+@pytest.mark.parametrize("text,value", [("48,000.00", "48000.00"), ("1345691.96", "1345691.96"), ("12", "12.00"),
+                                        (" 3,059,846.24 ", "3059846.24")])
+def test_parse_money(text, value):
+    assert parse_money(text) == Decimal(value)
+
+
+@pytest.mark.parametrize("text", ["1.005", "abc", "1,00.00", "", "1e5"])
+def test_parse_money_rejects(text):
+    with pytest.raises(MoneyError):
+        parse_money(text)
+
+
+def test_parse_int():
+    assert parse_int("12") == 12 and parse_int("12.0") == 12
+    with pytest.raises(MoneyError):
+        parse_int("12.5")
+
+
+def test_fmt_exact():
+    assert fmt_exact(Fraction(8, 492)) == "0.01626016260162601626016260163"
+    assert fmt_exact(Fraction(9, 10)) == "0.9" and fmt_exact(Fraction(1)) == "1" and fmt_exact(Fraction(0)) == "0"
+    assert fmt_exact(Fraction(631281120, 10000)) == "63128.112"
