@@ -187,6 +187,22 @@ def diff(run_a, run_b):
     click.echo(f"共 {len(lines)} 处差异；合计 A {tot(a)} 元，B {tot(b)} 元，差 {tot(b) - tot(a)} 元")
 
 
+@main.command()
+@click.argument("run_dir", type=click.Path(exists=True, file_okay=False, path_type=Path))
+@click.option("--out", type=click.Path(path_type=Path), default=None, help="输出目录（默认 ./statements-<运行编号>）")
+@click.option("--jobs", type=int, default=None, help="并行进程数（默认 CPU 核数）")
+@_guard
+def statements(run_dir, out, jobs):
+    """为已有运行重新生成结算单（带当前审批状态），写到运行目录之外，归档保持不变。"""
+    from .engine.archive import approval_label
+    from .report.pdf import render_run
+    m = load_manifest(run_dir)
+    out = out or Path(f"statements-{m['run_id']}")
+    n = render_run(run_dir, m["run_id"], m, jobs=jobs, progress=True, out_dir=out, approval=approval_label(run_dir))
+    click.echo(f"已生成 {n} 份结算单和汇总报告")
+    click.echo(str(out))
+
+
 @main.group()
 def rules():
     """规则集工具。"""

@@ -144,6 +144,21 @@ def approve(run_dir: Path, by: str, supersede: bool = False, reason: str | None 
     return rec
 
 
+def approval_label(run_dir: Path) -> str:
+    """The approval state of a run, for statements."""
+    run_dir = run_dir.resolve()
+    m = load_manifest(run_dir)
+    mine = [a for a in approvals(archive_of(run_dir)) if a.run_id == m["run_id"] and a.period == m["period"]]
+    current = approved(archive_of(run_dir), m["period"], m["alliance"])
+    if current and current.run_id == m["run_id"]:
+        return f"已审批（{current.by}，{current.at}）"
+    if mine:
+        return f"已被替换（本期现行审批为运行 {current.run_id}）"
+    if current:
+        return f"未审批（本期已审批的运行为 {current.run_id}）"
+    return "未审批"
+
+
 def prior_quarters(archive: Path, year: int, quarter: int, alliance: str) -> list[dict]:
     """The approved runs of the earlier quarters of the year, with their ledgers (verified
     against the hash recorded at approval). Raises MissingHistory naming what is missing."""

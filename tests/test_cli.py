@@ -1,0 +1,109 @@
+"""The run as a user drives it: determinism, the run folder, atomicity, explain, validate."""
+import json
+import os
+from pathlib import Path
+
+from conftest import ACCEPTANCE, cli, run_ok, write_quarter
+
+
+def test_identical_inputs_give_a_byte_identical_ledger(base_quarter, archive):
+    a = run_ok(base_quarter, archive)
+    b = run_ok(base_quarter, archive)
+    assert a != b
+    for f in ("ledger.csv", "trace.jsonl", "summary.json"):
+        assert (a / f).read_bytes() == (b / f).read_bytes()
+
+
+def test_run_folder_layout_and_manifest(base_quarter, archive):
+    rd = run_ok(base_quarter, archive)
+    assert rd.parent == archive / "2026Q1"
+    data = (rd / "ledger.csv").read_bytes()
+    assert data.startswith(b"\xef\xbb\xbf")
+    head = data[3:].decode().splitlines()[0]
+    assert head == "period,inst_id,inst_name,kind,item,item_name,amount,quantity,rule_id"
+    m = json.loads((rd / "manifest.json").read_text(encoding="utf-8"))
+    for k in ("run_id", "period", "alliance", "created", "engine_version", "ruleset", "inputs", "ledger_sha256",
+              "prior_runs", "files"):
+        assert k in m
+    assert m["ruleset"]["id"] == "huangshan-2026" and len(m["ruleset"]["sha256"]) == 64
+    assert set(m["inputs"]) == {"institutions.csv", "assessment.csv", "workpoints.csv", "village_income.csv",
+                                "period.yaml"}
+    for rel in ("inputs/institutions.csv", "rules/rules.yaml", "ledger.xlsx", "trace.jsonl", "summary.txt"):
+        assert (rd / rel).is_file(), rel
+    # every ledger line has a trace line
+    traces = [json.loads(l) for l in (rd / "trace.jsonl").read_text(encoding="utf-8").splitlines()]
+    assert len(traces) == len(data.splitlines()) - 1
+
+
+def test_last_stdout_line_is_the_run_folder_and_summary_is_chinese(base_quarter, archive):
+    r = cli("run", base_quarter, "--archive", archive, "--no-pdf")
+    lines = r.stdout.strip().splitlines()
+    assert Path(lines[-1]).is_dir()
+    assert "绩效工资总量" in r.stdout and "核对" in r.stdout and "[通过]" in r.stdout
+
+
+def test_json_summary(base_quarter, archive):
+    r = cli("run", base_quarter, "--archive", archive, "--no-pdf", "--json")
+    s = json.loads(r.stdout.strip().splitlines()[-2])
+    assert s["all_checks_ok"] and s["checks"][0]["total"] == "80000.00"
+
+
+def test_a_failing_run_leaves_nothing(base_quarter, archive, monkeypatch):
+    import p4p.engine.archive as arc
+
+    def boom(tmp):
+        raise RuntimeError("disk full")
+    r = None
+    try:
+        from p4p.engine.runner import compute_run, write, DEFAULT_RULES
+        c = compute_run(base_quarter, DEFAULT_RULES, archive)
+        write(c, archive, render=lambda tmp, run_id, manifest: boom(tmp))
+    except RuntimeError:
+        r = "raised"
+    assert r == "raised"
+    assert list(archive.rglob("*")) == []  # no run folder, no temporary folder left behind
+
+
+def test_validate_ok(base_quarter):
+    r = cli("validate", base_quarter)
+    assert r.exit_code == 0 and "7 个机构" in r.stdout
+
+
+def test_explain_prints_rule_clause_and_numbers(base_quarter, archive):
+    rd = run_ok(base_quarter, archive)
+    r = cli("explain", rd, "T01")
+    assert r.exit_code == 0
+    for s in ("甲镇卫生院", "院长绩效奖励", "15,000.00", "人民币壹万伍仟元整", "R3", "一（一）4", "张院长", "40,000.00",
+              "PH_FUND", "40,425.53", "加权工分 950"):
+        assert s in r.stdout, s
+    assert cli("explain", rd, "NOPE").exit_code == 1
+
+
+def test_explain_needs_only_the_trace(base_quarter, archive, tmp_path):
+    rd = run_ok(base_quarter, archive)
+    lonely = tmp_path / "only-trace"
+    lonely.mkdir()
+    (lonely / "trace.jsonl").write_bytes((rd / "trace.jsonl").read_bytes())
+    r = cli("explain", lonely, "V01", "VILLAGE_TOPUP")
+    assert r.exit_code == 0 and "3,268.09" in r.stdout and "工作量系数 1" in r.stdout
+
+
+def test_missing_input_folder_is_a_rejected_input(tmp_path, archive):
+    r = cli("run", tmp_path / "nope", "--archive", archive, "--no-pdf")
+    assert r.exit_code == 2 and not archive.exists()
+
+
+def test_public_acceptance_q1_q3_match(archive):
+    import csv
+    for q in ("2026Q1", "2026Q2", "2026Q3"):
+        rd = run_ok(ACCEPTANCE / q, archive)
+        exp = {(r["inst_id"], r["item"]): r for r in csv.DictReader(open(ACCEPTANCE / "expected" / f"{q}.csv", encoding="utf-8-sig"))}
+        got = {(r["inst_id"], r["item"]): r for r in csv.DictReader(open(rd / "ledger.csv", encoding="utf-8-sig"))}
+        assert set(exp) == set(got), q
+        for k, e in exp.items():
+            assert got[k]["amount"] == e["amount"], (q, k)
+        assert cli("approve", rd, "--by", "验收").exit_code == 0
+    rd = run_ok(ACCEPTANCE / "2026Q4", archive)
+    exp = {(r["inst_id"], r["item"]): r["amount"] for r in csv.DictReader(open(ACCEPTANCE / "expected" / "2026Q4.csv", encoding="utf-8-sig"))}
+    got = {(r["inst_id"], r["item"]): r["amount"] for r in csv.DictReader(open(rd / "ledger.csv", encoding="utf-8-sig"))}
+    assert got == exp
