@@ -203,6 +203,26 @@ def statements(run_dir, out, jobs):
     click.echo(str(out))
 
 
+@main.command()
+@click.argument("out", type=click.Path(dir_okay=False, path_type=Path))
+@click.option("--period", default="2026Q1", show_default=True, help="期间，如 2026Q1")
+@click.option("--rules", "rules_dir", type=click.Path(path_type=Path), default=None)
+@_guard
+def template(out, period, rules_dir):
+    """生成一个空白的输入工作簿（含说明、下拉列表和数值校验）。"""
+    import datetime as dt
+    from .engine.inputs import PERIOD_RE
+    from .report.template import write_template
+    m = PERIOD_RE.match(period)
+    if not m:
+        _err(f"期间应写成 YYYYQn，例如 2026Q1：{period}")
+        sys.exit(EXIT_INPUT)
+    rs = load_ruleset(rules_dir or DEFAULT_RULES)
+    on = dt.date(int(m.group(1)), 3 * int(m.group(2)) - 2, 1)
+    write_template(out, period, rs.resolve(on).params.get("ph_points", {}))
+    click.echo(f"已生成输入模板：{out}")
+
+
 @main.group()
 def rules():
     """规则集工具。"""

@@ -161,7 +161,7 @@ def read_folder(folder: Path, problems: list[Problem]) -> tuple[dict, dict, dict
         except Exception as e:
             problems.append(Problem("period.yaml", None, None, None, f"YAML 格式错误：{e}"))
             period_raw = {}
-    return tables, {"values": period_raw, "where": "period.yaml", "loc": lambda k: (None, k)}, files
+    return tables, {"values": period_raw, "loc": lambda k: ("period.yaml", None, k)}, files
 
 
 # ---- validation ---------------------------------------------------------------------------
@@ -258,11 +258,11 @@ def validate(tables: dict[str, RawTable], period_src: dict, files: dict[str, byt
 
 
 def _period(src: dict, problems: list[Problem]) -> Period | None:
-    vals, where, loc = src["values"], src["where"], src["loc"]
+    vals, loc = src["values"], src["loc"]
     start = len(problems)
 
     def bad(key, value, msg):
-        row, col = loc(key)
+        where, row, col = loc(key)
         problems.append(Problem(where, row, col, None if value is None else str(value), msg))
 
     raw_period = str(vals.get("period", "")).strip()
