@@ -24,7 +24,7 @@ def money(x: float) -> str:
 
 
 def generate(out: Path, townships: int, villages: int, seed: int, year: int, alliance: str,
-             wp_rows_per_unit: int | None = None, thousands: bool = True):
+             wp_rows_per_unit: int | None = None, thousands: bool = True, quarters: int = 4):
     rnd = random.Random(seed)
     insts = [("L01", "歙县人民医院", "lead_hospital", "", 860, 24_680_000 + rnd.randint(0, 99999) / 100, 0, 0, 0, "")]
     n_county = max(1, townships // 10)
@@ -43,7 +43,7 @@ def generate(out: Path, townships: int, villages: int, seed: int, year: int, all
             insts.append((f"{tid}V{v:02d}", f"{town}{v}村卫生室", "village", tid, rnd.randint(1, 3), 0.0,
                           rnd.randint(600, 3_500), guarantee, target, ""))
     budget = 38 * sum(i[6] for i in insts)
-    for qn in range(1, 5):
+    for qn in range(1, quarters + 1):
         d = out / f"{year}Q{qn}"
         d.mkdir(parents=True, exist_ok=True)
         period = [f"period: {year}Q{qn}", f"alliance: {alliance}", f"ph_annual_budget: {budget:.2f}"]
@@ -96,5 +96,6 @@ if __name__ == "__main__":
     ap.add_argument("--year", type=int, default=2026)
     ap.add_argument("--alliance", default="歙县紧密型县域医共体")
     ap.add_argument("--workpoint-rows", type=int, default=None, help="rows per unit (benchmark)")
+    ap.add_argument("--quarters", type=int, default=4)
     a = ap.parse_args()
-    generate(a.out, a.townships, a.villages, a.seed, a.year, a.alliance, a.workpoint_rows)
+    generate(a.out, a.townships, a.villages, a.seed, a.year, a.alliance, a.workpoint_rows, quarters=a.quarters)

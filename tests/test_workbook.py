@@ -123,3 +123,4 @@ def test_ledger_xlsx_totals_equal_the_csv(base_quarter, archive):
     tot = wb["合计"]
     assert tot.cell(row=tot.max_row, column=1).value == "合计"
     assert str(tot.cell(row=2, column=4).value).startswith("=SUMIF(")
+    assert tot.freeze_panes == "A2"

@@ -8,6 +8,7 @@ every ledger line is born with its trace.
 from __future__ import annotations
 
 import re
+from functools import lru_cache
 from collections import defaultdict
 from dataclasses import dataclass, field
 from decimal import Decimal
@@ -20,7 +21,10 @@ from .money import fmt_amount, fmt_exact, group_thousands, from_fen, largest_rem
 from .ruleset import LEVELS, Resolved, Rule, Ruleset
 from .schema import KINDS, LEVEL_NAMES, LEVEL_OF_KIND
 
-ALLIANCE = "__alliance__"
+
+
+def assessment_key(score_10: int, veto: int) -> str:
+    return f"s{score_10}v{veto}"
 
 
 class ComputeError(Exception):
@@ -94,6 +98,18 @@ def _readable(s: str) -> str:
     return _group(s)
 
 
+@lru_cache(maxsize=256)
+def _parts(template: str) -> tuple:
+    """The template split once into literal text and (name, spec) placeholders."""
+    text, out, pos = _join_lines(template), [], 0
+    for m in _PLACE.finditer(text):
+        out.append(text[pos:m.start()])
+        out.append((m.group(1), m.group(2), m.group(0)))
+        pos = m.end()
+    out.append(text[pos:])
+    return tuple(out)
+
+
 def _join_lines(template: str) -> str:
     """Lines of a Chinese text join without a space, unless Latin text or a {name} meets."""
     out = ""
@@ -106,8 +122,8 @@ def _join_lines(template: str) -> str:
 
 
 def render_explain(template: str, values: dict[str, str]) -> str:
-    text = _join_lines(template)
-    return _PLACE.sub(lambda m: _fill(values[m.group(1)], m.group(2)) if m.group(1) in values else m.group(0), text)
+    return "".join(p if isinstance(p, str) else (_fill(values[p[0]], p[1]) if p[0] in values else p[2])
+                   for p in _parts(template))
 
 
 def _fill(value: str, spec: str | None) -> str:
@@ -130,11 +146,29 @@ class _Context:
             if getattr(p, k) is not None:
                 self.period_env[k] = getattr(p, k)
         self.table_rows = tables
+        self._base: dict[str, dict] = {}
+        self._shown: dict[str, tuple] = {}
+        self._base_shown: dict[str, dict] = {}
         self.items: dict[str, dict[str, Decimal]] = defaultdict(dict)   # inst → item → amount
         if p.alliance_score is not None:
             base = {**self.period_env, "score": to_fraction(p.alliance_score), "veto": Fraction(0)}
+            key = assessment_key(score10(to_fraction(p.alliance_score)), 0)
             for tid in resolved.tables:
-                self.period_env[f"alliance_{tid}"] = self.table_value(tid, ALLIANCE, base)
+                self.period_env[f"alliance_{tid}"] = self.table_value(tid, key, base)
+
+    def show(self, inst_id: str, name: str, v) -> str:
+        """Display text of a value; period-wide values (parameters) are formatted once, an
+        institution's input facts keep the text they were given in."""
+        hit = self._base_shown.get(inst_id, {}).get(name)
+        if hit is not None and hit[0] is v:
+            return _show(hit[1])
+        hit = self._shown.get(name)
+        if hit is not None and hit[0] is v:
+            return hit[1]
+        text = _show(v)
+        if self.period_env.get(name) is v:
+            self._shown[name] = (v, text)
+        return text
 
     def table_value(self, tid: str, fid: str, env: dict) -> Fraction:
         table = self.resolved.tables[tid]
@@ -146,33 +180,40 @@ class _Context:
         return table.rows[rows[0]].value(env)
 
     def unit_env(self, inst_id: str, rule: Rule) -> dict:
-        q = self.q
-        inst = q.institutions[inst_id]
-        a = q.assessment[inst_id]
-        env = dict(self.period_env)
-        env.update(perf_base_annual=inst.perf_base_annual, staff_count=Fraction(inst.staff_count),
-                   population=Fraction(inst.population), guarantee=Fraction(inst.guarantee),
-                   workload_target=Fraction(inst.workload_target), score=to_fraction(a.score),
-                   veto=Fraction(a.veto), workpoints=q.workpoints.get(inst_id, {}))
-        inc = q.income.get(inst_id)
-        if inc is not None:
-            env.update(drug_subsidy=inc.drug_subsidy, service_fee=inc.service_fee,
-                       operating_subsidy=inc.operating_subsidy, medical_income=inc.medical_income,
-                       visits=Fraction(inc.visits))
-        for tid in self.resolved.tables:
-            env[tid] = self.table_value(tid, inst_id, env)
-        for r in self.resolved.ruleset.rules:
-            env.setdefault(r.item, Fraction(0))
+        """A fresh copy per rule (lets write into it); the facts and table values are built
+        once per institution."""
+        base = self._base.get(inst_id)
+        if base is None:
+            base = self._base[inst_id] = self._unit_base(inst_id)
+        env = dict(base)
         env.update(self.items.get(inst_id, {}))
         return env
 
+    def _unit_base(self, inst_id: str) -> dict:
+        """Facts of one institution as exact numbers, plus its decision-table values. The text
+        each input shows in the trace (amounts keep their 2 decimals) is kept beside it."""
+        q = self.q
+        inst = q.institutions[inst_id]
+        a = q.assessment[inst_id]
+        raw = dict(perf_base_annual=inst.perf_base_annual, staff_count=inst.staff_count,
+                   population=inst.population, guarantee=inst.guarantee, workload_target=inst.workload_target,
+                   score=a.score, veto=a.veto)
+        inc = q.income.get(inst_id)
+        if inc is not None:
+            raw.update(drug_subsidy=inc.drug_subsidy, service_fee=inc.service_fee,
+                       operating_subsidy=inc.operating_subsidy, medical_income=inc.medical_income, visits=inc.visits)
+        env = dict(self.period_env)
+        facts = {k: Fraction(v) for k, v in raw.items()}
+        env.update(facts, workpoints=q.workpoints.get(inst_id, {}))
+        key = assessment_key(score10(facts["score"]), a.veto)
+        for tid in self.resolved.tables:
+            env[tid] = self.table_value(tid, key, env)
+        for r in self.resolved.ruleset.rules:
+            env.setdefault(r.item, Fraction(0))
+        self._base_shown[inst_id] = {k: (facts[k], v) for k, v in raw.items()}
+        return env
 
-def _used_names(rule: Rule, formulas) -> list[str]:
-    names = set()
-    for f in formulas:
-        if f is not None:
-            names |= f.names
-    return sorted(names)
+
 
 
 def _eval_lets(lets: dict[str, Formula], env: dict, where: str) -> dict:
@@ -214,13 +255,14 @@ class Engine:
 
     def compute(self, q: Quarter, history: list[HistoryLine] | None = None) -> Result:
         resolved = self.ruleset.resolve(q.period.first_day)
-        facts = [{"id": iid, "kind": inst.kind, "quarter": q.period.quarter, "guarantee": inst.guarantee,
+        insts = [{"id": iid, "kind": inst.kind, "quarter": q.period.quarter, "guarantee": inst.guarantee,
                   "veto": q.assessment[iid].veto, "score10": score10(to_fraction(q.assessment[iid].score))}
                  for iid, inst in sorted(q.institutions.items())]
+        results = {(f["score10"], f["veto"]) for f in insts}
         if q.period.alliance_score is not None:
-            facts.append({"id": ALLIANCE, "kind": "alliance", "quarter": q.period.quarter, "guarantee": 0,
-                          "veto": 0, "score10": score10(to_fraction(q.period.alliance_score))})
-        matched, tables = Matcher(resolved).match(facts)
+            results.add((score10(to_fraction(q.period.alliance_score)), 0))
+        matched, tables = Matcher(resolved).match(
+            insts, [{"id": assessment_key(s, v), "score10": s, "veto": v} for s, v in sorted(results)])
         ctx = _Context(q, resolved, tables)
         run = _Run(q, resolved, ctx, history or [])
         for rule in self.ruleset.rules:
@@ -242,17 +284,20 @@ class _Run:
         self.checks: list[dict] = []
         self.reports: list[dict] = []
         self.warnings: list[str] = []
+        self._names: dict[str, list[str]] = {}
 
     # -- helpers --------------------------------------------------------------------------
     def _line(self, rule: Rule, inst_id: str, amount: Decimal, quantity, values: dict, formulas: dict,
               item: str | None = None, item_name: str | None = None, name=None, kind=None) -> Line:
         inst = self.q.institutions.get(inst_id)
         item = item or rule.item
-        shown = {k: _show(v) for k, v in values.items()}
+        shown = {k: self.ctx.show(inst_id, k, v) for k, v in values.items()}
         detail = {k: {kk: _show(vv) for kk, vv in sorted(v.items())} for k, v in values.items() if isinstance(v, dict)}
         shown["amount"] = fmt_amount(amount)
         if "veto" in values:
             shown["veto"] = "是" if values["veto"] else "否"
+        if "score" in values:  # the score as the assessment gave it (85, 85.5), not 85.0
+            shown["score"] = fmt_exact(values["score"])
         if inst is not None:
             shown.setdefault("director", inst.director or "（未填写）")
         trace = {
@@ -289,13 +334,17 @@ class _Run:
         out.update(extra)
         return out
 
-    def _inputs(self, rule: Rule, env: dict, formulas) -> dict:
-        names = set()
-        for f in formulas:
-            if f is not None:
-                names |= f.names
-        names |= {m[0] for m in _PLACE.findall(rule.explain)}
-        return {n: env[n] for n in sorted(names) if n in env}
+    def _inputs(self, rule: Rule, env: dict) -> dict:
+        """Every named value the rule's formulas and explanation use (names worked out once per rule)."""
+        names = self._names.get(rule.id)
+        if names is None:
+            found = set()
+            for f in self._all_formulas(rule):
+                if f is not None:
+                    found |= f.names
+            found |= {m[0] for m in _PLACE.findall(rule.explain)}
+            names = self._names[rule.id] = sorted(found)
+        return {n: env[n] for n in names if n in env}
 
     def _period_total(self, rule: Rule):
         penv = dict(self.ctx.period_env)
@@ -322,7 +371,7 @@ class _Run:
             lets = _eval_lets(rule.let, env, f"规则 {rule.id}（{iid}）")
             amount = _fen_exact(_ev(rule.amount, env, f"规则 {rule.id}（{iid}）amount"), f"规则 {rule.id}（{iid}）")
             qty = _ev(rule.quantity, env, f"规则 {rule.id}") if rule.quantity else None
-            values = {**self._inputs(rule, env, self._all_formulas(rule)), **lets}
+            values = {**self._inputs(rule, env), **lets}
             self._line(rule, iid, amount, qty, values, self._formula_texts(rule))
 
     def allocation(self, rule: Rule, units: list[str]):
@@ -339,7 +388,7 @@ class _Run:
             env, lets = envs[iid]
             amount = from_fen(shares.get(iid, 0))
             qty = _ev(rule.quantity, env, f"规则 {rule.id}") if rule.quantity else None
-            values = {**self._inputs(rule, env, self._all_formulas(rule)), **plets, **lets, "total": total,
+            values = {**self._inputs(rule, env), **plets, **lets, "total": total,
                       "weight": weights[iid], "weight_sum": wsum,
                       "exact_share": (Fraction(fen(total)) * weights[iid] / wsum / 100) if wsum else Fraction(0)}
             self._line(rule, iid, amount, qty, values, self._formula_texts(rule))
@@ -377,7 +426,7 @@ class _Run:
             entitlement = from_fen(ent.get(iid, 0))
             amount = entitlement - prior_paid[iid]
             qty = (_ev(rule.quantity, env, f"规则 {rule.id}") if rule.quantity and iid in units else q4w[iid])
-            values = {**(self._inputs(rule, env, self._all_formulas(rule)) if iid in units else {}), **plets, **lets,
+            values = {**(self._inputs(rule, env) if iid in units else {}), **plets, **lets,
                       "total": total, "weight": q4w[iid], "weighted_points": q4w[iid], "prior_weight": prior_w[iid],
                       "annual_weight": annual[iid], "weight_sum": wsum, "entitlement": entitlement,
                       "prior_paid": prior_paid[iid], "settle_word": "应补" if amount >= 0 else "应退",
@@ -421,8 +470,7 @@ class _Run:
             for iid in members:
                 env, lets = envs[iid]
                 amount = from_fen(shares.get(iid, 0))
-                used = self._all_formulas(rule)
-                values = {**self._inputs(rule, env, used), **plets, **lets, "total": total, "level": lvl,
+                values = {**self._inputs(rule, env), **plets, **lets, "total": total, "level": lvl,
                           "level_name": LEVEL_NAMES[lvl], "level_total": level_total, "level_ratio_text": ratio_text,
                           "weight": weights[iid], "weight_sum": wsum}
                 self._line(rule, iid, amount, weights[iid], values, self._formula_texts(rule))

@@ -7,6 +7,7 @@ Numbers are exact `Fraction`s; number literals are read from their text.
 from __future__ import annotations
 
 import ast
+import math
 from dataclasses import dataclass
 from fractions import Fraction
 from typing import Callable, Mapping
@@ -19,8 +20,11 @@ class FormulaError(Exception):
 
 
 def _dot(counts, weights):
-    """Σ count × weight over the keys of `counts` (work points: Σ count × points)."""
-    return sum((Fraction(c) * to_fraction(weights[k]) for k, c in counts.items()), Fraction(0))
+    """Σ count × weight over the keys of `counts` (work points: Σ count × points), in integers
+    over the weights' common denominator (Fraction arithmetic item by item is ~10× slower)."""
+    ws = {k: to_fraction(weights[k]) for k in counts}
+    den = math.lcm(*(w.denominator for w in ws.values())) if ws else 1
+    return Fraction(sum(int(c) * w.numerator * (den // w.denominator) for c, w in zip(counts.values(), ws.values())), den)
 
 
 FUNCTIONS: dict[str, Callable] = {
@@ -40,9 +44,10 @@ class Formula:
     text: str
     tree: ast.expr
     names: frozenset[str]
+    run: Callable = None  # the tree compiled to nested closures (same semantics as _eval, faster)
 
     def __call__(self, env: Mapping[str, object]):
-        return _eval(self.tree, env, self.text)
+        return self.run(env)
 
 
 def compile_formula(text: str) -> Formula:
@@ -68,7 +73,51 @@ def compile_formula(text: str) -> Formula:
         if isinstance(node, ast.BinOp) and type(node.op) not in _BINOPS:
             raise FormulaError(f"公式中不允许的运算符: {text}")
     funcs = {n.func.id for n in ast.walk(tree) if isinstance(n, ast.Call)}
-    return Formula(text, tree, frozenset(names - funcs))
+    return Formula(text, tree, frozenset(names - funcs), _compile(tree, text))
+
+
+def _compile(node, text) -> Callable:
+    """Turn a checked tree into closures once, so a formula run 20,000 times is not re-walked."""
+    if isinstance(node, ast.Constant):
+        value = _literal(node, text)
+        return lambda env: value
+    if isinstance(node, ast.Name):
+        name = node.id
+
+        def get(env):
+            try:
+                v = env[name]
+            except KeyError:
+                raise FormulaError(f"公式 {text} 中的名称 {name} 没有取值") from None
+            return v if isinstance(v, (dict, bool, Fraction)) else to_fraction(v)
+        return get
+    if isinstance(node, ast.BinOp):
+        a, b = _compile(node.left, text), _compile(node.right, text)
+        if isinstance(node.op, ast.Div):
+            def div(env):
+                d = b(env)
+                if d == 0:
+                    raise FormulaError(f"公式 {text} 除以零")
+                return a(env) / d
+            return div
+        op = _BINOPS[type(node.op)]
+        return lambda env: op(a(env), b(env))
+    if isinstance(node, ast.Compare) and len(node.ops) == 1 and type(node.ops[0]) in _CMPS:
+        a, b, cmp = _compile(node.left, text), _compile(node.comparators[0], text), _CMPS[type(node.ops[0])]
+        return lambda env: cmp(a(env), b(env))
+    if isinstance(node, (ast.UnaryOp, ast.BoolOp, ast.Compare)):
+        return lambda env: _eval(node, env, text)
+    if isinstance(node, ast.Call):
+        name = node.func.id
+        args = [_compile(x, text) for x in node.args]
+        if name == "ifelse":
+            if len(args) != 3:
+                raise FormulaError(f"ifelse 需要三个参数: {text}")
+            c, t, f = args
+            return lambda env: t(env) if c(env) else f(env)
+        fn = FUNCTIONS[name]
+        return lambda env: fn(*[x(env) for x in args])
+    raise FormulaError(f"不允许的写法: {text}")
 
 
 def _literal(node: ast.Constant, text: str) -> Fraction:

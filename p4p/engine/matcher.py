@@ -72,13 +72,15 @@ class Matcher:
     def __init__(self, resolved: Resolved):
         self.name = f"p4p_{resolved.ruleset.id}_{resolved.on:%Y%m%d}_{next(_counter)}".replace("-", "_")
         self.fired: list[tuple[str, str]] = []
-        defs = {_SEEN: self._rule([{"t": "fact"}], _SEEN)}
+        # two kinds of fact: an institution ("inst": which rules apply) and an assessment
+        # result ("assess": which table rows it falls in) — one per distinct (score, veto),
+        # so 20,000 institutions need only a few hundred table matches
+        defs = {_SEEN: self._rule([{"$or": [{"t": "inst"}, {"t": "assess"}]}], _SEEN)}
         for r in resolved.ruleset.rules:
-            defs[f"rule:{r.id}"] = self._rule([{"t": "fact"}, {"$neq": {"kind": "alliance"}}, *_cond(r.when)],
-                                              f"rule:{r.id}")
+            defs[f"rule:{r.id}"] = self._rule([{"t": "inst"}, *_cond(r.when)], f"rule:{r.id}")
         for tid, table in resolved.tables.items():
             for i, row in enumerate(table.rows):
-                terms = [{"t": "fact"}, *_cond(row.when)] + (_band_terms(row.band) if row.band else [])
+                terms = [{"t": "assess"}, *_cond(row.when)] + (_band_terms(row.band) if row.band else [])
                 defs[f"table:{tid}:{i}"] = self._rule(terms, f"table:{tid}:{i}")
         self.host = _SyncHost()
         self.host.register_rulesets({self.name: defs})
@@ -91,13 +93,14 @@ class Matcher:
         cond = terms[0] if len(terms) == 1 else {"$and": terms}
         return {"all": [{"m": cond}], "run": action}
 
-    def match(self, facts: list[dict]):
-        """facts: dicts with id, kind, quarter, guarantee, veto, score10. Returns
-        ({rule_id: set(fact ids)}, {table_id: {fact id: [row indexes]}})."""
+    def match(self, insts: list[dict], assessments: list[dict]):
+        """insts: {id, kind, quarter, guarantee, veto, score10}; assessments: {id, veto, score10}.
+        Returns ({rule_id: set(inst ids)}, {table_id: {assessment id: [row indexes]}})."""
         self.fired.clear()
+        facts = [{"t": "inst", **f} for f in insts] + [{"t": "assess", **f} for f in assessments]
         try:
             for i in range(0, len(facts), BATCH):
-                self.host.assert_facts(self.name, [{"t": "fact", **f} for f in facts[i:i + BATCH]])
+                self.host.assert_facts(self.name, facts[i:i + BATCH])
                 state = self.host.get_state(self.name)
                 if "exception" in state:
                     raise MatchError(f"规则匹配出错: {state['exception']}")

@@ -5,6 +5,7 @@ Fraction (exact rationals), so no step ever loses a fen to binary floating point
 """
 from __future__ import annotations
 
+import math
 import re
 from decimal import Decimal, localcontext
 from fractions import Fraction
@@ -55,14 +56,27 @@ def fmt_amount(d: Decimal) -> str:
 
 def fmt_exact(x) -> str:
     """An exact quantity as decimal text: exact when it terminates, else 28 significant digits."""
-    f = to_fraction(x)
+    f = x if type(x) is Fraction else to_fraction(x)
+    num, den = f.numerator, f.denominator
+    if den == 1:
+        return str(num)
+    twos = fives = 0
+    d = den
+    while d % 2 == 0:
+        d //= 2
+        twos += 1
+    while d % 5 == 0:
+        d //= 5
+        fives += 1
+    if d == 1:  # terminates: scale to an integer number of 10^-places
+        places = max(twos, fives)
+        digits = str(abs(num) * (10 ** places // den)).rjust(places + 1, "0")
+        text = (digits[:-places] + "." + digits[-places:]).rstrip("0").rstrip(".")
+        return ("-" if num < 0 else "") + text
     with localcontext() as ctx:
         ctx.prec = 28
-        d = Decimal(f.numerator) / Decimal(f.denominator)
-    s = format(d, "f")
-    if "." in s:
-        s = s.rstrip("0").rstrip(".")
-    return "0" if s in ("-0", "") else s
+        dec = Decimal(num) / Decimal(den)
+    return format(dec, "f")
 
 
 def group_thousands(s: str) -> str:
@@ -95,17 +109,20 @@ def largest_remainder(total_fen: int, weights: Mapping[str, Fraction]) -> dict[s
     """Allocate `total_fen` over weights: floors, then one fen each to the largest remainders,
     ties to the smaller key (plain string order). Parts add up to the total exactly.
     Returns {} when the weights sum to zero (the caller decides where the money goes)."""
-    wsum = sum(weights.values(), Fraction(0))
-    if wsum == 0:
-        return {}
-    if any(w < 0 for w in weights.values()):
+    fr = {k: to_fraction(w) for k, w in weights.items()}
+    if any(w < 0 for w in fr.values()):
         raise ValueError("negative weight in largest-remainder allocation")
+    # integers over the common denominator: share_i = total × n_i / Σn exactly
+    den = math.lcm(*(w.denominator for w in fr.values())) if fr else 1
+    nums = {k: w.numerator * (den // w.denominator) for k, w in fr.items()}
+    nsum = sum(nums.values())
+    if nsum == 0:
+        return {}
     shares, rema = {}, []
-    for key, w in weights.items():
-        exact = Fraction(total_fen) * w / wsum
-        floor = exact.__floor__()
+    for key, n in nums.items():
+        floor, rest = divmod(total_fen * n, nsum)
         shares[key] = floor
-        rema.append((-(exact - floor), key))
+        rema.append((-rest, key))
     left = total_fen - sum(shares.values())
     for _, key in sorted(rema)[:left]:
         shares[key] += 1

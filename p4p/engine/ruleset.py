@@ -256,6 +256,8 @@ def _load_table(tid, t, ver, where, cites, formula, problems) -> Table | None:
             band = tuple(None if b is None else Fraction(Decimal(str(b))) for b in band)
         when = row.get("when") or {}
         _check_condition(when, f"{where} 第{i}行", problems)
+        if set(when) - {"veto", "score"}:
+            problems.append(f"{where} 第{i}行: 决策表的条件只能用 veto 和 score")
         f = formula(row.get("value"), f"{where} 第{i}行")
         if f:
             rows.append(TableRow(str(row.get("label", "")), f, when, band))

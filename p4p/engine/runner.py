@@ -40,6 +40,7 @@ def compute_run(input_path: Path, rules_dir: Path, archive: Path | None = None,
     result = Engine(ruleset).compute(q, history_from(prior))
     ledger = ledger_csv(result.lines)
     summary = build_summary(result, q.period.alliance)
+    xlsx = _in_background(_ledger_xlsx, result.lines, summary) if len(result.lines) > 5000 else None
     files = {"ledger.csv": ledger, "trace.jsonl": trace_jsonl(result.lines),
              "summary.json": (json.dumps(summary, ensure_ascii=False, indent=2, sort_keys=True) + "\n").encode(),
              "summary.txt": summary_text(summary).encode("utf-8")}
@@ -49,12 +50,42 @@ def compute_run(input_path: Path, rules_dir: Path, archive: Path | None = None,
         files[f"rules/{name}"] = (ruleset.path / name).read_bytes()
     for p in prior:
         files[f"history/{p['period']}.ledger.csv"] = p["bytes"]
-    try:
-        from ..report.xlsx import ledger_xlsx
-        files["ledger.xlsx"] = ledger_xlsx(result.lines, summary)
-    except ImportError:  # pragma: no cover - openpyxl is a dependency
-        pass
+    files["ledger.xlsx"] = xlsx() if xlsx else _ledger_xlsx(result.lines, summary)
     return Computed(q, ruleset, result, prior, files, summary)
+
+
+def _ledger_xlsx(lines, summary) -> bytes:
+    from ..report.xlsx import ledger_xlsx
+    return ledger_xlsx(lines, summary)
+
+
+def _in_background(fn, *args):
+    """Run fn(*args) in a forked child (it inherits the arguments, nothing is pickled but the
+    result) while this process goes on; returns a function that waits for the result.
+    Used to write a large ledger.xlsx on the second core while the trace is serialised."""
+    import multiprocessing as mp
+    ctx = mp.get_context("fork")
+    recv, send = ctx.Pipe(duplex=False)
+
+    def child():
+        try:
+            send.send((True, fn(*args)))
+        except BaseException as e:  # the parent raises it
+            send.send((False, f"{type(e).__name__}: {e}"))
+    proc = ctx.Process(target=child, daemon=True)
+    proc.start()
+    send.close()
+
+    def wait():
+        try:
+            ok, value = recv.recv()
+        except EOFError:
+            ok, value = False, "后台进程意外退出"
+        proc.join()
+        if not ok:
+            raise RuntimeError(f"生成 ledger.xlsx 失败：{value}")
+        return value
+    return wait
 
 
 def new_run_id(ledger: bytes) -> str:
