@@ -285,6 +285,7 @@ class _Run:
         self.reports: list[dict] = []
         self.warnings: list[str] = []
         self._names: dict[str, list[str]] = {}
+        self._texts: dict[str, dict] = {}
 
     # -- helpers --------------------------------------------------------------------------
     def _line(self, rule: Rule, inst_id: str, amount: Decimal, quantity, values: dict, formulas: dict,
@@ -322,8 +323,12 @@ class _Run:
             self.ctx.items[inst_id][item] = amount
         return line
 
-    def _formula_texts(self, rule: Rule, **extra) -> dict:
-        out = {"let": {k: f.text for k, f in rule.let.items()},
+    def _formula_texts(self, rule: Rule) -> dict:
+        """The rule's formulas as text, for the trace (built once per rule, shared by its lines)."""
+        cached = self._texts.get(rule.id)
+        if cached is not None:
+            return cached
+        out = self._texts[rule.id] = {"let": {k: f.text for k, f in rule.let.items()},
                "period_let": {k: f.text for k, f in rule.period_let.items()}}
         for k in ("amount", "quantity", "total", "weight", "only_if"):
             f = getattr(rule, k)
@@ -331,7 +336,6 @@ class _Run:
                 out[k] = f.text
         if rule.weights:
             out["weights"] = {k: f.text for k, f in rule.weights.items()}
-        out.update(extra)
         return out
 
     def _inputs(self, rule: Rule, env: dict) -> dict:

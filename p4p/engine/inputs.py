@@ -84,17 +84,20 @@ def decode(data: bytes) -> str | None:
     return None
 
 
-def frame_from_cells(name: str, label: str, header: list[str], body: list[list[str]], rows: list[int],
-                     problems: list[Problem], cell=None) -> RawTable | None:
-    """Map headers (English codes or Chinese labels) to codes; report missing columns."""
+def frame_from_cells(name: str, label: str, header: list[str], body: pd.DataFrame, problems: list[Problem],
+                     cell=None) -> RawTable | None:
+    """Map headers (English codes or Chinese labels) to codes; report missing columns.
+    `body` holds the data rows as text, positional columns, header = spreadsheet row 1;
+    blank rows are dropped here but keep their place in the row numbering."""
     hm = header_map(name)
     spec = TABLES[name]
     codes, headers = [], {}
     for h in header:
-        h = (h or "").strip().lstrip("\ufeff")
+        h = ("" if h is None else str(h)).strip().lstrip("\ufeff")
         code = hm.get(h)
         if code and code in headers:
             problems.append(Problem(label, 1, h, None, "列名重复"))
+            code = None
         codes.append(code)
         if code:
             headers[code] = h
@@ -103,15 +106,16 @@ def frame_from_cells(name: str, label: str, header: list[str], body: list[list[s
         problems.append(Problem(label, 1, None, None, f"缺少列 {c}（{spec['columns'][c]}）"))
     if missing:
         return None
-    data = {c: [] for c in spec["columns"]}
-    for r in body:
-        for c in spec["columns"]:
-            data[c].append("")
-        for j, code in enumerate(codes):
-            if code and j < len(r):
-                data[code][-1] = "" if r[j] is None else str(r[j]).strip()
-    df = pd.DataFrame(data, dtype=str)
-    return RawTable(name, label, df, headers, rows, cell)
+    body = body.fillna("").astype(str)
+    rows = pd.Series(range(2, len(body) + 2), index=body.index)
+    stripped = {j: body.iloc[:, j].str.strip() for j in range(min(len(codes), body.shape[1]))}
+    nonblank = pd.Series(False, index=body.index)
+    for col in stripped.values():
+        nonblank |= col != ""
+    data = {c: (stripped[codes.index(c)] if c in headers and codes.index(c) in stripped
+                else pd.Series("", index=body.index)) for c in spec["columns"]}
+    df = pd.DataFrame(data)[nonblank].reset_index(drop=True)
+    return RawTable(name, label, df, headers, rows[nonblank].tolist(), cell)
 
 
 def read_csv_table(path: Path, name: str, problems: list[Problem]) -> RawTable | None:
@@ -129,10 +133,8 @@ def read_csv_table(path: Path, name: str, problems: list[Problem]) -> RawTable |
     except Exception as e:
         problems.append(Problem(path.name, None, None, None, f"无法解析 CSV：{e}"))
         return None
-    cells = df.values.tolist()
-    header, body = [str(h) for h in cells[0]], cells[1:]
-    keep = [(i + 2, r) for i, r in enumerate(body) if any(str(c).strip() for c in r)]
-    return frame_from_cells(name, path.name, header, [r for _, r in keep], [n for n, _ in keep], problems)
+    header = df.iloc[0].tolist()
+    return frame_from_cells(name, path.name, header, df.iloc[1:].reset_index(drop=True), problems)
 
 
 def read_folder(folder: Path, problems: list[Problem]) -> tuple[dict, dict, dict[str, bytes]]:

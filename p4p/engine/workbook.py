@@ -12,6 +12,7 @@ import math
 from decimal import ROUND_HALF_EVEN, Decimal
 from pathlib import Path
 
+import pandas as pd
 from openpyxl import load_workbook
 from openpyxl.utils import get_column_letter
 
@@ -70,12 +71,12 @@ def read_workbook(path: Path, problems: list[Problem]):
             problems.append(Problem(f"{book} {ws.title}", None, None, None, "工作表是空的"))
             continue
         header, body = rows[0], rows[1:]
-        keep = [(i + 2, r) for i, r in enumerate(body) if any(c for c in r)]
         col_of = {}
         for j, h in enumerate(header):
             col_of.setdefault(h.strip(), j)
         title = ws.title
-        t = frame_from_cells(name, f"{book} {title}", header, [r for _, r in keep], [n for n, _ in keep], problems)
+        t = frame_from_cells(name, f"{book} {title}", header, pd.DataFrame(body, columns=range(len(header)), dtype=str)
+                             if body else pd.DataFrame(columns=range(len(header)), dtype=str), problems)
         if t is not None:
             t.cell = _cell_locator(book, title, t, col_of)
             tables[name] = t
