@@ -5,7 +5,7 @@
 #  libpango-1.0-0 libpangoft2-1.0-0  weasyprint's text layout
 #  poppler-utils        pdftotext/pdffonts/pdftoppm used by the statement tests
 set -euo pipefail
-PKGS="libharfbuzz-subset0 fonts-wqy-microhei libpango-1.0-0 libpangoft2-1.0-0 poppler-utils time"
+PKGS="libharfbuzz-subset0 fonts-wqy-microhei libpango-1.0-0 libpangoft2-1.0-0 poppler-utils"
 missing=""
 for p in $PKGS; do
   dpkg-query -W -f='${Status}' "$p" 2>/dev/null | grep -q "install ok installed" || missing="$missing $p"
