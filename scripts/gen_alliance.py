@@ -49,7 +49,7 @@ def generate(out: Path, townships: int, villages: int, seed: int, year: int, all
         period = [f"period: {year}Q{qn}", f"alliance: {alliance}", f"ph_annual_budget: {budget:.2f}"]
         if qn == 4:
             mi_budget = 900 * sum(i[6] for i in insts) + 20_000_000
-            spent = mi_budget * (0.955 + rnd.random() * 0.03)
+            spent = mi_budget * (0.985 + rnd.random() * 0.01)
             period += [f"mi_budget: {mi_budget:.2f}", f"mi_spent: {spent:.2f}", f"alliance_score: {rnd.randint(780, 960) / 10}"]
         (d / "period.yaml").write_text("\n".join(period) + "\n", encoding="utf-8")
         with open(d / "institutions.csv", "w", encoding="utf-8", newline="") as f:
@@ -73,6 +73,8 @@ def generate(out: Path, townships: int, villages: int, seed: int, year: int, all
                 if i[2] not in ("township", "village"):
                     continue
                 scale = 25 if i[2] == "township" else 1
+                if qn == 4 and rnd.random() < 0.25:  # a unit that did little in Q4 pays advances back
+                    scale = max(1, scale // 25) if i[2] == "township" else 0
                 items = ITEMS if wp_rows_per_unit is None else [ITEMS[k % len(ITEMS)] for k in range(wp_rows_per_unit)]
                 for item in items:
                     if wp_rows_per_unit is None and rnd.random() < 0.15:

@@ -46,7 +46,13 @@ def period_label(period: str) -> str:
 
 
 def _money(a: str) -> str:
-    return group_thousands(a)
+    """An amount for people: 2 decimals and thousands separators (values the trace keeps
+    as exact numbers, like a cap of 15000, are shown as 15,000.00)."""
+    try:
+        d = Decimal(a)
+    except Exception:
+        return a
+    return group_thousands(f"{d:.2f}") if d == d.quantize(Decimal("0.01")) else _approx(a)
 
 
 def _approx(s: str) -> str:
@@ -82,7 +88,7 @@ def statement_context(traces: list[dict], head: dict, service_names: dict[str, s
     ctx.update(inst={"inst_id": t0["inst_id"], "name": t0["inst_name"], "kind_name": KINDS.get(t0["kind"], t0["kind"])},
                lines=lines, total_fmt=_money(f"{total:.2f}"), total_negative=total < 0,
                total_capitals=capitals(total), village=None, points=None, settlement=None,
-               director_line=None, director_name=t0.get("director") or "")
+               director_line=None, director_name=t0.get("director") or "", surplus=None)
     d = by_item.get("DIRECTOR_BONUS")
     if d:
         dv = d["values"]
@@ -92,7 +98,7 @@ def statement_context(traces: list[dict], head: dict, service_names: dict[str, s
     v = by_item.get("VILLAGE_TOPUP")
     if v:
         vals = v["values"]
-        g = lambda k: _money(f'{Decimal(vals.get(k, "0")):.2f}')
+        g = lambda k: _money(vals.get(k, "0"))
         ctx["village"] = {
             "guarantee_quarter": g("guarantee_quarter"), "income": g("income"), "shortfall": g("shortfall"),
             "income_rows": [(n, g(k)) for k, n in (("drug_subsidy", "基本药物补助"), ("service_fee", "一般诊疗费"),
@@ -100,6 +106,14 @@ def statement_context(traces: list[dict], head: dict, service_names: dict[str, s
                                                    ("PH_FUND", "基本公卫经费（本季度）"), ("MI_SURPLUS", "医保结余留用"))],
             "score": vals.get("score", ""), "k": vals.get("k", ""), "visits": vals.get("visits", ""),
             "target": vals.get("workload_target", ""), "ratio": _approx(vals.get("workload_ratio", "")), "topup": _money(v["amount"])}
+    mi = by_item.get("MI_SURPLUS")
+    if mi:
+        mv = mi["values"]
+        ctx["surplus"] = {"surplus": _money(mv.get("surplus", "0")), "k": mv.get("alliance_k", ""),
+                          "retained": _money(mv.get("total", "0")), "level_name": mv.get("level_name", ""),
+                          "level_total": _money(mv.get("level_total", "0")), "ratio": mv.get("level_ratio_text", ""),
+                          "weight": _approx(mv.get("weight", "")), "weight_sum": _approx(mv.get("weight_sum", "")),
+                          "amount": _money(mi["amount"])}
     ph = by_item.get("PH_FUND")
     if ph:
         vals, det = ph["values"], ph.get("detail", {})
@@ -261,6 +275,9 @@ def render_run(run_dir: Path, run_id: str, manifest: dict, jobs: int | None = No
 
 
 def _progress(total: int):
+    if not sys.stderr.isatty():  # a log file gets one line at the end, not 300 carriage returns
+        return lambda n: n == total and print(f"生成 PDF {n}/{total}", end="", file=sys.stderr)
+
     def show(n):
         w = 30
         fill = int(w * n / total)
