@@ -128,7 +128,10 @@ def approve(run_dir, by, supersede, reason):
 @_guard
 def history(archive):
     """列出归档中的期间、运行和审批记录。"""
+    from .engine.archive import approval_chain_problems
     recs = approvals(archive)
+    for p in approval_chain_problems(archive):
+        _err(f"警告：{p}")
     for period_dir in sorted(p for p in archive.glob("*") if p.is_dir() and not p.name.startswith(".")):
         click.echo(f"{period_dir.name}")
         for run_dir in sorted(p for p in period_dir.iterdir() if p.is_dir()):

@@ -1,7 +1,8 @@
 """The run as a user drives it: determinism, the run folder, atomicity, explain, validate."""
 import json
-import os
 from pathlib import Path
+
+import pytest
 
 from conftest import ACCEPTANCE, cli, run_ok, write_quarter
 
@@ -48,20 +49,14 @@ def test_json_summary(base_quarter, archive):
     assert s["all_checks_ok"] and s["checks"][0]["total"] == "80000.00"
 
 
-def test_a_failing_run_leaves_nothing(base_quarter, archive, monkeypatch):
-    import p4p.engine.archive as arc
-
+def test_a_failing_run_leaves_nothing(base_quarter, archive):
     def boom(tmp):
         raise RuntimeError("disk full")
-    r = None
-    try:
-        from p4p.engine.runner import compute_run, write, DEFAULT_RULES
-        c = compute_run(base_quarter, DEFAULT_RULES, archive)
+    from p4p.engine.runner import DEFAULT_RULES, compute_run, write
+    c = compute_run(base_quarter, DEFAULT_RULES, archive)
+    with pytest.raises(RuntimeError, match="disk full"):
         write(c, archive, render=lambda tmp, run_id, manifest: boom(tmp))
-    except RuntimeError:
-        r = "raised"
-    assert r == "raised"
-    assert list(archive.rglob("*")) == []  # no run folder, no temporary folder left behind
+    assert not archive.exists()  # no run folder, no temporary folder, not even the archive it made
 
 
 def test_validate_ok(base_quarter):
@@ -107,3 +102,13 @@ def test_public_acceptance_q1_q3_match(archive):
     exp = {(r["inst_id"], r["item"]): r["amount"] for r in csv.DictReader(open(ACCEPTANCE / "expected" / "2026Q4.csv", encoding="utf-8-sig"))}
     got = {(r["inst_id"], r["item"]): r["amount"] for r in csv.DictReader(open(rd / "ledger.csv", encoding="utf-8-sig"))}
     assert got == exp
+
+
+def test_a_failing_run_keeps_an_existing_archive(base_quarter, archive):
+    first = run_ok(base_quarter, archive)
+    from p4p.engine.runner import DEFAULT_RULES, compute_run, write
+    c = compute_run(base_quarter, DEFAULT_RULES, archive)
+    with pytest.raises(RuntimeError):
+        write(c, archive, render=lambda tmp, run_id, manifest: (_ for _ in ()).throw(RuntimeError("x")))
+    assert sorted(p.name for p in archive.rglob("*") if p.parent == archive) == ["2026Q1"]
+    assert first.is_dir() and len(list((archive / "2026Q1").iterdir())) == 1

@@ -175,3 +175,17 @@ def test_diff_of_two_runs(tmp_path, archive):
     # C01 k 0.9 → 1.0: 225,000.00 → 250,000.00
     assert "C01 县中医院 PERF_POOL：A 225000.00（数量 0.9），B 250000.00（数量 1）" in r.stdout
     assert "差 25000.00" in r.stdout
+
+
+def test_an_edited_approval_record_is_detected(tmp_path, archive):
+    a = run_ok(write_quarter(tmp_path / "a"), archive)
+    b = run_ok(write_quarter(tmp_path / "b", period="2026Q2"), archive)
+    assert cli("approve", a, "--by", "张").exit_code == 0
+    assert cli("approve", b, "--by", "张").exit_code == 0
+    p = archive / "approvals.jsonl"
+    p.write_text(p.read_text(encoding="utf-8").replace('"by": "张"', '"by": "李"', 1), encoding="utf-8")
+    h = cli("history", "--archive", archive)
+    assert "第2条审批记录" in h.stderr
+    c = run_ok(write_quarter(tmp_path / "c", period="2026Q3"), archive)
+    r = cli("approve", c, "--by", "王")
+    assert r.exit_code == 1 and "被改动" in r.stderr

@@ -52,6 +52,7 @@ def write_run(archive: Path, period: str, run_id: str, files: dict[str, bytes], 
     """Write every file into a temporary folder inside the archive, add the manifest (with the
     hash of every file), optionally render more files into it, then rename it into place.
     On any failure the temporary folder is removed: the run is complete or absent."""
+    created = not archive.exists()
     archive.mkdir(parents=True, exist_ok=True)
     final = archive / period / run_id
     tmp = Path(tempfile.mkdtemp(prefix=f".tmp-{period}-", dir=archive))
@@ -72,6 +73,8 @@ def write_run(archive: Path, period: str, run_id: str, files: dict[str, bytes], 
         os.rename(tmp, final)
     except BaseException:
         shutil.rmtree(tmp, ignore_errors=True)
+        if created:  # an archive folder made for this run only goes too
+            shutil.rmtree(archive, ignore_errors=True)
         raise
     return final
 
@@ -108,16 +111,33 @@ class Approval:
     at: str
     supersedes: str | None = None
     reason: str | None = None
+    prev_sha256: str = ""   # SHA-256 of the previous record's line: an edited or removed record breaks the chain
+
+
+def _lines(archive: Path) -> list[str]:
+    p = archive / APPROVALS
+    return [l for l in p.read_text(encoding="utf-8").splitlines() if l.strip()] if p.is_file() else []
 
 
 def approvals(archive: Path) -> list[Approval]:
-    p = archive / APPROVALS
-    if not p.is_file():
-        return []
-    return [Approval(**json.loads(line)) for line in p.read_text(encoding="utf-8").splitlines() if line.strip()]
+    return [Approval(**json.loads(line)) for line in _lines(archive)]
+
+
+def approval_chain_problems(archive: Path) -> list[str]:
+    """Records whose link to the previous record does not hold (the file was edited)."""
+    out, prev = [], ""
+    for n, line in enumerate(_lines(archive), 1):
+        rec = json.loads(line)
+        if rec.get("prev_sha256", "") != prev:
+            out.append(f"{APPROVALS} 第{n}条审批记录与前一条记录的哈希链不符（审批记录被修改或删除）")
+        prev = sha256(line.encode("utf-8"))
+    return out
 
 
 def approved(archive: Path, period: str, alliance: str) -> Approval | None:
+    bad = approval_chain_problems(archive)
+    if bad:
+        raise ArchiveError("审批记录文件已被改动：\n" + "\n".join(bad))
     found = [a for a in approvals(archive) if a.period == period and a.alliance == alliance]
     return found[-1] if found else None
 
@@ -137,8 +157,13 @@ def approve(run_dir: Path, by: str, supersede: bool = False, reason: str | None 
                            f"如需替换，请加 --supersede --reason 说明原因")
     if supersede and not (reason or "").strip():
         raise ArchiveError("替换已审批的运行需要用 --reason 说明原因")
+    bad = approval_chain_problems(archive)
+    if bad:
+        raise ArchiveError("审批记录文件已被改动，不能追加：\n" + "\n".join(bad))
+    lines = _lines(archive)
     rec = Approval(m["period"], m["alliance"], m["run_id"], str(run_dir.relative_to(archive)), m["ledger_sha256"],
-                   by, utc_now(), current.run_id if current and supersede else None, reason if supersede else None)
+                   by, utc_now(), current.run_id if current and supersede else None, reason if supersede else None,
+                   sha256(lines[-1].encode("utf-8")) if lines else "")
     with open(archive / APPROVALS, "a", encoding="utf-8") as f:
         f.write(json.dumps(rec.__dict__, ensure_ascii=False, sort_keys=True) + "\n")
     return rec
