@@ -140,5 +140,15 @@ def test_hostile_names_stay_data(tmp_path, archive):
     assert sorted(p.name for p in archive.iterdir()) == ["2026Q1"]
 
 
-def test_overlong_name_is_rejected(tmp_path):
-    rejected(tmp_path, "文字过长", institutions=_inst({(4, "name"): "长" * 201}))
+def test_absurdly_long_name_is_rejected(tmp_path):
+    rejected(tmp_path, "文字过长", institutions=_inst({(4, "name"): "长" * 2001}))
+
+
+def test_ragged_row_and_empty_institutions(tmp_path):
+    inp = write_quarter(tmp_path / "in", institutions=[])
+    with open(inp / "workpoints.csv", "a", encoding="utf-8") as f:
+        f.write("T01,EHR,5,extra\n")
+    r = cli("validate", inp)
+    assert r.exit_code == 2
+    assert "workpoints.csv 第7行（值：“extra”）：这一行有 4 列，多于表头的 3 列" in r.stderr
+    assert "机构表中没有任何机构" in r.stderr

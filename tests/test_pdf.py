@@ -24,6 +24,7 @@ def pdf_run(tmp_path_factory):
     tmp = tmp_path_factory.mktemp("pdf")
     inst = [list(r) for r in BASE_INSTITUTIONS]
     inst[5][INST_HEAD.index("name")] = '<script>alert("x")</script> & “村” ' + "很长的名字" * 30
+    inst[6][INST_HEAD.index("name")] = "长" * 600 + "/../../x'\"<i>"
     inp = write_quarter(tmp / "in", institutions=inst)
     r = cli("run", inp, "--archive", tmp / "archive", "--jobs", "2")
     assert r.exit_code == 0, r.output
@@ -59,6 +60,12 @@ def test_statements_hold_name_period_and_every_amount_in_figures_and_capitals(pd
 def test_hostile_name_prints_literally(pdf_run):
     text = flat(pdftext(pdf_run / "statements" / "V02.pdf"))
     assert flat('<script>alert("x")</script>&“村”') in text
+
+
+def test_a_600_character_name_wraps_and_keeps_the_amounts(pdf_run):
+    text = flat(pdftext(pdf_run / "statements" / "V03.pdf"))
+    assert text.count("长") >= 600 and "<i>" in text and "2,978.73" in text
+    assert {p.name for p in pdf_run.parent.parent.iterdir()} == {"2026Q1"}
 
 
 def test_every_font_is_embedded_and_subset(pdf_run):

@@ -7,6 +7,7 @@ A folder of CSV files + period.yaml, or one .xlsx workbook (see `workbook.py`), 
 """
 from __future__ import annotations
 
+import csv
 import io
 import re
 from dataclasses import dataclass
@@ -23,7 +24,8 @@ from .yamlio import load_yaml
 
 INST_ID_RE = re.compile(r"^[A-Za-z0-9_-]{1,32}$")
 PERIOD_RE = re.compile(r"^(\d{4})Q([1-4])$")
-MAX_TEXT = 200
+# Names may be long (statements wrap them); only absurd cells, almost surely a paste error, are refused.
+MAX_TEXT = 2000
 
 
 @dataclass(frozen=True)
@@ -124,17 +126,34 @@ def read_csv_table(path: Path, name: str, problems: list[Problem]) -> RawTable |
     if text is None:
         problems.append(Problem(path.name, None, None, None, "文件编码既不是 UTF-8 也不是 GB18030，请另存为 UTF-8 CSV"))
         return None
-    try:
+    try:  # the fast C parser; rows with more cells than the header make it fail
         df = pd.read_csv(io.StringIO(text), dtype=str, keep_default_na=False, header=None,
-                         skip_blank_lines=False, skipinitialspace=False)
+                         skip_blank_lines=False)
+        return frame_from_cells(name, path.name, df.iloc[0].tolist(), df.iloc[1:].reset_index(drop=True), problems)
     except pd.errors.EmptyDataError:
-        problems.append(Problem(path.name, None, None, None, "文件是空的"))
+        problems.append(Problem(path.name, None, None, None, "文件是空的（第1行应为表头）"))
         return None
-    except Exception as e:
+    except pd.errors.ParserError:
+        pass  # read it row by row below, to say which rows are too long
+    try:
+        rows = list(csv.reader(io.StringIO(text, newline="")))
+    except csv.Error as e:
         problems.append(Problem(path.name, None, None, None, f"无法解析 CSV：{e}"))
         return None
-    header = df.iloc[0].tolist()
-    return frame_from_cells(name, path.name, header, df.iloc[1:].reset_index(drop=True), problems)
+    if not rows or not any(c.strip() for c in rows[0]):
+        problems.append(Problem(path.name, None, None, None, "文件是空的（第1行应为表头）"))
+        return None
+    header, body = rows[0], rows[1:]
+    width = len(header)
+    ragged = [n for n, r in enumerate(body) if len(r) != width]
+    for n in ragged:
+        r = body[n]
+        if len(r) > width and any(c.strip() for c in r[width:]):
+            problems.append(Problem(path.name, n + 2, None, ",".join(r[width:]),
+                                    f"这一行有 {len(r)} 列，多于表头的 {width} 列"))
+        body[n] = (r + [""] * width)[:width]
+    frame = pd.DataFrame(body, columns=range(width), dtype=str) if body else pd.DataFrame(columns=range(width), dtype=str)
+    return frame_from_cells(name, path.name, header, frame, problems)
 
 
 def read_folder(folder: Path, problems: list[Problem]) -> tuple[dict, dict, dict[str, bytes]]:
@@ -346,6 +365,8 @@ def _institutions(c: _Checker, t: RawTable | None, seen: dict[str, str | None]) 
         if None in (kind, staff, base, pop, guarantee, target):
             continue
         out[iid] = Institution(iid, name, kind, r.get("parent_id", "") or "", staff, base, pop, guarantee, target, director)
+    if not rows:
+        c.add(t, None, None, None, "机构表中没有任何机构")
     leads = [x for x in out.values() if x.kind == "lead_hospital"]
     if len(leads) == 0 and out:
         c.add(t, None, "kind", None, "没有牵头医院（必须恰好有一个）")
