@@ -398,6 +398,7 @@ class _Run:
             self._line(rule, iid, amount, qty, values, self._formula_texts(rule))
         undistributed = total if wsum == 0 else Decimal("0.00")
         self._undistributed(rule, undistributed, {"total": total, "weight_sum": wsum})
+        self._report(rule, {**penv, "total": total})
         self._check(rule, total, sum((from_fen(v) for v in shares.values()), Decimal("0.00")), undistributed)
 
     def settlement(self, rule: Rule, units: list[str]):
@@ -481,10 +482,13 @@ class _Run:
         self._undistributed(rule, undistributed, {"total": total, "level_ratio_text": ratio_text})
         self._check(rule, total, sum(parts.values(), Decimal("0.00")) - undistributed, undistributed,
                     note="；".join(f"{LEVEL_NAMES[l]}级 {group_thousands(fmt_amount(v))}" for l, v in parts.items()))
-        surplus = plets.get("surplus")
-        if surplus is not None:
-            self.reports.append({"rule_id": rule.id, "name": "returned_to_fund", "title": "退回医保基金",
-                                 "amount": fmt_amount(_fen_exact(surplus, rule.id) - total)})
+        self._report(rule, {**penv, "total": total})
+
+    def _report(self, rule: Rule, penv: dict):
+        """Period figures a rule declares for the summary (e.g. what goes back to the insurer)."""
+        for name, (title, f) in rule.report.items():
+            value = _fen_exact(_ev(f, penv, f"规则 {rule.id} report.{name}"), f"规则 {rule.id} report.{name}")
+            self.reports.append({"rule_id": rule.id, "name": name, "title": title, "amount": fmt_amount(value)})
 
     def _check(self, rule: Rule, total: Decimal, distributed: Decimal, undistributed: Decimal, note: str = ""):
         ok = distributed + undistributed == total

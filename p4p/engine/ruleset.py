@@ -76,6 +76,7 @@ class Rule:
     level_ratio: str | None = None
     history_item: str | None = None
     undistributed: dict | None = None
+    report: dict[str, tuple[str, Formula]] = field(default_factory=dict)  # name → (Chinese title, period formula)
 
 
 @dataclass
@@ -327,7 +328,9 @@ def _load_rule(raw, cites, formula, problems) -> Rule | None:
                 period_let={k: formula(v, f"{where} period_let.{k}") for k, v in (raw.get("period_let") or {}).items()},
                 amount=f("amount"), quantity=f("quantity"), total=f("total"), weight=f("weight"),
                 weights=weights, only_if=f("only_if"), level_ratio=raw.get("level_ratio"),
-                history_item=raw.get("history_item"), undistributed=und)
+                history_item=raw.get("history_item"), undistributed=und,
+                report={k: (str(v.get("title", k)), formula(v.get("formula"), f"{where} report.{k}"))
+                        for k, v in (raw.get("report") or {}).items()})
 
 
 # names a formula may use besides parameters, tables, lets and items of earlier rules
@@ -342,9 +345,9 @@ def _check_rule_names(rules, parameters, tables, problems):
     items_before: set[str] = set()
     all_items = {r.item for r in rules}
     for r in rules:
-        known = base | items_before | set(r.let) | set(r.period_let)
+        known = base | items_before | set(r.let) | set(r.period_let) | ({"total"} if r.report else set())
         formulas = [*r.let.values(), *r.period_let.values(), r.amount, r.quantity, r.total, r.weight,
-                    r.only_if, *r.weights.values()]
+                    r.only_if, *r.weights.values(), *(f for _, f in r.report.values())]
         for fm in formulas:
             if fm is None:
                 continue
