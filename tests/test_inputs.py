@@ -152,3 +152,19 @@ def test_ragged_row_and_empty_institutions(tmp_path):
     assert r.exit_code == 2
     assert "workpoints.csv 第7行（值：“extra”）：这一行有 4 列，多于表头的 3 列" in r.stderr
     assert "机构表中没有任何机构" in r.stderr
+
+
+def test_blank_cells_that_no_rule_reads_are_zero(tmp_path, archive):
+    # V02 has no guarantee: its target is never read; a township's population is never read
+    inst = _inst({(5, "workload_target"): "", (2, "population"): ""})
+    led = ledger_of(run_ok(write_quarter(tmp_path / "in", institutions=inst), archive))
+    assert led[("T01", "PERF_POOL")]["amount"] == "200000.00"
+    # ...but a guarantee village's target is read by R6 and may not be blank
+    rejected(tmp_path / "x", "第6行", "workload_target", "不能为空", institutions=_inst({(4, "workload_target"): ""}))
+
+
+def test_period_yaml_with_chinese_keys(tmp_path, archive):
+    inp = write_quarter(tmp_path / "in")
+    (inp / "period.yaml").write_text("期间: 2026Q1\n医共体: 测试医共体\n基本公共卫生服务经费年度预算: 400000.00\n", encoding="utf-8")
+    led = ledger_of(run_ok(inp, archive))
+    assert led[("T01", "PH_FUND")]["amount"] == "40425.53"

@@ -19,7 +19,7 @@ import pandas as pd
 
 from .facts import Assessment, Institution, Period, Quarter, VillageIncome
 from .money import MoneyError, parse_int, parse_money
-from .schema import KIND_ALIASES, KINDS, PERIOD_KEYS, Q4_KEYS, TABLES, YES_NO, header_map
+from .schema import KIND_ALIASES, KINDS, PERIOD_KEY_ALIASES, PERIOD_KEYS, TABLES, YES_NO, header_map
 from .yamlio import load_yaml
 
 INST_ID_RE = re.compile(r"^[A-Za-z0-9_-]{1,32}$")
@@ -286,6 +286,7 @@ def _period(src: dict, problems: list[Problem]) -> Period | None:
         where, row, col = loc(key)
         problems.append(Problem(where, row, col, None if value is None else str(value), msg))
 
+    vals = {PERIOD_KEY_ALIASES.get(str(k).strip(), k): v for k, v in vals.items()}
     raw_period = str(vals.get("period", "")).strip()
     m = PERIOD_RE.match(raw_period)
     if not m:
@@ -356,11 +357,13 @@ def _institutions(c: _Checker, t: RawTable | None, seen: dict[str, str | None]) 
         base = c.money(t, i, "perf_base_annual", r["perf_base_annual"], allow_empty=village)
         if village and base:
             c.add(t, i, "perf_base_annual", r["perf_base_annual"], "村卫生室的核定绩效工资基数应为 0")
-        pop = c.integer(t, i, "population", r["population"], allow_empty=kind in ("lead_hospital", "county_hospital"))
+        # a blank cell is 0 where no rule of SPEC §4 reads it for this kind (population only
+        # weighs villages' insurance share; the target only matters with the guarantee)
+        pop = c.integer(t, i, "population", r["population"], allow_empty=not village)
         guarantee = c.flag(t, i, "guarantee", r["guarantee"])
         if guarantee and not village:
             c.add(t, i, "guarantee", r["guarantee"], "只有村卫生室可以享受保底")
-        target = c.integer(t, i, "workload_target", r["workload_target"], allow_empty=not village)
+        target = c.integer(t, i, "workload_target", r["workload_target"], allow_empty=not (village and guarantee))
         director = _text(c, t, i, "director", r.get("director", ""), required=False)
         if None in (kind, staff, base, pop, guarantee, target):
             continue

@@ -33,7 +33,7 @@ PERIOD_KEYS = {
     "period": "期间", "alliance": "医共体", "ph_annual_budget": "基本公共卫生服务经费年度预算",
     "mi_budget": "城乡居民医保基金年度总额预算", "mi_spent": "年度实际支出", "alliance_score": "医共体年度医保考核得分",
 }
-Q4_KEYS = ("mi_budget", "mi_spent", "alliance_score")
+PERIOD_KEY_ALIASES = {**{k: k for k in PERIOD_KEYS}, **{v: k for k, v in PERIOD_KEYS.items()}}
 
 KINDS = {
     "lead_hospital": "牵头医院", "county_hospital": "县级医院", "township": "乡镇卫生院", "village": "村卫生室",

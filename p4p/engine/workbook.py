@@ -17,11 +17,10 @@ from openpyxl import load_workbook
 from openpyxl.utils import get_column_letter
 
 from .inputs import Problem, RawTable, frame_from_cells
-from .schema import PERIOD_KEYS, TABLES
+from .schema import PERIOD_KEY_ALIASES, TABLES
 
 SHEET_ALIASES = {**{n: n for n in TABLES}, **{t["label"]: n for n, t in TABLES.items()},
                  "period": "period", "期间": "period"}
-PERIOD_KEY_ALIASES = {**{k: k for k in PERIOD_KEYS}, **{v: k for k, v in PERIOD_KEYS.items()}}
 
 
 def cell_text(v) -> str:
