@@ -62,7 +62,7 @@ def main():
         for jobs in (1, os.cpu_count() or 1):
             w, _, _ = timed([P4P, "statements", run_dir, "--out", str(work / f"st{jobs}"), "--jobs", str(jobs)])
             rates[jobs] = (w, (n_st + 1) / w)
-        print(f"\n| measure | figure |\n| --- | --- |")
+        print("\n| measure | figure |\n| --- | --- |")
         print(f"| province quarter: institutions / work-point rows | {n_inst:,} / {n_wp:,} |")
         print(f"| `p4p run --no-pdf`, wall (best of 2) | {wall:.1f} s |")
         print(f"| peak memory of that process | {peak:.0f} MB |")

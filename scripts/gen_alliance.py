@@ -73,7 +73,7 @@ def generate(out: Path, townships: int, villages: int, seed: int, year: int, all
         with open(d / "assessment.csv", "w", encoding="utf-8", newline="") as f:
             w = csv.writer(f)
             w.writerow(["inst_id", "score", "veto", "veto_reason"])
-            for k, i in enumerate(insts):
+            for i in insts:
                 if i[0] in gone:
                     continue
                 score = max(0, min(100, round(rnd.gauss(84, 8), 1)))

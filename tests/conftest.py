@@ -3,7 +3,6 @@ amount is worked out in test_rules.py's docstrings."""
 from __future__ import annotations
 
 import csv
-import shutil
 import subprocess
 import sys
 from pathlib import Path

@@ -4,7 +4,7 @@ from pathlib import Path
 
 import pytest
 
-from conftest import ACCEPTANCE, cli, run_ok, write_quarter
+from conftest import ACCEPTANCE, cli, run_ok
 
 
 def test_identical_inputs_give_a_byte_identical_ledger(base_quarter, archive):

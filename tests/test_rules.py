@@ -25,7 +25,7 @@ from decimal import Decimal
 
 import pytest
 
-from conftest import BASE_ASSESSMENT, BASE_INSTITUTIONS, BASE_WORKPOINTS, ledger_of, run_ok, write_quarter
+from conftest import BASE_INSTITUTIONS, BASE_WORKPOINTS, ledger_of, run_ok, write_quarter
 
 EXPECTED_Q1 = {
     ("L01", "PERF_POOL"): ("1000000.00", "1"),

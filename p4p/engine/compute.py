@@ -17,9 +17,9 @@ from fractions import Fraction
 from .facts import Quarter
 from .formula import Formula, FormulaError
 from .matcher import Matcher, score10
-from .money import fmt_amount, fmt_exact, group_thousands, from_fen, largest_remainder, fen, round2, to_fraction
+from .money import fmt_amount, fmt_exact, group_thousands, from_fen, largest_remainder, fen, to_fraction
 from .ruleset import LEVELS, Resolved, Rule, Ruleset
-from .schema import KINDS, LEVEL_NAMES, LEVEL_OF_KIND
+from .schema import LEVEL_NAMES, LEVEL_OF_KIND
 
 
 

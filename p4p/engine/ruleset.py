@@ -225,7 +225,7 @@ def load_ruleset(path: str | Path) -> Ruleset:
                 out.append((ver.get("from") or start, table))
         tables[tid] = sorted(out, key=lambda x: x[0])
 
-    rules, items_so_far, ids = [], {}, set()
+    rules, ids = [], set()
     for raw in (docs["rules.yaml"] or {}).get("rules", []):
         r = _load_rule(raw, cites, formula, problems)
         if r is None:

@@ -7,7 +7,7 @@ from dataclasses import dataclass
 from pathlib import Path
 
 from . import __version__
-from .archive import (MANIFEST, history_from, load_manifest, prior_quarters, sha256, utc_now, verify_files,
+from .archive import (history_from, load_manifest, prior_quarters, sha256, utc_now, verify_files,
                       write_run)
 from .compute import Engine, Result
 from .facts import Quarter

@@ -70,9 +70,9 @@ def write_template(out: Path, period: str, service_items: dict[str, dict]):
         ws.freeze_panes = "A2"
         letter = {c: ws.cell(row=1, column=j).column_letter for j, c in enumerate(cols, 1)}
 
-        def dv(col, **kw):
+        def dv(col, ws=ws, letter=letter, notes=NOTES[name], **kw):
             v = DataValidation(allow_blank=True, showErrorMessage=True, **kw)
-            v.error = NOTES[name].get(col, "")
+            v.error = notes.get(col, "")
             ws.add_data_validation(v)
             v.add(f"{letter[col]}2:{letter[col]}5000")
         if name == "institutions":
