@@ -168,3 +168,14 @@ def test_period_yaml_with_chinese_keys(tmp_path, archive):
     (inp / "period.yaml").write_text("期间: 2026Q1\n医共体: 测试医共体\n基本公共卫生服务经费年度预算: 400000.00\n", encoding="utf-8")
     led = ledger_of(run_ok(inp, archive))
     assert led[("T01", "PH_FUND")]["amount"] == "40425.53"
+
+
+def test_codes_in_any_case(tmp_path, archive):
+    plain = run_ok(write_quarter(tmp_path / "plain"), archive)
+    d = write_quarter(tmp_path / "cased")
+    rows = [[r[0], r[1], r[2].title(), *r[3:]] for r in BASE_INSTITUTIONS]
+    write_csv(d / "institutions.csv", [h.upper() if h == "inst_id" else h for h in INST_HEAD], rows)
+    write_csv(d / "workpoints.csv", ["inst_id", "Item", "count"], [[i, it.lower(), n] for i, it, n in BASE_WORKPOINTS])
+    write_csv(d / "assessment.csv", ["inst_id", "score", "veto", "veto_reason"],
+              [[a, s, "TRUE" if v == "1" else "false", w] for a, s, v, w in BASE_ASSESSMENT])
+    assert (plain / "ledger.csv").read_bytes() == (run_ok(d, archive) / "ledger.csv").read_bytes()

@@ -96,7 +96,7 @@ def frame_from_cells(name: str, label: str, header: list[str], body: pd.DataFram
     codes, headers = [], {}
     for h in header:
         h = ("" if h is None else str(h)).strip().lstrip("\ufeff")
-        code = hm.get(h)
+        code = hm.get(h) or hm.get(h.lower())  # English codes in any case (Inst_ID)
         if code and code in headers:
             problems.append(Problem(label, 1, h, None, "列名重复"))
             code = None
@@ -225,10 +225,11 @@ class _Checker:
         return n
 
     def flag(self, t, i, col, v):
-        if v not in YES_NO:
+        key = v.lower()
+        if key not in YES_NO:
             self.add(t, i, col, v, "应为 0/1 或 是/否")
             return None
-        return YES_NO[v]
+        return YES_NO[key]
 
     def score(self, t, i, col, v):
         s = _score(v)
@@ -347,7 +348,7 @@ def _institutions(c: _Checker, t: RawTable | None, seen: dict[str, str | None]) 
             c.add(t, i, "inst_id", iid, f"机构编码重复（与第{t.loc(rows[iid], None)[1]}行相同）")
             continue
         rows[iid] = i
-        kind = KIND_ALIASES.get(r["kind"])
+        kind = KIND_ALIASES.get(r["kind"]) or KIND_ALIASES.get(r["kind"].lower())
         seen[iid] = kind
         if kind is None:
             c.add(t, i, "kind", r["kind"], "未知的机构类型（应为 " + "/".join(KINDS.values()) + "）")
@@ -424,6 +425,7 @@ def _workpoints(c: _Checker, t: RawTable | None, insts, items, seen) -> dict[str
     counts = pd.to_numeric(df["count"].str.replace(",", "", regex=False), errors="coerce")
     bad_id = ~df["inst_id"].isin(list(seen))
     bad_kind = ~bad_id & kinds.notna() & ~kinds.isin(["township", "village"])
+    df["item"] = df["item"].str.upper()  # item codes in any case (ehr → EHR)
     bad_item = ~df["item"].isin(list(items)) if items is not None else pd.Series(False, index=df.index)
     bad_count = counts.isna() | (counts < 0) | (counts != counts.round())
     for i in df.index[bad_id | bad_kind | bad_item | bad_count]:

@@ -44,7 +44,7 @@ KIND_ALIASES = {
 }
 LEVEL_OF_KIND = {"lead_hospital": "county", "county_hospital": "county", "township": "township", "village": "village"}
 LEVEL_NAMES = {"county": "县", "township": "乡", "village": "村"}
-YES_NO = {"0": 0, "1": 1, "否": 0, "是": 1, "": 0}
+YES_NO = {"0": 0, "1": 1, "否": 0, "是": 1, "": 0, "true": 1, "false": 0, "yes": 1, "no": 0}
 
 
 def header_map(table: str) -> dict[str, str]:
