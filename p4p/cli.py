@@ -100,12 +100,17 @@ def run(input_path, rules_dir, archive, no_pdf, jobs, as_json):
 @main.command()
 @click.argument("input_path", type=click.Path(path_type=Path))
 @click.option("--rules", "rules_dir", type=click.Path(path_type=Path), default=None)
+@click.option("--archive", type=click.Path(path_type=Path), default=Path("archive"), show_default=True,
+              help="第四季度：在此归档中检查前三季度是否已审批")
 @_guard
-def validate(input_path, rules_dir):
-    """只做输入校验，列出全部问题。"""
+def validate(input_path, rules_dir, archive):
+    """只做输入校验，列出全部问题（第四季度还检查前三季度的审批）。"""
+    from .engine.archive import prior_quarters
     from .engine.inputs import load_quarter
     rs = load_ruleset(rules_dir or DEFAULT_RULES)
     q = load_quarter(input_path, lambda p: rs.service_items(p.first_day))
+    if q.period.quarter == 4:
+        prior_quarters(archive, q.period.year, 4, q.period.alliance)
     click.echo(f"输入校验通过：{q.period.alliance} {q.period.period}，{len(q.institutions)} 个机构，"
                f"{sum(len(v) for v in q.workpoints.values())} 项公卫工分，{len(q.income)} 个保底村卫生室收入")
 

@@ -189,3 +189,10 @@ def test_an_edited_approval_record_is_detected(tmp_path, archive):
     c = run_ok(write_quarter(tmp_path / "c", period="2026Q3"), archive)
     r = cli("approve", c, "--by", "王")
     assert r.exit_code == 1 and "被改动" in r.stderr
+
+
+def test_validate_checks_q4_history_too(tmp_path, archive):
+    q4 = write_quarter(tmp_path / "q4", period="2026Q4", extra_period=MI.format(spent="1.00"))
+    r = cli("validate", q4, "--archive", archive)
+    assert r.exit_code == 2 and "2026Q1、2026Q2、2026Q3" in r.stderr
+    assert not archive.exists()
