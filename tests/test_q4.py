@@ -145,7 +145,6 @@ def test_replay_detects_an_edited_input(year):
     r = cli("replay", year)
     assert r.exit_code == 3
     assert "inputs/assessment.csv" in r.stdout          # hash mismatch
-    assert "T01 甲镇卫生院 DIRECTOR_BONUS" not in r.stdout or True
     assert "差异：T01" in r.stdout                       # and the recomputed ledger differs for T01
 
 
