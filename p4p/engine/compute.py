@@ -147,7 +147,7 @@ class _Context:
                 self.period_env[k] = getattr(p, k)
         self.table_rows = tables
         self._base: dict[str, dict] = {}
-        self._shown: dict[str, tuple] = {}
+        self._shown: dict = {}
         self._base_shown: dict[str, dict] = {}
         self.items: dict[str, dict[str, Decimal]] = defaultdict(dict)   # inst → item → amount
         if p.alliance_score is not None:
@@ -169,6 +169,17 @@ class _Context:
         if self.period_env.get(name) is v:
             self._shown[name] = (v, text)
         return text
+
+    def detail(self, name: str, v: dict) -> dict:
+        """A mapping (work points by item, points per item) item by item, for statements;
+        a period-wide one (a parameter) is formatted once."""
+        hit = self._shown.get(("detail", name))
+        if hit is not None and hit[0] is v:
+            return hit[1]
+        out = {k: _show(x) for k, x in sorted(v.items())}
+        if self.period_env.get(name) is v:
+            self._shown[("detail", name)] = (v, out)
+        return out
 
     def table_value(self, tid: str, fid: str, env: dict) -> Fraction:
         table = self.resolved.tables[tid]
@@ -293,7 +304,7 @@ class _Run:
         inst = self.q.institutions.get(inst_id)
         item = item or rule.item
         shown = {k: self.ctx.show(inst_id, k, v) for k, v in values.items()}
-        detail = {k: {kk: _show(vv) for kk, vv in sorted(v.items())} for k, v in values.items() if isinstance(v, dict)}
+        detail = {k: self.ctx.detail(k, v) for k, v in values.items() if isinstance(v, dict)}
         shown["amount"] = fmt_amount(amount)
         if "veto" in values:
             shown["veto"] = "是" if values["veto"] else "否"
