@@ -124,3 +124,15 @@ def test_ledger_xlsx_totals_equal_the_csv(base_quarter, archive):
     assert tot.cell(row=tot.max_row, column=1).value == "合计"
     assert str(tot.cell(row=2, column=4).value).startswith("=SUMIF(")
     assert tot.freeze_panes == "A2"
+
+
+def test_the_whole_public_year_as_workbooks_gives_the_expected_ledgers(tmp_path, archive):
+    for q in ("2026Q1", "2026Q2", "2026Q3", "2026Q4"):
+        book = to_workbook(ACCEPTANCE / q, tmp_path / f"{q}.xlsx")
+        rd = run_ok(book, archive)
+        exp = {(r["inst_id"], r["item"]): r["amount"]
+               for r in csv.DictReader(open(ACCEPTANCE / "expected" / f"{q}.csv", encoding="utf-8-sig"))}
+        got = {(r["inst_id"], r["item"]): r["amount"] for r in csv.DictReader(open(rd / "ledger.csv", encoding="utf-8-sig"))}
+        assert got == exp, q
+        if q != "2026Q4":
+            assert cli("approve", rd, "--by", "验收").exit_code == 0
