@@ -1,2 +1,3 @@
 """p4p — pay-for-performance payouts of a county medical alliance."""
-from .engine import __version__  # noqa: F401
+
+__version__ = "0.2.0"

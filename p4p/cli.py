@@ -9,14 +9,14 @@ from pathlib import Path
 
 import click
 
-from .engine import __version__
-from .engine.archive import ArchiveError, MissingHistory, approvals, approve as do_approve, load_manifest
+from . import __version__
+from .archive.store import ArchiveError, MissingHistory, approvals, approve as do_approve, load_manifest
 from .engine.compute import ComputeError
-from .engine.explain import explain_lines
-from .engine.inputs import InputError
+from .report.explain import explain_lines
+from .model.problems import InputError
 from .engine.ledger import read_ledger, read_trace
-from .engine.ruleset import RulesetError, load_ruleset
-from .engine.runner import DEFAULT_RULES, compute_run, diff_rows, replay as do_replay, write
+from .ruleset.load import RulesetError, load_ruleset
+from .app import DEFAULT_RULES, compute_run, diff_rows, replay as do_replay, write
 from .engine.summary import summary_text
 
 EXIT_OK, EXIT_FAIL, EXIT_INPUT, EXIT_DIFF = 0, 1, 2, 3
@@ -105,8 +105,8 @@ def run(input_path, rules_dir, archive, no_pdf, jobs, as_json):
 @_guard
 def validate(input_path, rules_dir, archive):
     """只做输入校验，列出全部问题（第四季度还检查前三季度的审批）。"""
-    from .engine.archive import prior_quarters
-    from .engine.inputs import load_quarter
+    from .archive.store import prior_quarters
+    from .read.load import load_quarter
     rs = load_ruleset(rules_dir or DEFAULT_RULES)
     q = load_quarter(input_path, lambda p: rs.service_items(p.first_day))
     if q.period.quarter == 4:
@@ -133,7 +133,7 @@ def approve(run_dir, by, supersede, reason):
 @_guard
 def history(archive):
     """列出归档中的期间、运行和审批记录。"""
-    from .engine.archive import approval_chain_problems
+    from .archive.store import approval_chain_problems
     recs = approvals(archive)
     for p in approval_chain_problems(archive):
         _err(f"警告：{p}")
@@ -202,7 +202,7 @@ def diff(run_a, run_b):
 @_guard
 def statements(run_dir, out, jobs):
     """为已有运行重新生成结算单（带当前审批状态），写到运行目录之外，归档保持不变。"""
-    from .engine.archive import approval_label
+    from .archive.store import approval_label
     from .report.pdf import render_run
     m = load_manifest(run_dir)
     out = out or Path(f"statements-{m['run_id']}")
@@ -219,7 +219,7 @@ def statements(run_dir, out, jobs):
 def template(out, period, rules_dir):
     """生成一个空白的输入工作簿（含说明、下拉列表和数值校验）。"""
     import datetime as dt
-    from .engine.inputs import PERIOD_RE
+    from .read.validate import PERIOD_RE
     from .report.template import write_template
     m = PERIOD_RE.match(period)
     if not m:

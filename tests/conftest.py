@@ -10,7 +10,8 @@ from pathlib import Path
 import pytest
 
 ROOT = Path(__file__).resolve().parents[1]
-ACCEPTANCE = ROOT.parent / "shared" / "acceptance" / "year-2026"
+DATA = Path(__file__).resolve().parent / "data"
+ACCEPTANCE = DATA / "year-2026"
 P4P = [sys.executable, "-m", "p4p.cli"]
 
 INST_HEAD = ["inst_id", "name", "kind", "parent_id", "staff_count", "perf_base_annual", "population",

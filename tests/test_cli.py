@@ -52,7 +52,7 @@ def test_json_summary(base_quarter, archive):
 def test_a_failing_run_leaves_nothing(base_quarter, archive):
     def boom(tmp):
         raise RuntimeError("disk full")
-    from p4p.engine.runner import DEFAULT_RULES, compute_run, write
+    from p4p.app import DEFAULT_RULES, compute_run, write
     c = compute_run(base_quarter, DEFAULT_RULES, archive)
     with pytest.raises(RuntimeError, match="disk full"):
         write(c, archive, render=lambda tmp, run_id, manifest: boom(tmp))
@@ -106,7 +106,7 @@ def test_public_acceptance_q1_q3_match(archive):
 
 def test_a_failing_run_keeps_an_existing_archive(base_quarter, archive):
     first = run_ok(base_quarter, archive)
-    from p4p.engine.runner import DEFAULT_RULES, compute_run, write
+    from p4p.app import DEFAULT_RULES, compute_run, write
     c = compute_run(base_quarter, DEFAULT_RULES, archive)
     with pytest.raises(RuntimeError):
         write(c, archive, render=lambda tmp, run_id, manifest: (_ for _ in ()).throw(RuntimeError("x")))

@@ -2,7 +2,7 @@ from fractions import Fraction
 
 import pytest
 
-from p4p.engine.formula import FormulaError, compile_formula
+from p4p.lang.formula import FormulaError, compile_formula
 
 
 def test_literals_are_exact_decimals():

@@ -3,7 +3,7 @@ from fractions import Fraction
 
 import pytest
 
-from p4p.engine.money import (MoneyError, capitals, fmt_exact, largest_remainder, parse_int, parse_money, round2)
+from p4p.model.money import (MoneyError, capitals, fmt_exact, largest_remainder, parse_int, parse_money, round2)
 
 
 @pytest.mark.parametrize("amount,text", [

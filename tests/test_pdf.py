@@ -8,7 +8,7 @@ from decimal import Decimal
 import pytest
 
 from conftest import BASE_INSTITUTIONS, INST_HEAD, cli, write_quarter
-from p4p.engine.money import capitals, group_thousands
+from p4p.model.money import capitals, group_thousands
 
 
 def pdftext(path):

@@ -6,7 +6,7 @@ from pathlib import Path
 import pytest
 
 from conftest import ROOT, cli, ledger_of, run_ok, write_quarter
-from p4p.engine.ruleset import RulesetError, load_ruleset
+from p4p.ruleset.load import RulesetError, load_ruleset
 
 RULES = ROOT / "rules" / "huangshan-2026"
 

@@ -8,10 +8,10 @@ import pytest
 from openpyxl import Workbook, load_workbook
 
 from conftest import ACCEPTANCE, ROOT, cli, run_ok, write_quarter
-from p4p.engine.inputs import decode
-from p4p.engine.schema import TABLES
-from p4p.engine.workbook import cell_text
-from p4p.engine.yamlio import load_yaml
+from p4p.read.tables import decode
+from p4p.model.fields import TABLES
+from p4p.read.workbook import cell_text
+from p4p.read.yamlio import load_yaml
 
 
 def as_excel(text: str):

@@ -1,2 +1,1 @@
-"""p4p engine: the library (no click, no printing)."""
-__version__ = "0.1.0"
+"""The pure computation of a quarter: no files, no printing, no click."""

@@ -14,12 +14,12 @@ from dataclasses import dataclass, field
 from decimal import Decimal
 from fractions import Fraction
 
-from .facts import Quarter
-from .formula import Formula, FormulaError
+from ..lang.formula import Formula, FormulaError
+from ..model.facts import Quarter
 from .matcher import Matcher, score10
-from .money import fmt_amount, fmt_exact, group_thousands, from_fen, largest_remainder, fen, to_fraction
-from .ruleset import LEVELS, Resolved, Rule, Ruleset
-from .schema import LEVEL_NAMES, LEVEL_OF_KIND
+from ..model.money import fmt_amount, fmt_exact, group_thousands, from_fen, largest_remainder, fen, to_fraction
+from ..ruleset.load import LEVELS, Resolved, Rule, Ruleset
+from ..model.fields import LEVEL_NAMES, LEVEL_OF_KIND
 
 
 

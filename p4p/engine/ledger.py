@@ -11,7 +11,7 @@ from fractions import Fraction
 from pathlib import Path
 
 from .compute import HistoryLine, Line
-from .money import fmt_amount
+from ..model.money import fmt_amount
 
 COLUMNS = ["period", "inst_id", "inst_name", "kind", "item", "item_name", "amount", "quantity", "rule_id"]
 CHINESE = {"period": "期间", "inst_id": "机构编码", "inst_name": "机构名称", "kind": "机构类型", "item": "项目",

@@ -16,7 +16,7 @@ from fractions import Fraction
 
 from durable import engine as _dr
 
-from .ruleset import Resolved
+from ..ruleset.load import Resolved
 
 BATCH = 1000
 _SEEN = "__seen__"

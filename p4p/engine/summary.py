@@ -6,8 +6,8 @@ from collections import defaultdict
 from decimal import Decimal
 
 from .compute import Result
-from .money import fmt_amount, group_thousands
-from .schema import LEVEL_NAMES
+from ..model.money import fmt_amount, group_thousands
+from ..model.fields import LEVEL_NAMES
 
 
 def build_summary(result: Result, alliance: str) -> dict:

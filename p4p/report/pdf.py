@@ -18,13 +18,13 @@ from pathlib import Path
 
 import jinja2
 
-from ..engine import __version__
+from .. import __version__
 from ..engine.ledger import read_trace
-from ..engine.money import capitals, group_thousands
-from ..engine.schema import KINDS, LEVEL_NAMES
-from ..engine.yamlio import load_yaml
+from ..model.money import capitals, group_thousands
+from ..model.fields import KINDS, LEVEL_NAMES
+from ..read.yamlio import load_yaml
 
-TEMPLATES = Path(__file__).resolve().parents[2] / "templates"
+from ..resources import TEMPLATES
 QUARTER_NAMES = {1: "第一季度", 2: "第二季度", 3: "第三季度", 4: "第四季度"}
 
 

@@ -8,7 +8,7 @@ from openpyxl import Workbook
 from openpyxl.styles import Alignment, Font, PatternFill
 from openpyxl.worksheet.datavalidation import DataValidation
 
-from ..engine.schema import KINDS, PERIOD_KEYS, TABLES
+from ..model.fields import KINDS, PERIOD_KEYS, TABLES
 
 NOTES = {
     "institutions": {

@@ -14,7 +14,7 @@ from decimal import Decimal
 import xlsxwriter
 
 from ..engine.ledger import CHINESE, COLUMNS
-from ..engine.schema import KINDS, LEVEL_NAMES
+from ..model.fields import KINDS, LEVEL_NAMES
 
 
 def ledger_xlsx(lines, summary: dict) -> bytes:

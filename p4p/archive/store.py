@@ -14,7 +14,7 @@ import tempfile
 from dataclasses import dataclass
 from pathlib import Path
 
-from .ledger import history_lines
+from ..engine.ledger import history_lines
 
 APPROVALS = "approvals.jsonl"
 MANIFEST = "manifest.json"

@@ -10,8 +10,8 @@ from fractions import Fraction
 from pathlib import Path
 from typing import Any
 
-from .formula import Formula, FormulaError, compile_formula
-from .yamlio import load_yaml
+from ..lang.formula import Formula, FormulaError, compile_formula
+from ..read.yamlio import load_yaml
 
 RULESET_FILES = ("ruleset.yaml", "parameters.yaml", "tables.yaml", "rules.yaml")
 RULE_KINDS = ("formula", "allocation", "settlement", "level_allocation")

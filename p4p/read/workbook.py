@@ -16,8 +16,9 @@ import pandas as pd
 from openpyxl import load_workbook
 from openpyxl.utils import get_column_letter
 
-from .inputs import Problem, RawTable, frame_from_cells
-from .schema import PERIOD_KEY_ALIASES, TABLES
+from ..model.fields import PERIOD_KEY_ALIASES, TABLES
+from ..model.problems import Problem
+from .tables import RawTable, frame_from_cells
 
 SHEET_ALIASES = {**{n: n for n in TABLES}, **{t["label"]: n for n, t in TABLES.items()},
                  "period": "period", "期间": "period"}

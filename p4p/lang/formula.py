@@ -12,7 +12,7 @@ from dataclasses import dataclass
 from fractions import Fraction
 from typing import Callable, Mapping
 
-from .money import round2, to_fraction
+from ..model.money import round2, to_fraction
 
 
 class FormulaError(Exception):

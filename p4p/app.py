@@ -7,16 +7,17 @@ from dataclasses import dataclass
 from pathlib import Path
 
 from . import __version__
-from .archive import (history_from, load_manifest, prior_quarters, sha256, utc_now, verify_files,
+from .resources import REFERENCE_RULES
+from .archive.store import (history_from, load_manifest, prior_quarters, sha256, utc_now, verify_files,
                       write_run)
-from .compute import Engine, Result
-from .facts import Quarter
-from .inputs import load_quarter
-from .ledger import ledger_csv, read_ledger, trace_jsonl
-from .ruleset import RULESET_FILES, Ruleset, load_ruleset
-from .summary import build_summary, summary_text
+from .engine.compute import Engine, Result
+from .model.facts import Quarter
+from .read.load import load_quarter
+from .engine.ledger import ledger_csv, read_ledger, trace_jsonl
+from .ruleset.load import RULESET_FILES, Ruleset, load_ruleset
+from .engine.summary import build_summary, summary_text
 
-DEFAULT_RULES = Path(__file__).resolve().parents[2] / "rules" / "huangshan-2026"
+DEFAULT_RULES = REFERENCE_RULES
 
 
 @dataclass
@@ -55,7 +56,7 @@ def compute_run(input_path: Path, rules_dir: Path, archive: Path | None = None,
 
 
 def _ledger_xlsx(lines, summary) -> bytes:
-    from ..report.xlsx import ledger_xlsx
+    from .report.xlsx import ledger_xlsx
     return ledger_xlsx(lines, summary)
 
 

@@ -3,8 +3,8 @@ from __future__ import annotations
 
 from decimal import Decimal
 
-from .money import capitals, group_thousands
-from .schema import KINDS
+from ..model.money import capitals, group_thousands
+from ..model.fields import KINDS
 
 
 def explain_lines(traces: list[dict], inst_id: str, item: str | None = None) -> list[str]:
