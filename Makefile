@@ -1,37 +1,48 @@
-# make demo  — set up everything (system packages, .venv) and run the demo year with statements
-# make test  — the same set-up, then the whole test suite
-# make bench — province-scale timing (see README "Figures")
+# make demo      — set up everything (Debian packages, fonts, .venv from the lock file), then the demo year
+# make test      — the same set-up, then the whole test suite (what CI runs)
+# make quick     — the fast loop: everything but the tests marked slow
+# make lint      — ruff check + ruff format --check;  make typecheck — mypy
+# make bench     — province-scale figures (see README "Figures")
+# make lock      — re-resolve requirements.lock / requirements-dev.lock (with hashes) from pyproject.toml
 PYTHON ?= python3
 VENV   := .venv
 BIN    := $(VENV)/bin
 STAMP  := $(VENV)/.installed-stamp
 DEMO_ARCHIVE := demo-archive
 
-.PHONY: setup demo test bench clean
+.PHONY: setup demo test quick lint typecheck bench lock clean
 
 setup: $(STAMP)
 
-$(STAMP): pyproject.toml scripts/setup-system.sh
+$(STAMP): pyproject.toml requirements-dev.lock scripts/setup-system.sh
 	bash scripts/setup-system.sh
 	test -x $(BIN)/python || $(PYTHON) -m venv $(VENV)
-	$(BIN)/pip install --quiet --upgrade pip
-	$(BIN)/pip install --quiet -e '.[test]'
+	$(BIN)/pip install --quiet --require-hashes -r requirements-dev.lock
+	$(BIN)/pip install --quiet --no-deps --no-build-isolation -e .
 	touch $(STAMP)
 
 demo: setup
-	rm -rf $(DEMO_ARCHIVE)
-	@for q in 1 2 3; do \
-	  run=$$($(BIN)/p4p run inputs/demo/2026Q$$q --archive $(DEMO_ARCHIVE) | tail -n 1) || exit 1; \
-	  $(BIN)/p4p approve "$$run" --by 演示财务中心 || exit 1; \
-	done
-	$(BIN)/p4p run inputs/demo/2026Q4 --archive $(DEMO_ARCHIVE)
-	$(BIN)/p4p history --archive $(DEMO_ARCHIVE)
+	bash scripts/demo.sh $(BIN)/p4p $(DEMO_ARCHIVE)
 
 test: setup
 	$(BIN)/python -m pytest -q
 
+quick: setup
+	$(BIN)/python -m pytest -q -m "not slow"
+
+lint: setup
+	$(BIN)/ruff check p4p tests scripts
+	$(BIN)/ruff format --check p4p tests scripts
+
+typecheck: setup
+	$(BIN)/mypy
+
 bench: setup
 	$(BIN)/python scripts/bench.py
 
+lock: setup
+	$(BIN)/pip-compile --quiet --generate-hashes --allow-unsafe --strip-extras -o requirements.lock pyproject.toml
+	$(BIN)/pip-compile --quiet --generate-hashes --allow-unsafe --strip-extras --extra dev -o requirements-dev.lock pyproject.toml
+
 clean:
-	rm -rf $(VENV) $(DEMO_ARCHIVE) bench-data *.egg-info
+	rm -rf $(VENV) $(DEMO_ARCHIVE) bench-data build *.egg-info

@@ -1,5 +1,6 @@
 """The imperative shell around `Engine.compute`: read inputs, rules and history; compute;
 assemble the run folder; write it atomically. Also replay and diff, which reuse the same path."""
+
 from __future__ import annotations
 
 import json
@@ -7,15 +8,14 @@ from dataclasses import dataclass
 from pathlib import Path
 
 from . import __version__
-from .resources import REFERENCE_RULES
-from .archive.store import (history_from, load_manifest, prior_quarters, sha256, utc_now, verify_files,
-                      write_run)
+from .archive.store import history_from, load_manifest, prior_quarters, sha256, utc_now, verify_files, write_run
 from .engine.compute import Engine, Result
+from .engine.ledger import ledger_csv, read_ledger, trace_jsonl
+from .engine.summary import build_summary, summary_text
 from .model.facts import Quarter
 from .read.load import load_quarter
-from .engine.ledger import ledger_csv, read_ledger, trace_jsonl
+from .resources import REFERENCE_RULES
 from .ruleset.load import RULESET_FILES, Ruleset, load_ruleset
-from .engine.summary import build_summary, summary_text
 
 DEFAULT_RULES = REFERENCE_RULES
 
@@ -26,25 +26,30 @@ class Computed:
     ruleset: Ruleset
     result: Result
     prior: list[dict]
-    files: dict[str, bytes]       # run-folder relative path → bytes (without manifest/PDFs)
+    files: dict[str, bytes]  # run-folder relative path → bytes (without manifest/PDFs)
     summary: dict
 
 
-def compute_run(input_path: Path, rules_dir: Path, archive: Path | None = None,
-                prior: list[dict] | None = None) -> Computed:
+def compute_run(
+    input_path: Path, rules_dir: Path, archive: Path | None = None, prior: list[dict] | None = None
+) -> Computed:
     """Validate and compute. `prior` (replay) or the archive's approvals (run) give Q4 history."""
     ruleset = load_ruleset(rules_dir)
     q = load_quarter(input_path, lambda p: ruleset.service_items(p.first_day))
     if prior is None:
-        prior = prior_quarters(archive, q.period.year, q.period.quarter, q.period.alliance) \
-            if q.period.quarter == 4 else []
+        prior = (
+            prior_quarters(archive, q.period.year, q.period.quarter, q.period.alliance) if q.period.quarter == 4 else []
+        )
     result = Engine(ruleset).compute(q, history_from(prior))
     ledger = ledger_csv(result.lines)
     summary = build_summary(result, q.period.alliance)
     xlsx = _in_background(_ledger_xlsx, result.lines, summary) if len(result.lines) > 5000 else None
-    files = {"ledger.csv": ledger, "trace.jsonl": trace_jsonl(result.lines),
-             "summary.json": (json.dumps(summary, ensure_ascii=False, indent=2, sort_keys=True) + "\n").encode(),
-             "summary.txt": summary_text(summary).encode("utf-8")}
+    files = {
+        "ledger.csv": ledger,
+        "trace.jsonl": trace_jsonl(result.lines),
+        "summary.json": (json.dumps(summary, ensure_ascii=False, indent=2, sort_keys=True) + "\n").encode(),
+        "summary.txt": summary_text(summary).encode("utf-8"),
+    }
     for name, data in q.files.items():
         files[f"inputs/{name}"] = data
     for name in RULESET_FILES:
@@ -57,6 +62,7 @@ def compute_run(input_path: Path, rules_dir: Path, archive: Path | None = None,
 
 def _ledger_xlsx(lines, summary) -> bytes:
     from .report.xlsx import ledger_xlsx
+
     return ledger_xlsx(lines, summary)
 
 
@@ -65,6 +71,7 @@ def _in_background(fn, *args):
     result) while this process goes on; returns a function that waits for the result.
     Used to write a large ledger.xlsx on the second core while the trace is serialised."""
     import multiprocessing as mp
+
     ctx = mp.get_context("fork")
     recv, send = ctx.Pipe(duplex=False)
 
@@ -73,6 +80,7 @@ def _in_background(fn, *args):
             send.send((True, fn(*args)))
         except BaseException as e:  # the parent raises it
             send.send((False, f"{type(e).__name__}: {e}"))
+
     proc = ctx.Process(target=child, daemon=True)
     proc.start()
     send.close()
@@ -86,11 +94,13 @@ def _in_background(fn, *args):
         if not ok:
             raise RuntimeError(f"生成 ledger.xlsx 失败：{value}")
         return value
+
     return wait
 
 
 def new_run_id(ledger: bytes) -> str:
     import datetime as dt
+
     now = dt.datetime.now(dt.timezone.utc)
     return f"{now:%Y%m%dT%H%M%S}{now.microsecond // 1000:03d}Z-{sha256(ledger)[:8]}"
 
@@ -100,14 +110,29 @@ def write(c: Computed, archive: Path, render=None) -> Path:
     ledger = c.files["ledger.csv"]
     run_id = new_run_id(ledger)
     manifest = {
-        "run_id": run_id, "period": q.period.period, "alliance": q.period.alliance, "created": utc_now(),
+        "run_id": run_id,
+        "period": q.period.period,
+        "alliance": q.period.alliance,
+        "created": utc_now(),
         "engine_version": __version__,
-        "ruleset": {"id": c.ruleset.id, "title": c.ruleset.title, "sha256": c.ruleset.sha256,
-                    "files": {n: sha256(c.files[f"rules/{n}"]) for n in RULESET_FILES}},
+        "ruleset": {
+            "id": c.ruleset.id,
+            "title": c.ruleset.title,
+            "sha256": c.ruleset.sha256,
+            "files": {n: sha256(c.files[f"rules/{n}"]) for n in RULESET_FILES},
+        },
         "inputs": {n: sha256(d) for n, d in sorted(q.files.items())},
         "ledger_sha256": sha256(ledger),
-        "prior_runs": [{"period": p["period"], "run_id": p["run_id"], "ledger_sha256": p["ledger_sha256"],
-                        "approved_by": p["approved_by"], "approved_at": p["approved_at"]} for p in c.prior],
+        "prior_runs": [
+            {
+                "period": p["period"],
+                "run_id": p["run_id"],
+                "ledger_sha256": p["ledger_sha256"],
+                "approved_by": p["approved_by"],
+                "approved_at": p["approved_at"],
+            }
+            for p in c.prior
+        ],
     }
     hook = (lambda tmp: render(tmp, run_id, manifest)) if render else None
     return write_run(archive, q.period.period, run_id, c.files, manifest, hook)
@@ -143,6 +168,7 @@ def replay(run_dir: Path) -> tuple[list[str], list[str]]:
 def _rows(data: bytes) -> list[dict]:
     import csv
     import io
+
     return list(csv.DictReader(io.StringIO(data.decode("utf-8-sig"))))
 
 
@@ -158,6 +184,8 @@ def diff_rows(a: list[dict], b: list[dict], la="A", lb="B") -> list[str]:
         elif rb is None:
             out.append(f"{key[0]} {name} {key[1]}：{la} {ra['amount']}，{lb} 无此行")
         elif ra["amount"] != rb["amount"] or ra["quantity"] != rb["quantity"]:
-            out.append(f"{key[0]} {name} {key[1]}：{la} {ra['amount']}（数量 {ra['quantity']}），"
-                       f"{lb} {rb['amount']}（数量 {rb['quantity']}）")
+            out.append(
+                f"{key[0]} {name} {key[1]}：{la} {ra['amount']}（数量 {ra['quantity']}），"
+                f"{lb} {rb['amount']}（数量 {rb['quantity']}）"
+            )
     return out

@@ -7,6 +7,7 @@
    statements per second.
 Prints a Markdown table (copied into the README's Figures section by hand).
 """
+
 from __future__ import annotations
 
 import os
@@ -52,7 +53,9 @@ def main():
     try:
         n_inst = sum(1 for _ in open(province / "2026Q1" / "institutions.csv", encoding="utf-8")) - 1
         n_wp = sum(1 for _ in open(province / "2026Q1" / "workpoints.csv", encoding="utf-8")) - 1
-        runs = [timed([P4P, "run", str(province / "2026Q1"), "--no-pdf", "--archive", str(work / "a")]) for _ in range(2)]
+        runs = [
+            timed([P4P, "run", str(province / "2026Q1"), "--no-pdf", "--archive", str(work / "a")]) for _ in range(2)
+        ]
         wall = min(r[0] for r in runs)
         peak = max(r[1] for r in runs)
         _, _, out = timed([P4P, "run", str(county / "2026Q1"), "--no-pdf", "--archive", str(work / "c")])
@@ -67,7 +70,9 @@ def main():
         print(f"| `p4p run --no-pdf`, wall (best of 2) | {wall:.1f} s |")
         print(f"| peak memory of that process | {peak:.0f} MB |")
         for jobs, (w, rate) in rates.items():
-            print(f"| statements + summary.pdf for {n_st} institutions, --jobs {jobs} | {w:.1f} s = {rate:.1f} PDFs/s |")
+            print(
+                f"| statements + summary.pdf for {n_st} institutions, --jobs {jobs} | {w:.1f} s = {rate:.1f} PDFs/s |"
+            )
         print(f"\nmachine: {os.cpu_count()} cores, Python {sys.version.split()[0]}")
     finally:
         shutil.rmtree(work, ignore_errors=True)

@@ -1,5 +1,6 @@
 """Fixtures built by hand from SPEC.md. `base_quarter` is a small alliance whose every
 amount is worked out in test_rules.py's docstrings."""
+
 from __future__ import annotations
 
 import csv
@@ -14,8 +15,18 @@ DATA = Path(__file__).resolve().parent / "data"
 ACCEPTANCE = DATA / "year-2026"
 P4P = [sys.executable, "-m", "p4p.cli"]
 
-INST_HEAD = ["inst_id", "name", "kind", "parent_id", "staff_count", "perf_base_annual", "population",
-             "guarantee", "workload_target", "director"]
+INST_HEAD = [
+    "inst_id",
+    "name",
+    "kind",
+    "parent_id",
+    "staff_count",
+    "perf_base_annual",
+    "population",
+    "guarantee",
+    "workload_target",
+    "director",
+]
 BASE_INSTITUTIONS = [
     ["L01", "县人民医院", "lead_hospital", "", "500", "4000000.00", "0", "0", "0", ""],
     ["C01", "县中医院", "county_hospital", "", "100", "1000000.00", "0", "0", "0", ""],
@@ -25,12 +36,26 @@ BASE_INSTITUTIONS = [
     ["V02", "乙镇一村卫生室", "village", "T02", "1", "0.00", "3000", "0", "300", ""],
     ["V03", "乙镇二村卫生室", "village", "T02", "1", "0.00", "2000", "1", "0", ""],
 ]
-BASE_ASSESSMENT = [["L01", "90", "0", ""], ["C01", "85", "0", ""], ["T01", "95", "0", ""], ["T02", "80", "0", ""],
-                   ["V01", "60", "0", ""], ["V02", "59.9", "0", ""], ["V03", "70", "1", "违规"]]
-BASE_WORKPOINTS = [["T01", "EHR", "1000"], ["T02", "HTN", "250"], ["V01", "ELD", "10"], ["V02", "EDU", "5"],
-                   ["V03", "TB", "20"]]
-BASE_INCOME = [["V01", "1000.00", "1000.00", "1000.00", "1000.00", "500"],
-               ["V03", "2000.00", "2000.00", "2000.00", "2000.00", "10"]]
+BASE_ASSESSMENT = [
+    ["L01", "90", "0", ""],
+    ["C01", "85", "0", ""],
+    ["T01", "95", "0", ""],
+    ["T02", "80", "0", ""],
+    ["V01", "60", "0", ""],
+    ["V02", "59.9", "0", ""],
+    ["V03", "70", "1", "违规"],
+]
+BASE_WORKPOINTS = [
+    ["T01", "EHR", "1000"],
+    ["T02", "HTN", "250"],
+    ["V01", "ELD", "10"],
+    ["V02", "EDU", "5"],
+    ["V03", "TB", "20"],
+]
+BASE_INCOME = [
+    ["V01", "1000.00", "1000.00", "1000.00", "1000.00", "500"],
+    ["V03", "2000.00", "2000.00", "2000.00", "2000.00", "10"],
+]
 
 
 def write_csv(path: Path, head, rows, encoding="utf-8"):
@@ -40,18 +65,32 @@ def write_csv(path: Path, head, rows, encoding="utf-8"):
         w.writerows(rows)
 
 
-def write_quarter(d: Path, period="2026Q1", budget="400000.00", institutions=None, assessment=None,
-                  workpoints=None, income=None, extra_period: str = "") -> Path:
+def write_quarter(
+    d: Path,
+    period="2026Q1",
+    budget="400000.00",
+    institutions=None,
+    assessment=None,
+    workpoints=None,
+    income=None,
+    extra_period: str = "",
+) -> Path:
     d.mkdir(parents=True, exist_ok=True)
-    (d / "period.yaml").write_text(f"period: {period}\nalliance: 测试医共体\nph_annual_budget: {budget}\n{extra_period}",
-                                   encoding="utf-8")
+    (d / "period.yaml").write_text(
+        f"period: {period}\nalliance: 测试医共体\nph_annual_budget: {budget}\n{extra_period}", encoding="utf-8"
+    )
     write_csv(d / "institutions.csv", INST_HEAD, BASE_INSTITUTIONS if institutions is None else institutions)
-    write_csv(d / "assessment.csv", ["inst_id", "score", "veto", "veto_reason"],
-              BASE_ASSESSMENT if assessment is None else assessment)
+    write_csv(
+        d / "assessment.csv",
+        ["inst_id", "score", "veto", "veto_reason"],
+        BASE_ASSESSMENT if assessment is None else assessment,
+    )
     write_csv(d / "workpoints.csv", ["inst_id", "item", "count"], BASE_WORKPOINTS if workpoints is None else workpoints)
-    write_csv(d / "village_income.csv",
-              ["inst_id", "drug_subsidy", "service_fee", "operating_subsidy", "medical_income", "visits"],
-              BASE_INCOME if income is None else income)
+    write_csv(
+        d / "village_income.csv",
+        ["inst_id", "drug_subsidy", "service_fee", "operating_subsidy", "medical_income", "visits"],
+        BASE_INCOME if income is None else income,
+    )
     return d
 
 
@@ -77,7 +116,9 @@ def archive(tmp_path) -> Path:
 def cli(*args):
     """In-process CLI call (click's runner): fast, and exceptions would surface as tracebacks."""
     from click.testing import CliRunner
+
     from p4p.cli import main
+
     return CliRunner().invoke(main, [str(a) for a in args], catch_exceptions=False)
 
 

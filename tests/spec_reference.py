@@ -1,6 +1,7 @@
 """An independent transcription of SPEC.md §4 — plain Python, no rules engine, no YAML — used
 only by tests to cross-check the engine on generated alliances. Deliberately written from the
 spec text, not from p4p's code (it shares nothing with p4p but the standard library)."""
+
 from __future__ import annotations
 
 import csv
@@ -51,6 +52,7 @@ def money(t: str) -> F:
 def read(folder: Path):
     def rows(name):
         return list(csv.DictReader(open(folder / f"{name}.csv", encoding="utf-8-sig")))
+
     period = {}
     for line in (folder / "period.yaml").read_text(encoding="utf-8").splitlines():
         if ":" in line:
@@ -81,7 +83,10 @@ def quarter(folder: Path, prior: list[dict]) -> dict:
             out[(i, "PERF_POOL")] = (F(_r2(base / 4 * k)), k)
         if r["kind"] == "township":
             m = m_of(s, veto)
-            out[(i, "DIRECTOR_BONUS")] = (F(_r2(min(money(r["perf_base_annual"]) / 4 / int(r["staff_count"]) * m, F(15000)))), m)
+            out[(i, "DIRECTOR_BONUS")] = (
+                F(_r2(min(money(r["perf_base_annual"]) / 4 / int(r["staff_count"]) * m, F(15000)))),
+                m,
+            )
     units = [i for i, r in insts.items() if r["kind"] in ("township", "village")]
     w = {i: wp.get(i, 0) * (assess[i][0] / 100 if assess[i][0] >= 60 else F(0)) for i in units}
     if qn < 4:
@@ -112,8 +117,11 @@ def quarter(folder: Path, prior: list[dict]) -> dict:
             und = F(0)
             for lvl in ("county", "township", "village"):
                 members = [i for i, r in insts.items() if LEVEL[r["kind"]] == lvl]
-                wt = {i: (int(insts[i]["population"]) if lvl == "village" else money(insts[i]["perf_base_annual"]))
-                      * k_of(*assess[i]) for i in members}
+                wt = {
+                    i: (int(insts[i]["population"]) if lvl == "village" else money(insts[i]["perf_base_annual"]))
+                    * k_of(*assess[i])
+                    for i in members
+                }
                 a = LR(levels.get(lvl, F(0)), wt)
                 if not a:
                     und += levels.get(lvl, F(0))
@@ -127,7 +135,9 @@ def quarter(folder: Path, prior: list[dict]) -> dict:
     for i, r in insts.items():
         if r["kind"] == "village" and r["guarantee"] in ("1", "是"):
             x = inc[i]
-            income = sum((money(x[c]) for c in ("drug_subsidy", "service_fee", "operating_subsidy", "medical_income")), F(0))
+            income = sum(
+                (money(x[c]) for c in ("drug_subsidy", "service_fee", "operating_subsidy", "medical_income")), F(0)
+            )
             income += out[(i, "PH_FUND")][0] + out.get((i, "MI_SURPLUS"), (F(0), None))[0]
             target = int(r["workload_target"])
             a = F(1) if target == 0 else min(F(1), F(int(x["visits"]), target))

@@ -1,9 +1,9 @@
 """The run as a user drives it: determinism, the run folder, atomicity, explain, validate."""
+
 import json
 from pathlib import Path
 
 import pytest
-
 from conftest import ACCEPTANCE, cli, run_ok
 
 
@@ -23,12 +23,27 @@ def test_run_folder_layout_and_manifest(base_quarter, archive):
     head = data[3:].decode().splitlines()[0]
     assert head == "period,inst_id,inst_name,kind,item,item_name,amount,quantity,rule_id"
     m = json.loads((rd / "manifest.json").read_text(encoding="utf-8"))
-    for k in ("run_id", "period", "alliance", "created", "engine_version", "ruleset", "inputs", "ledger_sha256",
-              "prior_runs", "files"):
+    for k in (
+        "run_id",
+        "period",
+        "alliance",
+        "created",
+        "engine_version",
+        "ruleset",
+        "inputs",
+        "ledger_sha256",
+        "prior_runs",
+        "files",
+    ):
         assert k in m
     assert m["ruleset"]["id"] == "huangshan-2026" and len(m["ruleset"]["sha256"]) == 64
-    assert set(m["inputs"]) == {"institutions.csv", "assessment.csv", "workpoints.csv", "village_income.csv",
-                                "period.yaml"}
+    assert set(m["inputs"]) == {
+        "institutions.csv",
+        "assessment.csv",
+        "workpoints.csv",
+        "village_income.csv",
+        "period.yaml",
+    }
     for rel in ("inputs/institutions.csv", "rules/rules.yaml", "ledger.xlsx", "trace.jsonl", "summary.txt"):
         assert (rd / rel).is_file(), rel
     # every ledger line has a trace line
@@ -52,7 +67,9 @@ def test_json_summary(base_quarter, archive):
 def test_a_failing_run_leaves_nothing(base_quarter, archive):
     def boom(tmp):
         raise RuntimeError("disk full")
+
     from p4p.app import DEFAULT_RULES, compute_run, write
+
     c = compute_run(base_quarter, DEFAULT_RULES, archive)
     with pytest.raises(RuntimeError, match="disk full"):
         write(c, archive, render=lambda tmp, run_id, manifest: boom(tmp))
@@ -68,8 +85,19 @@ def test_explain_prints_rule_clause_and_numbers(base_quarter, archive):
     rd = run_ok(base_quarter, archive)
     r = cli("explain", rd, "T01")
     assert r.exit_code == 0
-    for s in ("甲镇卫生院", "院长绩效奖励", "15,000.00", "人民币壹万伍仟元整", "R3", "一（一）4", "张院长", "40,000.00",
-              "PH_FUND", "40,425.53", "加权工分 950"):
+    for s in (
+        "甲镇卫生院",
+        "院长绩效奖励",
+        "15,000.00",
+        "人民币壹万伍仟元整",
+        "R3",
+        "一（一）4",
+        "张院长",
+        "40,000.00",
+        "PH_FUND",
+        "40,425.53",
+        "加权工分 950",
+    ):
         assert s in r.stdout, s
     assert cli("explain", rd, "NOPE").exit_code == 1
 
@@ -90,23 +118,33 @@ def test_missing_input_folder_is_a_rejected_input(tmp_path, archive):
 
 def test_public_acceptance_q1_q3_match(archive):
     import csv
+
     for q in ("2026Q1", "2026Q2", "2026Q3"):
         rd = run_ok(ACCEPTANCE / q, archive)
-        exp = {(r["inst_id"], r["item"]): r for r in csv.DictReader(open(ACCEPTANCE / "expected" / f"{q}.csv", encoding="utf-8-sig"))}
+        exp = {
+            (r["inst_id"], r["item"]): r
+            for r in csv.DictReader(open(ACCEPTANCE / "expected" / f"{q}.csv", encoding="utf-8-sig"))
+        }
         got = {(r["inst_id"], r["item"]): r for r in csv.DictReader(open(rd / "ledger.csv", encoding="utf-8-sig"))}
         assert set(exp) == set(got), q
         for k, e in exp.items():
             assert got[k]["amount"] == e["amount"], (q, k)
         assert cli("approve", rd, "--by", "验收").exit_code == 0
     rd = run_ok(ACCEPTANCE / "2026Q4", archive)
-    exp = {(r["inst_id"], r["item"]): r["amount"] for r in csv.DictReader(open(ACCEPTANCE / "expected" / "2026Q4.csv", encoding="utf-8-sig"))}
-    got = {(r["inst_id"], r["item"]): r["amount"] for r in csv.DictReader(open(rd / "ledger.csv", encoding="utf-8-sig"))}
+    exp = {
+        (r["inst_id"], r["item"]): r["amount"]
+        for r in csv.DictReader(open(ACCEPTANCE / "expected" / "2026Q4.csv", encoding="utf-8-sig"))
+    }
+    got = {
+        (r["inst_id"], r["item"]): r["amount"] for r in csv.DictReader(open(rd / "ledger.csv", encoding="utf-8-sig"))
+    }
     assert got == exp
 
 
 def test_a_failing_run_keeps_an_existing_archive(base_quarter, archive):
     first = run_ok(base_quarter, archive)
     from p4p.app import DEFAULT_RULES, compute_run, write
+
     c = compute_run(base_quarter, DEFAULT_RULES, archive)
     with pytest.raises(RuntimeError):
         write(c, archive, render=lambda tmp, run_id, manifest: (_ for _ in ()).throw(RuntimeError("x")))

@@ -1,12 +1,23 @@
 """SPEC §7: every class of bad input is reported — file, row, column, value — in Chinese,
 all at once, exit 2, no traceback, nothing written."""
+
 import subprocess
 import sys
 
 import pytest
-
-from conftest import (BASE_ASSESSMENT, BASE_INCOME, BASE_INSTITUTIONS, BASE_WORKPOINTS, INST_HEAD, ROOT, cli,
-                      ledger_of, run_ok, write_csv, write_quarter)
+from conftest import (
+    BASE_ASSESSMENT,
+    BASE_INCOME,
+    BASE_INSTITUTIONS,
+    BASE_WORKPOINTS,
+    INST_HEAD,
+    ROOT,
+    cli,
+    ledger_of,
+    run_ok,
+    write_csv,
+    write_quarter,
+)
 
 
 def _inst(change: dict):
@@ -19,8 +30,12 @@ def _inst(change: dict):
 def rejected(tmp_path, *expect, **kw):
     inp = write_quarter(tmp_path / "in", **kw)
     archive = tmp_path / "archive"
-    r = subprocess.run([sys.executable, "-m", "p4p.cli", "run", str(inp), "--archive", str(archive), "--no-pdf"],
-                       capture_output=True, text=True, cwd=ROOT)
+    r = subprocess.run(
+        [sys.executable, "-m", "p4p.cli", "run", str(inp), "--archive", str(archive), "--no-pdf"],
+        capture_output=True,
+        text=True,
+        cwd=ROOT,
+    )
     assert r.returncode == 2, r.stderr
     assert "Traceback" not in r.stderr and "Traceback" not in r.stdout
     assert not archive.exists(), "nothing may be written for rejected input"
@@ -30,38 +45,61 @@ def rejected(tmp_path, *expect, **kw):
 
 
 CASES = {
-    "unknown kind": (dict(institutions=_inst({(2, "kind"): "医院"})),
-                     ["institutions.csv 第4行 列“kind”（值：“医院”）", "未知的机构类型"]),
+    "unknown kind": (
+        dict(institutions=_inst({(2, "kind"): "医院"})),
+        ["institutions.csv 第4行 列“kind”（值：“医院”）", "未知的机构类型"],
+    ),
     "duplicate id": (dict(institutions=_inst({(3, "inst_id"): "T01"})), ["institutions.csv 第5行", "机构编码重复"]),
     "bad id characters": (dict(institutions=_inst({(1, "inst_id"): "C/01"})), ["第3行", "机构编码应为"]),
-    "broken parent": (dict(institutions=_inst({(4, "parent_id"): "T99"})),
-                      ["institutions.csv 第6行 列“parent_id”（值：“T99”）", "上级机构必须是"]),
+    "broken parent": (
+        dict(institutions=_inst({(4, "parent_id"): "T99"})),
+        ["institutions.csv 第6行 列“parent_id”（值：“T99”）", "上级机构必须是"],
+    ),
     "second lead": (dict(institutions=_inst({(1, "kind"): "牵头医院"})), ["第3行", "第二个牵头医院"]),
     "no lead": (dict(institutions=_inst({(0, "kind"): "county_hospital"})), ["没有牵头医院"]),
     "township staff 0": (dict(institutions=_inst({(2, "staff_count"): "0"})), ["第4行", "staff_count", "不小于 1"]),
-    "money 3 decimals": (dict(institutions=_inst({(1, "perf_base_annual"): "1000.005"})),
-                         ["第3行", "perf_base_annual", "1000.005", "最多两位小数"]),
+    "money 3 decimals": (
+        dict(institutions=_inst({(1, "perf_base_annual"): "1000.005"})),
+        ["第3行", "perf_base_annual", "1000.005", "最多两位小数"],
+    ),
     "text for number": (dict(institutions=_inst({(1, "population"): "很多"})), ["第3行", "population", "应为整数"]),
-    "score above 100": (dict(assessment=[r if r[0] != "T01" else ["T01", "100.5", "0", ""] for r in BASE_ASSESSMENT]),
-                        ["assessment.csv 第4行 列“score”（值：“100.5”）", "0–100"]),
-    "score two decimals": (dict(assessment=[r if r[0] != "T01" else ["T01", "88.25", "0", ""] for r in BASE_ASSESSMENT]),
-                           ["assessment.csv 第4行", "最多一位小数"]),
-    "bad veto flag": (dict(assessment=[r if r[0] != "T01" else ["T01", "88", "maybe", ""] for r in BASE_ASSESSMENT]),
-                      ["第4行", "veto", "是/否"]),
+    "score above 100": (
+        dict(assessment=[r if r[0] != "T01" else ["T01", "100.5", "0", ""] for r in BASE_ASSESSMENT]),
+        ["assessment.csv 第4行 列“score”（值：“100.5”）", "0–100"],
+    ),
+    "score two decimals": (
+        dict(assessment=[r if r[0] != "T01" else ["T01", "88.25", "0", ""] for r in BASE_ASSESSMENT]),
+        ["assessment.csv 第4行", "最多一位小数"],
+    ),
+    "bad veto flag": (
+        dict(assessment=[r if r[0] != "T01" else ["T01", "88", "maybe", ""] for r in BASE_ASSESSMENT]),
+        ["第4行", "veto", "是/否"],
+    ),
     "no assessment row": (dict(assessment=BASE_ASSESSMENT[:-1]), ["assessment.csv", "V03", "没有考核结果行"]),
-    "unknown assessed id": (dict(assessment=BASE_ASSESSMENT + [["X9", "80", "0", ""]]), ["第9行", "X9", "没有这个机构编码"]),
+    "unknown assessed id": (
+        dict(assessment=BASE_ASSESSMENT + [["X9", "80", "0", ""]]),
+        ["第9行", "X9", "没有这个机构编码"],
+    ),
     "duplicate assessment": (dict(assessment=BASE_ASSESSMENT + [["T01", "80", "0", ""]]), ["第9行", "两行考核结果"]),
-    "unknown item": (dict(workpoints=BASE_WORKPOINTS + [["T01", "XRAY", "3"]]),
-                     ["workpoints.csv 第7行 列“item”（值：“XRAY”）", "未知的服务项目"]),
+    "unknown item": (
+        dict(workpoints=BASE_WORKPOINTS + [["T01", "XRAY", "3"]]),
+        ["workpoints.csv 第7行 列“item”（值：“XRAY”）", "未知的服务项目"],
+    ),
     "negative count": (dict(workpoints=BASE_WORKPOINTS + [["T01", "EHR", "-3"]]), ["workpoints.csv 第7行", "count"]),
     "fractional count": (dict(workpoints=BASE_WORKPOINTS + [["T01", "EHR", "2.5"]]), ["第7行", "整数"]),
-    "workpoints of a county hospital": (dict(workpoints=BASE_WORKPOINTS + [["C01", "EHR", "3"]]),
-                                        ["第7行", "只有乡镇卫生院和村卫生室"]),
+    "workpoints of a county hospital": (
+        dict(workpoints=BASE_WORKPOINTS + [["C01", "EHR", "3"]]),
+        ["第7行", "只有乡镇卫生院和村卫生室"],
+    ),
     "guarantee village without income": (dict(income=BASE_INCOME[:1]), ["village_income.csv", "V03", "没有收入行"]),
-    "income for a non-guarantee village": (dict(income=BASE_INCOME + [["V02", "1.00", "1.00", "1.00", "1.00", "1"]]),
-                                           ["village_income.csv 第4行", "只有享受保底的村卫生室"]),
-    "negative income": (dict(income=[["V01", "-1.00", "1.00", "1.00", "1.00", "1"], BASE_INCOME[1]]),
-                        ["village_income.csv 第2行", "不能为负数"]),
+    "income for a non-guarantee village": (
+        dict(income=BASE_INCOME + [["V02", "1.00", "1.00", "1.00", "1.00", "1"]]),
+        ["village_income.csv 第4行", "只有享受保底的村卫生室"],
+    ),
+    "negative income": (
+        dict(income=[["V01", "-1.00", "1.00", "1.00", "1.00", "1"], BASE_INCOME[1]]),
+        ["village_income.csv 第2行", "不能为负数"],
+    ),
 }
 
 
@@ -72,8 +110,11 @@ def test_bad_input_is_rejected_with_location(tmp_path, case):
 
 
 def test_all_problems_are_reported_at_once(tmp_path):
-    err = rejected(tmp_path, institutions=_inst({(1, "perf_base_annual"): "abc", (2, "kind"): "x"}),
-                   workpoints=BASE_WORKPOINTS + [["T01", "XRAY", "-1"]])
+    err = rejected(
+        tmp_path,
+        institutions=_inst({(1, "perf_base_annual"): "abc", (2, "kind"): "x"}),
+        workpoints=BASE_WORKPOINTS + [["T01", "XRAY", "-1"]],
+    )
     assert "第3行" in err and "第4行" in err and "XRAY" in err and "-1" in err
     assert "4 处问题" in err
 
@@ -87,12 +128,15 @@ def test_missing_file_and_column(tmp_path):
     assert "缺少文件 workpoints.csv" in r.stderr and "assessment.csv 第1行" in r.stderr and "缺少列 score" in r.stderr
 
 
-@pytest.mark.parametrize("period_yaml,expect", [
-    ("alliance: x\nph_annual_budget: 1.00\n", "缺少 period"),
-    ("period: 2026-1\nalliance: x\nph_annual_budget: 1.00\n", "YYYYQn"),
-    ("period: 2026Q1\nalliance: x\nph_annual_budget: 1.005\n", "最多两位小数"),
-    ("period: 2026Q4\nalliance: x\nph_annual_budget: 1.00\n", "mi_budget"),
-])
+@pytest.mark.parametrize(
+    "period_yaml,expect",
+    [
+        ("alliance: x\nph_annual_budget: 1.00\n", "缺少 period"),
+        ("period: 2026-1\nalliance: x\nph_annual_budget: 1.00\n", "YYYYQn"),
+        ("period: 2026Q1\nalliance: x\nph_annual_budget: 1.005\n", "最多两位小数"),
+        ("period: 2026Q4\nalliance: x\nph_annual_budget: 1.00\n", "mi_budget"),
+    ],
+)
 def test_bad_period_yaml(tmp_path, period_yaml, expect):
     inp = write_quarter(tmp_path / "in")
     (inp / "period.yaml").write_text(period_yaml, encoding="utf-8")
@@ -111,13 +155,39 @@ def test_gb18030_bom_chinese_headers_labels_and_thousands(tmp_path, archive):
     """The same quarter written the way Excel on Chinese Windows saves it gives the same ledger."""
     plain = run_ok(write_quarter(tmp_path / "plain"), archive)
     d = write_quarter(tmp_path / "cn")
-    labels = {"lead_hospital": "牵头医院", "county_hospital": "县级医院", "township": "乡镇卫生院", "village": "村卫生室"}
-    rows = [[r[0], r[1], labels[r[2]], r[3], r[4], f"{float(r[5]):,.2f}", r[6], "是" if r[7] == "1" else "否", r[8], r[9]]
-            for r in BASE_INSTITUTIONS]
-    write_csv(d / "institutions.csv", ["机构编码", "机构名称", "机构类型", "上级机构编码", "在岗人数", "核定年度绩效工资基数",
-                                       "服务人口", "享受保底", "季度门诊目标人次", "院长"], rows, encoding="gb18030")
-    write_csv(d / "assessment.csv", ["机构编码", "考核得分", "一票否决", "否决事由"],
-              [[a, s, "是" if v == "1" else "否", why] for a, s, v, why in BASE_ASSESSMENT], encoding="gb18030")
+    labels = {
+        "lead_hospital": "牵头医院",
+        "county_hospital": "县级医院",
+        "township": "乡镇卫生院",
+        "village": "村卫生室",
+    }
+    rows = [
+        [r[0], r[1], labels[r[2]], r[3], r[4], f"{float(r[5]):,.2f}", r[6], "是" if r[7] == "1" else "否", r[8], r[9]]
+        for r in BASE_INSTITUTIONS
+    ]
+    write_csv(
+        d / "institutions.csv",
+        [
+            "机构编码",
+            "机构名称",
+            "机构类型",
+            "上级机构编码",
+            "在岗人数",
+            "核定年度绩效工资基数",
+            "服务人口",
+            "享受保底",
+            "季度门诊目标人次",
+            "院长",
+        ],
+        rows,
+        encoding="gb18030",
+    )
+    write_csv(
+        d / "assessment.csv",
+        ["机构编码", "考核得分", "一票否决", "否决事由"],
+        [[a, s, "是" if v == "1" else "否", why] for a, s, v, why in BASE_ASSESSMENT],
+        encoding="gb18030",
+    )
     (d / "workpoints.csv").write_bytes(b"\xef\xbb\xbf" + (d / "workpoints.csv").read_bytes())
     cn = run_ok(d, archive)
     assert (plain / "ledger.csv").read_bytes() == (cn / "ledger.csv").read_bytes()
@@ -165,7 +235,9 @@ def test_blank_cells_that_no_rule_reads_are_zero(tmp_path, archive):
 
 def test_period_yaml_with_chinese_keys(tmp_path, archive):
     inp = write_quarter(tmp_path / "in")
-    (inp / "period.yaml").write_text("期间: 2026Q1\n医共体: 测试医共体\n基本公共卫生服务经费年度预算: 400000.00\n", encoding="utf-8")
+    (inp / "period.yaml").write_text(
+        "期间: 2026Q1\n医共体: 测试医共体\n基本公共卫生服务经费年度预算: 400000.00\n", encoding="utf-8"
+    )
     led = ledger_of(run_ok(inp, archive))
     assert led[("T01", "PH_FUND")]["amount"] == "40425.53"
 
@@ -176,6 +248,9 @@ def test_codes_in_any_case(tmp_path, archive):
     rows = [[r[0], r[1], r[2].title(), *r[3:]] for r in BASE_INSTITUTIONS]
     write_csv(d / "institutions.csv", [h.upper() if h == "inst_id" else h for h in INST_HEAD], rows)
     write_csv(d / "workpoints.csv", ["inst_id", "Item", "count"], [[i, it.lower(), n] for i, it, n in BASE_WORKPOINTS])
-    write_csv(d / "assessment.csv", ["inst_id", "score", "veto", "veto_reason"],
-              [[a, s, "TRUE" if v == "1" else "false", w] for a, s, v, w in BASE_ASSESSMENT])
+    write_csv(
+        d / "assessment.csv",
+        ["inst_id", "score", "veto", "veto_reason"],
+        [[a, s, "TRUE" if v == "1" else "false", w] for a, s, v, w in BASE_ASSESSMENT],
+    )
     assert (plain / "ledger.csv").read_bytes() == (run_ok(d, archive) / "ledger.csv").read_bytes()

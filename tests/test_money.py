@@ -3,32 +3,37 @@ from fractions import Fraction
 
 import pytest
 
-from p4p.model.money import (MoneyError, capitals, fmt_exact, largest_remainder, parse_int, parse_money, round2)
+from p4p.model.money import MoneyError, capitals, fmt_exact, largest_remainder, parse_int, parse_money, round2
 
 
-@pytest.mark.parametrize("amount,text", [
-    ("0.05", "人民币伍分"),
-    ("10.00", "人民币壹拾元整"),
-    ("1409.50", "人民币壹仟肆佰零玖元伍角整"),
-    ("16409.02", "人民币壹万陆仟肆佰零玖元零贰分"),
-    ("100000.00", "人民币壹拾万元整"),
-    ("48000.00", "人民币肆万捌仟元整"),
-    ("10005.00", "人民币壹万零伍元整"),
-    ("12000.00", "人民币壹万贰仟元整"),
-    ("0.00", "人民币零元整"),
-    ("1000000.00", "人民币壹佰万元整"),
-    ("10000001.00", "人民币壹仟万零壹元整"),
-    ("100.06", "人民币壹佰元零陆分"),
-    ("2684640.98", "人民币贰佰陆拾捌万肆仟陆佰肆拾元零玖角捌分"),
-    ("-561.64", "人民币负伍佰陆拾壹元陆角肆分"),
-    ("-10005.00", "人民币负壹万零伍元整"),
-])
+@pytest.mark.parametrize(
+    "amount,text",
+    [
+        ("0.05", "人民币伍分"),
+        ("10.00", "人民币壹拾元整"),
+        ("1409.50", "人民币壹仟肆佰零玖元伍角整"),
+        ("16409.02", "人民币壹万陆仟肆佰零玖元零贰分"),
+        ("100000.00", "人民币壹拾万元整"),
+        ("48000.00", "人民币肆万捌仟元整"),
+        ("10005.00", "人民币壹万零伍元整"),
+        ("12000.00", "人民币壹万贰仟元整"),
+        ("0.00", "人民币零元整"),
+        ("1000000.00", "人民币壹佰万元整"),
+        ("10000001.00", "人民币壹仟万零壹元整"),
+        ("100.06", "人民币壹佰元零陆分"),
+        ("2684640.98", "人民币贰佰陆拾捌万肆仟陆佰肆拾元零玖角捌分"),
+        ("-561.64", "人民币负伍佰陆拾壹元陆角肆分"),
+        ("-10005.00", "人民币负壹万零伍元整"),
+    ],
+)
 def test_capitals(amount, text):
     assert capitals(Decimal(amount)) == text
 
 
-@pytest.mark.parametrize("x,expect", [("2.345", "2.35"), ("2.344999", "2.34"), ("-2.345", "-2.35"),
-                                      ("0.005", "0.01"), ("3268.086", "3268.09")])
+@pytest.mark.parametrize(
+    "x,expect",
+    [("2.345", "2.35"), ("2.344999", "2.34"), ("-2.345", "-2.35"), ("0.005", "0.01"), ("3268.086", "3268.09")],
+)
 def test_round_half_up(x, expect):
     assert round2(Fraction(Decimal(x))) == Decimal(expect)
 
@@ -49,8 +54,10 @@ def test_largest_remainder_gives_leftovers_to_largest_fractions():
     assert largest_remainder(10, {"x": 2, "y": 1}) == {"x": 7, "y": 3}
 
 
-@pytest.mark.parametrize("text,value", [("48,000.00", "48000.00"), ("1345691.96", "1345691.96"), ("12", "12.00"),
-                                        (" 3,059,846.24 ", "3059846.24")])
+@pytest.mark.parametrize(
+    "text,value",
+    [("48,000.00", "48000.00"), ("1345691.96", "1345691.96"), ("12", "12.00"), (" 3,059,846.24 ", "3059846.24")],
+)
 def test_parse_money(text, value):
     assert parse_money(text) == Decimal(value)
 

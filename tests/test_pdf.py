@@ -1,13 +1,14 @@
 """Statements as a reader gets them: text extracted with pdftotext, fonts with pdffonts,
 a page rendered with pdftoppm (poppler-utils, installed by `make setup`)."""
+
 import csv
 import re
 import subprocess
 from decimal import Decimal
 
 import pytest
-
 from conftest import BASE_INSTITUTIONS, INST_HEAD, cli, write_quarter
+
 from p4p.model.money import capitals, group_thousands
 
 
@@ -29,6 +30,7 @@ def pdf_run(tmp_path_factory):
     r = cli("run", inp, "--archive", tmp / "archive", "--jobs", "2")
     assert r.exit_code == 0, r.output
     from pathlib import Path
+
     return Path(r.stdout.strip().splitlines()[-1])
 
 
@@ -81,8 +83,16 @@ def test_every_font_is_embedded_and_subset(pdf_run):
 
 def test_village_statement_explains_the_topup(pdf_run):
     text = flat(pdftext(pdf_run / "statements" / "V01.pdf"))
-    for s in ("保底收入构成", "季度保底12,000.00元", "6,553.19", "3,268.09", "人民币叁仟贰佰陆拾捌元零玖分",
-              "一（三）2", "基本公卫工分", "65岁及以上老年人健康体检"):
+    for s in (
+        "保底收入构成",
+        "季度保底12,000.00元",
+        "6,553.19",
+        "3,268.09",
+        "人民币叁仟贰佰陆拾捌元零玖分",
+        "一（三）2",
+        "基本公卫工分",
+        "65岁及以上老年人健康体检",
+    ):
         assert flat(s) in text, s
 
 
@@ -93,19 +103,41 @@ def test_township_statement_names_the_director(pdf_run):
 
 def test_summary_report_has_checks_and_charts(pdf_run):
     text = flat(pdftext(pdf_run / "summary.pdf"))
-    for s in ("各项目合计", "核对", "通过", "80,000.00", "各乡镇兑现金额", "考核得分与兑现金额", "村卫生室保底补助合计3,268.09"):
+    for s in (
+        "各项目合计",
+        "核对",
+        "通过",
+        "80,000.00",
+        "各乡镇兑现金额",
+        "考核得分与兑现金额",
+        "村卫生室保底补助合计3,268.09",
+    ):
         assert flat(s) in text, s
 
 
 def test_a_page_renders_to_png(pdf_run, tmp_path):
-    subprocess.run(["pdftoppm", "-r", "40", "-png", "-f", "1", "-l", "1", str(pdf_run / "statements" / "T01.pdf"),
-                    str(tmp_path / "p")], check=True)
+    subprocess.run(
+        [
+            "pdftoppm",
+            "-r",
+            "40",
+            "-png",
+            "-f",
+            "1",
+            "-l",
+            "1",
+            str(pdf_run / "statements" / "T01.pdf"),
+            str(tmp_path / "p"),
+        ],
+        check=True,
+    )
     png = next(tmp_path.glob("p*.png"))
     assert png.read_bytes()[:8] == b"\x89PNG\r\n\x1a\n" and png.stat().st_size > 5000
 
 
 def test_manifest_covers_the_pdfs(pdf_run):
     import json
+
     m = json.loads((pdf_run / "manifest.json").read_text(encoding="utf-8"))
     assert "statements/T01.pdf" in m["files"] and "summary.pdf" in m["files"]
     assert cli("replay", pdf_run).exit_code == 0
@@ -113,6 +145,7 @@ def test_manifest_covers_the_pdfs(pdf_run):
 
 def test_statements_rerendered_after_approval_show_it(base_quarter, archive, tmp_path):
     from conftest import run_ok
+
     rd = run_ok(base_quarter, archive)
     assert cli("approve", rd, "--by", "王会计").exit_code == 0
     r = cli("statements", rd, "--out", tmp_path / "st", "--jobs", "1")

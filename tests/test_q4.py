@@ -14,27 +14,39 @@ Q4 (hand-computed):
     village: V02 k(59.9) = 0, V03 vetoed → Σ = 0 → MI_UNDISTRIBUTED 90,000.00 on L01
     returned to the fund: 1,000,000 − 900,000 = 100,000.00
 """
+
 import json
 from decimal import Decimal
 from pathlib import Path
 
 import pytest
-
 from conftest import BASE_ASSESSMENT, BASE_INCOME, BASE_INSTITUTIONS, cli, ledger_of, run_ok, write_quarter
 
 MI = "mi_budget: 10000000.00\nmi_spent: {spent}\nalliance_score: 85\n"
 
 
-def approved_year(tmp_path, archive, q4_workpoints=None, spent="9000000.00", q13_workpoints=None,
-                  institutions=None, assessment=None, income=None) -> Path:
+def approved_year(
+    tmp_path,
+    archive,
+    q4_workpoints=None,
+    spent="9000000.00",
+    q13_workpoints=None,
+    institutions=None,
+    assessment=None,
+    income=None,
+) -> Path:
     for n in (1, 2, 3):
         rd = run_ok(write_quarter(tmp_path / f"q{n}", period=f"2026Q{n}", workpoints=q13_workpoints), archive)
         assert cli("approve", rd, "--by", "财务").exit_code == 0
-    q4 = write_quarter(tmp_path / "q4", period="2026Q4", extra_period=MI.format(spent=spent),
-                       institutions=institutions if institutions is not None else BASE_INSTITUTIONS[:4] + BASE_INSTITUTIONS[5:],
-                       assessment=assessment if assessment is not None else BASE_ASSESSMENT[:4] + BASE_ASSESSMENT[5:],
-                       workpoints=q4_workpoints if q4_workpoints is not None else [["T01", "EHR", "10000"]],
-                       income=income if income is not None else BASE_INCOME[1:])
+    q4 = write_quarter(
+        tmp_path / "q4",
+        period="2026Q4",
+        extra_period=MI.format(spent=spent),
+        institutions=institutions if institutions is not None else BASE_INSTITUTIONS[:4] + BASE_INSTITUTIONS[5:],
+        assessment=assessment if assessment is not None else BASE_ASSESSMENT[:4] + BASE_ASSESSMENT[5:],
+        workpoints=q4_workpoints if q4_workpoints is not None else [["T01", "EHR", "10000"]],
+        income=income if income is not None else BASE_INCOME[1:],
+    )
     return q4
 
 
@@ -49,16 +61,27 @@ def amounts(run_dir, item):
 
 
 def test_ph_settlement_claws_back_and_settles_absent_units(year):
-    assert amounts(year, "PH_FUND") == {"T01": "205011.39", "T02": "-38719.46", "V01": "-2903.96", "V02": "0.00",
-                                        "V03": "-3387.97"}
+    assert amounts(year, "PH_FUND") == {
+        "T01": "205011.39",
+        "T02": "-38719.46",
+        "V01": "-2903.96",
+        "V02": "0.00",
+        "V03": "-3387.97",
+    }
     led = ledger_of(year)
-    assert led[("T01", "PH_FUND")]["quantity"] == "9500"      # this quarter's weighted points
+    assert led[("T01", "PH_FUND")]["quantity"] == "9500"  # this quarter's weighted points
     assert led[("V01", "PH_FUND")]["inst_name"] == "甲镇一村卫生室"  # named from the approved history
 
 
 def test_mi_surplus_split_with_an_all_zero_village_level(year):
-    assert amounts(year, "MI_SURPLUS") == {"L01": "440816.33", "C01": "99183.67", "T01": "186206.90",
-                                           "T02": "83793.10", "V02": "0.00", "V03": "0.00"}
+    assert amounts(year, "MI_SURPLUS") == {
+        "L01": "440816.33",
+        "C01": "99183.67",
+        "T01": "186206.90",
+        "T02": "83793.10",
+        "V02": "0.00",
+        "V03": "0.00",
+    }
     assert amounts(year, "MI_UNDISTRIBUTED") == {"L01": "90000.00"}
     s = json.loads((year / "summary.json").read_text(encoding="utf-8"))
     assert {r["name"]: r["amount"] for r in s["reports"]} == {"returned_to_fund": "100000.00"}
@@ -76,8 +99,13 @@ def test_manifest_lists_the_prior_runs_and_history_is_copied(year):
         assert (year / "history" / f"{p['period']}.ledger.csv").is_file()
 
 
-@pytest.mark.parametrize("spent,deficit", [("10200000.00", "-100000.00"),   # D 200,000 ≤ L 500,000: half
-                                           ("11000000.00", "-750000.00")])  # 500,000 × 0.5 + 500,000
+@pytest.mark.parametrize(
+    "spent,deficit",
+    [
+        ("10200000.00", "-100000.00"),  # D 200,000 ≤ L 500,000: half
+        ("11000000.00", "-750000.00"),
+    ],
+)  # 500,000 × 0.5 + 500,000
 def test_mi_deficit_within_and_beyond_the_reasonable_limit(tmp_path, archive, spent, deficit):
     rd = run_ok(approved_year(tmp_path, archive, spent=spent), archive)
     assert amounts(rd, "MI_DEFICIT") == {"L01": deficit}
@@ -85,8 +113,7 @@ def test_mi_deficit_within_and_beyond_the_reasonable_limit(tmp_path, archive, sp
 
 
 def test_surplus_with_no_villages_at_all(tmp_path, archive):
-    q4 = approved_year(tmp_path, archive, institutions=BASE_INSTITUTIONS[:4], assessment=BASE_ASSESSMENT[:4],
-                       income=[])
+    q4 = approved_year(tmp_path, archive, institutions=BASE_INSTITUTIONS[:4], assessment=BASE_ASSESSMENT[:4], income=[])
     rd = run_ok(q4, archive)
     assert amounts(rd, "MI_UNDISTRIBUTED") == {"L01": "90000.00"}
     assert Decimal(sum(Decimal(a) for a in amounts(rd, "MI_SURPLUS").values())) == Decimal("810000.00")
@@ -115,7 +142,7 @@ def test_approval_is_append_only_and_supersede_needs_a_reason(tmp_path, archive)
     assert cli("approve", a, "--by", "张").exit_code == 0
     r = cli("approve", b, "--by", "李")
     assert r.exit_code == 1 and "--supersede" in r.stderr
-    assert cli("approve", b, "--by", "李", "--supersede").exit_code == 1   # no reason
+    assert cli("approve", b, "--by", "李", "--supersede").exit_code == 1  # no reason
     r = cli("approve", b, "--by", "李", "--supersede", "--reason", "预算更正")
     assert r.exit_code == 0 and "替换" in r.stdout
     recs = [json.loads(l) for l in (archive / "approvals.jsonl").read_text(encoding="utf-8").splitlines()]
@@ -126,8 +153,10 @@ def test_approval_is_append_only_and_supersede_needs_a_reason(tmp_path, archive)
 
 def test_q4_uses_the_superseding_approval(tmp_path, archive):
     q4 = approved_year(tmp_path, archive)
-    fixed = run_ok(write_quarter(tmp_path / "q3b", period="2026Q3", budget="400000.00",
-                                 workpoints=[["T01", "EHR", "1000"]]), archive)
+    fixed = run_ok(
+        write_quarter(tmp_path / "q3b", period="2026Q3", budget="400000.00", workpoints=[["T01", "EHR", "1000"]]),
+        archive,
+    )
     assert cli("approve", fixed, "--by", "李", "--supersede", "--reason", "工分更正").exit_code == 0
     rd = run_ok(q4, archive)
     m = json.loads((rd / "manifest.json").read_text(encoding="utf-8"))
@@ -144,8 +173,8 @@ def test_replay_detects_an_edited_input(year):
     p.write_text(p.read_text(encoding="utf-8").replace("T01,95", "T01,96"), encoding="utf-8")
     r = cli("replay", year)
     assert r.exit_code == 3
-    assert "inputs/assessment.csv" in r.stdout          # hash mismatch
-    assert "差异：T01" in r.stdout                       # and the recomputed ledger differs for T01
+    assert "inputs/assessment.csv" in r.stdout  # hash mismatch
+    assert "差异：T01" in r.stdout  # and the recomputed ledger differs for T01
 
 
 def test_replay_detects_an_edited_ledger(year):
@@ -167,8 +196,12 @@ def test_explain_q4_lines(year):
 
 def test_diff_of_two_runs(tmp_path, archive):
     a = run_ok(write_quarter(tmp_path / "a"), archive)
-    b = run_ok(write_quarter(tmp_path / "b", assessment=[r if r[0] != "C01" else ["C01", "90", "0", ""]
-                                                           for r in BASE_ASSESSMENT]), archive)
+    b = run_ok(
+        write_quarter(
+            tmp_path / "b", assessment=[r if r[0] != "C01" else ["C01", "90", "0", ""] for r in BASE_ASSESSMENT]
+        ),
+        archive,
+    )
     r = cli("diff", a, b)
     assert r.exit_code == 0
     # C01 k 0.9 → 1.0: 225,000.00 → 250,000.00

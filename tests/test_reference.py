@@ -1,5 +1,6 @@
 """The engine against an independent transcription of SPEC §4 (tests/spec_reference.py) on
 generated alliance-years: every line, every fen, Q1–Q4 with approvals."""
+
 import csv
 import subprocess
 import sys
@@ -7,7 +8,6 @@ from decimal import Decimal
 from fractions import Fraction
 
 import pytest
-
 from conftest import ROOT, cli, run_ok
 from spec_reference import quarter
 
@@ -17,13 +17,27 @@ def ledger(rd):
 
 
 # seeds 4–7 with --edgy: insurance surplus, deficit within the 5 % limit, beyond it, and nil (seed % 4)
-@pytest.mark.parametrize("seed,townships,villages,edgy", [(1, 6, 5, False), (2, 9, 4, False), (4, 6, 6, True),
-                                                          (5, 5, 6, True), (6, 7, 5, True), (7, 3, 8, True)])
+@pytest.mark.parametrize(
+    "seed,townships,villages,edgy",
+    [(1, 6, 5, False), (2, 9, 4, False), (4, 6, 6, True), (5, 5, 6, True), (6, 7, 5, True), (7, 3, 8, True)],
+)
 def test_generated_year_matches_the_spec_transcription(tmp_path, archive, seed, townships, villages, edgy):
     data = tmp_path / "year"
-    subprocess.run([sys.executable, str(ROOT / "scripts" / "gen_alliance.py"), str(data), "--seed", str(seed),
-                    "--townships", str(townships), "--villages", str(villages)] + (["--edgy"] if edgy else []),
-                   check=True)
+    subprocess.run(
+        [
+            sys.executable,
+            str(ROOT / "scripts" / "gen_alliance.py"),
+            str(data),
+            "--seed",
+            str(seed),
+            "--townships",
+            str(townships),
+            "--villages",
+            str(villages),
+        ]
+        + (["--edgy"] if edgy else []),
+        check=True,
+    )
     prior = []
     for q in (1, 2, 3, 4):
         folder = data / f"2026Q{q}"

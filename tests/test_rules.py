@@ -21,10 +21,10 @@ The base alliance (conftest.py), worked out:
     V03: vetoed → k 0 → 0.00 (target 0 → a = 1)
     V02 has no guarantee → no line
 """
+
 from decimal import Decimal
 
 import pytest
-
 from conftest import BASE_INSTITUTIONS, BASE_WORKPOINTS, ledger_of, run_ok, write_quarter
 
 EXPECTED_Q1 = {
@@ -57,15 +57,32 @@ def test_ph_fund_adds_up_to_the_quarter_fund(base_quarter, archive):
 def _one_township(tmp_path, score, veto="0", staff="4", base="400000.00"):
     inst = [BASE_INSTITUTIONS[0], ["T09", "测试镇卫生院", "township", "L01", staff, base, "100", "0", "0", "王"]]
     assess = [["L01", "90", "0", ""], ["T09", score, veto, ""]]
-    return write_quarter(tmp_path / f"in{score}{veto}", institutions=inst, assessment=assess,
-                         workpoints=[["T09", "EHR", "10"]], income=[])
+    return write_quarter(
+        tmp_path / f"in{score}{veto}",
+        institutions=inst,
+        assessment=assess,
+        workpoints=[["T09", "EHR", "10"]],
+        income=[],
+    )
 
 
-@pytest.mark.parametrize("score,k,m", [
-    ("0", "0", "0"), ("59.9", "0", "0"), ("60", "0.6", "1"), ("69.9", "0.6", "1"), ("70", "0.8", "1"),
-    ("79.9", "0.8", "1"), ("80", "0.9", "1.5"), ("89.9", "0.9", "1.5"), ("90", "1", "1.8"),
-    ("94.9", "1", "1.8"), ("95", "1", "2"), ("100", "1", "2"),
-])
+@pytest.mark.parametrize(
+    "score,k,m",
+    [
+        ("0", "0", "0"),
+        ("59.9", "0", "0"),
+        ("60", "0.6", "1"),
+        ("69.9", "0.6", "1"),
+        ("70", "0.8", "1"),
+        ("79.9", "0.8", "1"),
+        ("80", "0.9", "1.5"),
+        ("89.9", "0.9", "1.5"),
+        ("90", "1", "1.8"),
+        ("94.9", "1", "1.8"),
+        ("95", "1", "2"),
+        ("100", "1", "2"),
+    ],
+)
 def test_band_edges_of_k_and_m(tmp_path, archive, score, k, m):
     # base 400,000 / 4 = 100,000 per quarter; per head 100,000 / 4 staff = 25,000 (× m, capped at 15,000)
     led = ledger_of(run_ok(_one_township(tmp_path, score), archive))
@@ -99,20 +116,30 @@ def test_no_weighted_points_puts_the_fund_on_the_lead_hospital(tmp_path, archive
 
 def test_largest_remainder_ties_go_to_the_smaller_inst_id(tmp_path, archive):
     # F = round2(0.05 × 0.25 × 0.80) = 0.01: one fen, two units with equal points → the smaller id
-    inst = [BASE_INSTITUTIONS[0],
-            ["TB", "乙", "township", "L01", "1", "0.00", "1", "0", "0", ""],
-            ["TA", "甲", "township", "L01", "1", "0.00", "1", "0", "0", ""]]
+    inst = [
+        BASE_INSTITUTIONS[0],
+        ["TB", "乙", "township", "L01", "1", "0.00", "1", "0", "0", ""],
+        ["TA", "甲", "township", "L01", "1", "0.00", "1", "0", "0", ""],
+    ]
     assess = [["L01", "90", "0", ""], ["TB", "80", "0", ""], ["TA", "80", "0", ""]]
     wp = [["TB", "EHR", "5"], ["TA", "EHR", "5"]]
-    led = ledger_of(run_ok(write_quarter(tmp_path / "in", budget="0.05", institutions=inst, assessment=assess,
-                                         workpoints=wp, income=[]), archive))
+    led = ledger_of(
+        run_ok(
+            write_quarter(
+                tmp_path / "in", budget="0.05", institutions=inst, assessment=assess, workpoints=wp, income=[]
+            ),
+            archive,
+        )
+    )
     assert led[("TA", "PH_FUND")]["amount"] == "0.01"
     assert led[("TB", "PH_FUND")]["amount"] == "0.00"
 
 
 def test_workload_ratio_below_target_is_exact(tmp_path, archive):
-    income = [["V01", "1000.00", "1000.00", "1000.00", "1000.00", "100"],
-              ["V03", "2000.00", "2000.00", "2000.00", "2000.00", "10"]]
+    income = [
+        ["V01", "1000.00", "1000.00", "1000.00", "1000.00", "100"],
+        ["V03", "2000.00", "2000.00", "2000.00", "2000.00", "10"],
+    ]
     led = ledger_of(run_ok(write_quarter(tmp_path / "in", income=income), archive))
     # a = 100 / 400 = 0.25; 5,446.81 × 0.6 × 0.25 = 817.0215 → 817.02
     assert led[("V01", "VILLAGE_TOPUP")]["quantity"] == "0.25"
@@ -120,8 +147,10 @@ def test_workload_ratio_below_target_is_exact(tmp_path, archive):
 
 
 def test_income_above_guarantee_gives_no_topup(tmp_path, archive):
-    income = [["V01", "5000.00", "5000.00", "1000.00", "1000.00", "500"],
-              ["V03", "2000.00", "2000.00", "2000.00", "2000.00", "10"]]
+    income = [
+        ["V01", "5000.00", "5000.00", "1000.00", "1000.00", "500"],
+        ["V03", "2000.00", "2000.00", "2000.00", "2000.00", "10"],
+    ]
     led = ledger_of(run_ok(write_quarter(tmp_path / "in", income=income), archive))
     assert led[("V01", "VILLAGE_TOPUP")]["amount"] == "0.00"
 

@@ -1,11 +1,12 @@
 """The ruleset is data and is checked before any run: decision tables for gaps and
 overlaps, citations, names; parameters take effect from their date."""
+
 import shutil
 from pathlib import Path
 
 import pytest
-
 from conftest import ROOT, cli, ledger_of, run_ok, write_quarter
+
 from p4p.ruleset.load import RulesetError, load_ruleset
 
 RULES = ROOT / "rules" / "huangshan-2026"
@@ -33,7 +34,7 @@ def test_reference_ruleset_checks_clean():
 
 
 def test_gap_between_bands_is_reported(rules_copy):
-    edit(rules_copy / "tables.yaml", "{band: [70, 80], value: \"0.80\"", "{band: [71, 80], value: \"0.80\"")
+    edit(rules_copy / "tables.yaml", '{band: [70, 80], value: "0.80"', '{band: [71, 80], value: "0.80"')
     with pytest.raises(RulesetError, match="70 到 71 分之间有缺口"):
         load_ruleset(rules_copy)
     r = cli("rules", "check", rules_copy)
@@ -41,21 +42,25 @@ def test_gap_between_bands_is_reported(rules_copy):
 
 
 def test_overlap_is_reported_for_unique_tables(rules_copy):
-    edit(rules_copy / "tables.yaml", "{band: [null, 60], value: \"0\", label: 60分以下}\n", "{band: [null, 61], value: \"0\", label: 60分以下}\n")
+    edit(
+        rules_copy / "tables.yaml",
+        '{band: [null, 60], value: "0", label: 60分以下}\n',
+        '{band: [null, 61], value: "0", label: 60分以下}\n',
+    )
     # the q table is the last one and declares hit_policy: unique
     with pytest.raises(RulesetError, match="重叠"):
         load_ruleset(rules_copy)
 
 
 def test_bands_must_reach_100(rules_copy):
-    edit(rules_copy / "tables.yaml", "{band: [95, null], value: \"2.0\"", "{band: [95, 100], value: \"2.0\"")
+    edit(rules_copy / "tables.yaml", '{band: [95, null], value: "2.0"', '{band: [95, 100], value: "2.0"')
     with pytest.raises(RulesetError, match="没有覆盖 100 到 100 分"):
         load_ruleset(rules_copy)
 
 
 def test_rule_without_citation_and_unknown_names_are_errors(rules_copy):
     edit(rules_copy / "rules.yaml", "amount: round2(perf_base_annual / 4 * k)", "amount: round2(perf_base / 4 * k)")
-    edit(rules_copy / "rules.yaml", "cite: [{source: \"000\", clause: 一（三）2}]\n", "cite: []\n")
+    edit(rules_copy / "rules.yaml", 'cite: [{source: "000", clause: 一（三）2}]\n', "cite: []\n")
     with pytest.raises(RulesetError) as e:
         load_ruleset(rules_copy)
     text = str(e.value)
@@ -63,7 +68,11 @@ def test_rule_without_citation_and_unknown_names_are_errors(rules_copy):
 
 
 def test_rule_may_not_use_a_later_item(rules_copy):
-    edit(rules_copy / "rules.yaml", "amount: round2(perf_base_annual / 4 * k)", "amount: round2(perf_base_annual / 4 * k + VILLAGE_TOPUP)")
+    edit(
+        rules_copy / "rules.yaml",
+        "amount: round2(perf_base_annual / 4 * k)",
+        "amount: round2(perf_base_annual / 4 * k + VILLAGE_TOPUP)",
+    )
     with pytest.raises(RulesetError, match="后面规则才计算的项目 VILLAGE_TOPUP"):
         load_ruleset(rules_copy)
 
@@ -77,8 +86,11 @@ def test_a_formula_that_forgets_to_round_is_an_error(rules_copy, base_quarter, a
 def test_parameter_change_takes_effect_from_its_date(rules_copy, tmp_path, archive):
     """The guarantee rises to 50,000 from 2027-01-01: 2026 periods keep 48,000.
     V01: income 6,553.19; 2026: (12,000 − 6,553.19) × 0.6 = 3,268.09; 2027: (12,500 − 6,553.19) × 0.6 = 3,568.09."""
-    edit(rules_copy / "parameters.yaml", '    - {from: 2026-01-01, value: "48000.00"}\n',
-         '    - {from: 2026-01-01, value: "48000.00"}\n    - {from: 2027-01-01, value: "50000.00"}\n')
+    edit(
+        rules_copy / "parameters.yaml",
+        '    - {from: 2026-01-01, value: "48000.00"}\n',
+        '    - {from: 2026-01-01, value: "48000.00"}\n    - {from: 2027-01-01, value: "50000.00"}\n',
+    )
     q26 = run_ok(write_quarter(tmp_path / "q26", period="2026Q3"), archive, "--rules", rules_copy)
     q27 = run_ok(write_quarter(tmp_path / "q27", period="2027Q1"), archive, "--rules", rules_copy)
     assert ledger_of(q26)[("V01", "VILLAGE_TOPUP")]["amount"] == "3268.09"

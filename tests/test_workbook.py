@@ -1,15 +1,16 @@
 """Excel in: the same quarter as a workbook (numbers as doubles, Chinese sheet names and
 headers) gives the same ledger as the CSV folder; bad cells are named as Excel names them."""
+
 import csv
 import io
 import re
 
 import pytest
+from conftest import ACCEPTANCE, ROOT, cli, run_ok, write_quarter
 from openpyxl import Workbook, load_workbook
 
-from conftest import ACCEPTANCE, ROOT, cli, run_ok, write_quarter
-from p4p.read.tables import decode
 from p4p.model.fields import TABLES
+from p4p.read.tables import decode
 from p4p.read.workbook import cell_text
 from p4p.read.yamlio import load_yaml
 
@@ -80,9 +81,21 @@ def test_template_filled_with_the_demo_runs_to_the_demo_ledger(tmp_path, archive
     assert (a / "ledger.csv").read_bytes() == (b / "ledger.csv").read_bytes()
 
 
-@pytest.mark.parametrize("v,text", [(1345691.96, "1345691.96"), (0.1 + 0.2, "0.30"), (12.0, "12"), (12.5, "12.50"),
-                                    (1000.005, "1000.005"), (85.1, "85.10"), (3952042.1, "3952042.10"),
-                                    (0.07, "0.07"), (None, ""), (True, "1")])
+@pytest.mark.parametrize(
+    "v,text",
+    [
+        (1345691.96, "1345691.96"),
+        (0.1 + 0.2, "0.30"),
+        (12.0, "12"),
+        (12.5, "12.50"),
+        (1000.005, "1000.005"),
+        (85.1, "85.10"),
+        (3952042.1, "3952042.10"),
+        (0.07, "0.07"),
+        (None, ""),
+        (True, "1"),
+    ],
+)
 def test_doubles_become_the_amount_excel_shows(v, text):
     assert cell_text(v) == text
 
@@ -90,13 +103,17 @@ def test_doubles_become_the_amount_excel_shows(v, text):
 def test_bad_cells_are_named_sheet_and_cell(tmp_path):
     book = to_workbook(write_quarter(tmp_path / "in"), tmp_path / "bad.xlsx")
     wb = load_workbook(book)
-    wb["考核"]["B4"] = 100.5          # score of T01
-    wb["公卫工分"]["C3"] = 12.5        # a fractional count
-    wb["机构"]["F3"] = 1000.005       # money with 3 decimals
+    wb["考核"]["B4"] = 100.5  # score of T01
+    wb["公卫工分"]["C3"] = 12.5  # a fractional count
+    wb["机构"]["F3"] = 1000.005  # money with 3 decimals
     wb.save(book)
     r = cli("validate", book)
     assert r.exit_code == 2
-    for s in ("bad.xlsx 考核!B4（值：“100.50”）", "bad.xlsx 公卫工分!C3（值：“12.50”）", "bad.xlsx 机构!F3（值：“1000.005”）"):
+    for s in (
+        "bad.xlsx 考核!B4（值：“100.50”）",
+        "bad.xlsx 公卫工分!C3（值：“12.50”）",
+        "bad.xlsx 机构!F3（值：“1000.005”）",
+    ):
         assert s in r.stderr, r.stderr
 
 
@@ -111,6 +128,7 @@ def test_missing_sheet(tmp_path):
 
 def test_ledger_xlsx_totals_equal_the_csv(base_quarter, archive):
     from decimal import Decimal
+
     rd = run_ok(base_quarter, archive)
     wb = load_workbook(rd / "ledger.xlsx")
     ws = wb["明细"]
@@ -130,9 +148,14 @@ def test_the_whole_public_year_as_workbooks_gives_the_expected_ledgers(tmp_path,
     for q in ("2026Q1", "2026Q2", "2026Q3", "2026Q4"):
         book = to_workbook(ACCEPTANCE / q, tmp_path / f"{q}.xlsx")
         rd = run_ok(book, archive)
-        exp = {(r["inst_id"], r["item"]): r["amount"]
-               for r in csv.DictReader(open(ACCEPTANCE / "expected" / f"{q}.csv", encoding="utf-8-sig"))}
-        got = {(r["inst_id"], r["item"]): r["amount"] for r in csv.DictReader(open(rd / "ledger.csv", encoding="utf-8-sig"))}
+        exp = {
+            (r["inst_id"], r["item"]): r["amount"]
+            for r in csv.DictReader(open(ACCEPTANCE / "expected" / f"{q}.csv", encoding="utf-8-sig"))
+        }
+        got = {
+            (r["inst_id"], r["item"]): r["amount"]
+            for r in csv.DictReader(open(rd / "ledger.csv", encoding="utf-8-sig"))
+        }
         assert got == exp, q
         if q != "2026Q4":
             assert cli("approve", rd, "--by", "验收").exit_code == 0

@@ -3,6 +3,7 @@
 <archive>/<period>/<run_id>/   one complete run, never edited (written elsewhere, then renamed in)
 <archive>/approvals.jsonl      one JSON line per approval; the last one for a period is in force
 """
+
 from __future__ import annotations
 
 import datetime as dt
@@ -47,8 +48,7 @@ def load_manifest(run_dir: Path) -> dict:
     return json.loads(p.read_text(encoding="utf-8"))
 
 
-def write_run(archive: Path, period: str, run_id: str, files: dict[str, bytes], manifest: dict,
-              render=None) -> Path:
+def write_run(archive: Path, period: str, run_id: str, files: dict[str, bytes], manifest: dict, render=None) -> Path:
     """Write every file into a temporary folder inside the archive, add the manifest (with the
     hash of every file), optionally render more files into it, then rename it into place.
     On any failure the temporary folder is removed: the run is complete or absent."""
@@ -63,10 +63,13 @@ def write_run(archive: Path, period: str, run_id: str, files: dict[str, bytes], 
             p.write_bytes(data)
         if render is not None:
             render(tmp)
-        manifest["files"] = {rel: sha256((tmp / rel).read_bytes())
-                             for rel in sorted(str(p.relative_to(tmp)) for p in tmp.rglob("*") if p.is_file())}
-        (tmp / MANIFEST).write_text(json.dumps(manifest, ensure_ascii=False, indent=2, sort_keys=True) + "\n",
-                                    encoding="utf-8")
+        manifest["files"] = {
+            rel: sha256((tmp / rel).read_bytes())
+            for rel in sorted(str(p.relative_to(tmp)) for p in tmp.rglob("*") if p.is_file())
+        }
+        (tmp / MANIFEST).write_text(
+            json.dumps(manifest, ensure_ascii=False, indent=2, sort_keys=True) + "\n", encoding="utf-8"
+        )
         final.parent.mkdir(parents=True, exist_ok=True)
         if final.exists():
             raise ArchiveError(f"运行目录已存在：{final}")
@@ -100,6 +103,7 @@ def verify_files(run_dir: Path) -> list[str]:
 
 # ---- approvals ---------------------------------------------------------------------------
 
+
 @dataclass
 class Approval:
     period: str
@@ -111,7 +115,7 @@ class Approval:
     at: str
     supersedes: str | None = None
     reason: str | None = None
-    prev_sha256: str = ""   # SHA-256 of the previous record's line: an edited or removed record breaks the chain
+    prev_sha256: str = ""  # SHA-256 of the previous record's line: an edited or removed record breaks the chain
 
 
 def _lines(archive: Path) -> list[str]:
@@ -153,17 +157,28 @@ def approve(run_dir: Path, by: str, supersede: bool = False, reason: str | None 
     if current and current.run_id == m["run_id"]:
         raise ArchiveError(f"{m['period']} 的这次运行（{m['run_id']}）已经审批过了")
     if current and not supersede:
-        raise ArchiveError(f"{m['period']} 已有审批通过的运行 {current.run_id}（{current.by}，{current.at}）；"
-                           f"如需替换，请加 --supersede --reason 说明原因")
+        raise ArchiveError(
+            f"{m['period']} 已有审批通过的运行 {current.run_id}（{current.by}，{current.at}）；"
+            f"如需替换，请加 --supersede --reason 说明原因"
+        )
     if supersede and not (reason or "").strip():
         raise ArchiveError("替换已审批的运行需要用 --reason 说明原因")
     bad = approval_chain_problems(archive)
     if bad:
         raise ArchiveError("审批记录文件已被改动，不能追加：\n" + "\n".join(bad))
     lines = _lines(archive)
-    rec = Approval(m["period"], m["alliance"], m["run_id"], str(run_dir.relative_to(archive)), m["ledger_sha256"],
-                   by, utc_now(), current.run_id if current and supersede else None, reason if supersede else None,
-                   sha256(lines[-1].encode("utf-8")) if lines else "")
+    rec = Approval(
+        m["period"],
+        m["alliance"],
+        m["run_id"],
+        str(run_dir.relative_to(archive)),
+        m["ledger_sha256"],
+        by,
+        utc_now(),
+        current.run_id if current and supersede else None,
+        reason if supersede else None,
+        sha256(lines[-1].encode("utf-8")) if lines else "",
+    )
     with open(archive / APPROVALS, "a", encoding="utf-8") as f:
         f.write(json.dumps(rec.__dict__, ensure_ascii=False, sort_keys=True) + "\n")
     return rec
@@ -200,17 +215,28 @@ def prior_quarters(archive: Path, year: int, quarter: int, alliance: str) -> lis
         data = ledger.read_bytes()
         if sha256(data) != a.ledger_sha256:
             raise ArchiveError(f"{period} 已审批的运行 {a.run_id} 的 ledger.csv 与审批时的 SHA-256 不符（可能被修改）")
-        out.append({"period": period, "run_id": a.run_id, "ledger_sha256": a.ledger_sha256, "bytes": data,
-                    "approved_by": a.by, "approved_at": a.at})
+        out.append(
+            {
+                "period": period,
+                "run_id": a.run_id,
+                "ledger_sha256": a.ledger_sha256,
+                "bytes": data,
+                "approved_by": a.by,
+                "approved_at": a.at,
+            }
+        )
     if missing:
-        raise MissingHistory(f"第四季度年终清算需要本年度前三季度已审批的运行，缺少：{'、'.join(missing)}"
-                             f"（医共体：{alliance}，归档目录：{archive}）。请先运行并用 p4p approve 审批这些季度。")
+        raise MissingHistory(
+            f"第四季度年终清算需要本年度前三季度已审批的运行，缺少：{'、'.join(missing)}"
+            f"（医共体：{alliance}，归档目录：{archive}）。请先运行并用 p4p approve 审批这些季度。"
+        )
     return out
 
 
 def history_from(prior: list[dict]):
-    import io
     import csv
+    import io
+
     lines = []
     for p in prior:
         rows = list(csv.DictReader(io.StringIO(p["bytes"].decode("utf-8-sig"))))

@@ -5,22 +5,22 @@ durable-rules decides which institutions a rule applies to and which decision-ta
 each institution falls in; every amount is then computed exactly (Fraction → round2) and
 every ledger line is born with its trace.
 """
+
 from __future__ import annotations
 
 import re
-from functools import lru_cache
 from collections import defaultdict
 from dataclasses import dataclass, field
 from decimal import Decimal
 from fractions import Fraction
+from functools import lru_cache
 
 from ..lang.formula import Formula, FormulaError
 from ..model.facts import Quarter
-from .matcher import Matcher, score10
-from ..model.money import fmt_amount, fmt_exact, group_thousands, from_fen, largest_remainder, fen, to_fraction
-from ..ruleset.load import LEVELS, Resolved, Rule, Ruleset
 from ..model.fields import LEVEL_NAMES, LEVEL_OF_KIND
-
+from ..model.money import fen, fmt_amount, fmt_exact, from_fen, group_thousands, largest_remainder, to_fraction
+from ..ruleset.load import LEVELS, Resolved, Rule, Ruleset
+from .matcher import Matcher, score10
 
 
 def assessment_key(score_10: int, veto: int) -> str:
@@ -64,8 +64,8 @@ class HistoryLine:
 class Result:
     period: str
     lines: list[Line]
-    checks: list[dict] = field(default_factory=list)    # reconciliation, one per allocation rule
-    reports: list[dict] = field(default_factory=list)   # period figures a rule reports (e.g. returned funds)
+    checks: list[dict] = field(default_factory=list)  # reconciliation, one per allocation rule
+    reports: list[dict] = field(default_factory=list)  # period figures a rule reports (e.g. returned funds)
     warnings: list[str] = field(default_factory=list)
 
 
@@ -103,7 +103,7 @@ def _parts(template: str) -> tuple:
     """The template split once into literal text and (name, spec) placeholders."""
     text, out, pos = _join_lines(template), [], 0
     for m in _PLACE.finditer(text):
-        out.append(text[pos:m.start()])
+        out.append(text[pos : m.start()])
         out.append((m.group(1), m.group(2), m.group(0)))
         pos = m.end()
     out.append(text[pos:])
@@ -114,16 +114,27 @@ def _join_lines(template: str) -> str:
     """Lines of a Chinese text join without a space, unless Latin text or a {name} meets."""
     out = ""
     for line in (l.strip() for l in template.splitlines()):
-        if out and line and (out[-1].isascii() and out[-1].isalnum() or out[-1] == "}" or line[0] in "{" or
-                             line[0].isascii() and line[0].isalnum()):
+        if (
+            out
+            and line
+            and (
+                (out[-1].isascii()
+                and out[-1].isalnum())
+                or out[-1] == "}"
+                or line[0] in "{"
+                or (line[0].isascii()
+                and line[0].isalnum())
+            )
+        ):
             out += " "
         out += line
     return out
 
 
 def render_explain(template: str, values: dict[str, str]) -> str:
-    return "".join(p if isinstance(p, str) else (_fill(values[p[0]], p[1]) if p[0] in values else p[2])
-                   for p in _parts(template))
+    return "".join(
+        p if isinstance(p, str) else (_fill(values[p[0]], p[1]) if p[0] in values else p[2]) for p in _parts(template)
+    )
 
 
 def _fill(value: str, spec: str | None) -> str:
@@ -140,8 +151,11 @@ class _Context:
     def __init__(self, q: Quarter, resolved: Resolved, tables: dict):
         self.q, self.resolved = q, resolved
         p = q.period
-        self.period_env = {**resolved.param_env(), "quarter": Fraction(p.quarter),
-                           "ph_annual_budget": p.ph_annual_budget}
+        self.period_env = {
+            **resolved.param_env(),
+            "quarter": Fraction(p.quarter),
+            "ph_annual_budget": p.ph_annual_budget,
+        }
         for k in ("mi_budget", "mi_spent", "alliance_score"):
             if getattr(p, k) is not None:
                 self.period_env[k] = getattr(p, k)
@@ -149,7 +163,7 @@ class _Context:
         self._base: dict[str, dict] = {}
         self._shown: dict = {}
         self._base_shown: dict[str, dict] = {}
-        self.items: dict[str, dict[str, Decimal]] = defaultdict(dict)   # inst → item → amount
+        self.items: dict[str, dict[str, Decimal]] = defaultdict(dict)  # inst → item → amount
         if p.alliance_score is not None:
             base = {**self.period_env, "score": to_fraction(p.alliance_score), "veto": Fraction(0)}
             key = assessment_key(score10(to_fraction(p.alliance_score)), 0)
@@ -206,13 +220,24 @@ class _Context:
         q = self.q
         inst = q.institutions[inst_id]
         a = q.assessment[inst_id]
-        raw = dict(perf_base_annual=inst.perf_base_annual, staff_count=inst.staff_count,
-                   population=inst.population, guarantee=inst.guarantee, workload_target=inst.workload_target,
-                   score=a.score, veto=a.veto)
+        raw = dict(
+            perf_base_annual=inst.perf_base_annual,
+            staff_count=inst.staff_count,
+            population=inst.population,
+            guarantee=inst.guarantee,
+            workload_target=inst.workload_target,
+            score=a.score,
+            veto=a.veto,
+        )
         inc = q.income.get(inst_id)
         if inc is not None:
-            raw.update(drug_subsidy=inc.drug_subsidy, service_fee=inc.service_fee,
-                       operating_subsidy=inc.operating_subsidy, medical_income=inc.medical_income, visits=inc.visits)
+            raw.update(
+                drug_subsidy=inc.drug_subsidy,
+                service_fee=inc.service_fee,
+                operating_subsidy=inc.operating_subsidy,
+                medical_income=inc.medical_income,
+                visits=inc.visits,
+            )
         env = dict(self.period_env)
         facts = {k: Fraction(v) for k, v in raw.items()}
         env.update(facts, workpoints=q.workpoints.get(inst_id, {}))
@@ -223,8 +248,6 @@ class _Context:
             env.setdefault(r.item, Fraction(0))
         self._base_shown[inst_id] = {k: (facts[k], v) for k, v in raw.items()}
         return env
-
-
 
 
 def _eval_lets(lets: dict[str, Formula], env: dict, where: str) -> dict:
@@ -266,14 +289,23 @@ class Engine:
 
     def compute(self, q: Quarter, history: list[HistoryLine] | None = None) -> Result:
         resolved = self.ruleset.resolve(q.period.first_day)
-        insts = [{"id": iid, "kind": inst.kind, "quarter": q.period.quarter, "guarantee": inst.guarantee,
-                  "veto": q.assessment[iid].veto, "score10": score10(to_fraction(q.assessment[iid].score))}
-                 for iid, inst in sorted(q.institutions.items())]
+        insts = [
+            {
+                "id": iid,
+                "kind": inst.kind,
+                "quarter": q.period.quarter,
+                "guarantee": inst.guarantee,
+                "veto": q.assessment[iid].veto,
+                "score10": score10(to_fraction(q.assessment[iid].score)),
+            }
+            for iid, inst in sorted(q.institutions.items())
+        ]
         results = {(f["score10"], f["veto"]) for f in insts}
         if q.period.alliance_score is not None:
             results.add((score10(to_fraction(q.period.alliance_score)), 0))
         matched, tables = Matcher(resolved).match(
-            insts, [{"id": assessment_key(s, v), "score10": s, "veto": v} for s, v in sorted(results)])
+            insts, [{"id": assessment_key(s, v), "score10": s, "veto": v} for s, v in sorted(results)]
+        )
         ctx = _Context(q, resolved, tables)
         run = _Run(q, resolved, ctx, history or [])
         for rule in self.ruleset.rules:
@@ -299,8 +331,19 @@ class _Run:
         self._texts: dict[str, dict] = {}
 
     # -- helpers --------------------------------------------------------------------------
-    def _line(self, rule: Rule, inst_id: str, amount: Decimal, quantity, values: dict, formulas: dict,
-              item: str | None = None, item_name: str | None = None, name=None, kind=None) -> Line:
+    def _line(
+        self,
+        rule: Rule,
+        inst_id: str,
+        amount: Decimal,
+        quantity,
+        values: dict,
+        formulas: dict,
+        item: str | None = None,
+        item_name: str | None = None,
+        name=None,
+        kind=None,
+    ) -> Line:
         inst = self.q.institutions.get(inst_id)
         item = item or rule.item
         shown = {k: self.ctx.show(inst_id, k, v) for k, v in values.items()}
@@ -313,22 +356,44 @@ class _Run:
         if inst is not None:
             shown.setdefault("director", inst.director or "（未填写）")
         trace = {
-            "period": self.q.period.period, "alliance": self.q.period.alliance, "inst_id": inst_id,
-            "inst_name": name or inst.name, "kind": kind or inst.kind, "item": item,
-            "parent_id": inst.parent_id if inst else "", "director": inst.director if inst else "",
-            "item_name": item_name or rule.item_name, "amount": fmt_amount(amount),
+            "period": self.q.period.period,
+            "alliance": self.q.period.alliance,
+            "inst_id": inst_id,
+            "inst_name": name or inst.name,
+            "kind": kind or inst.kind,
+            "item": item,
+            "parent_id": inst.parent_id if inst else "",
+            "director": inst.director if inst else "",
+            "item_name": item_name or rule.item_name,
+            "amount": fmt_amount(amount),
             "quantity": "" if quantity is None else fmt_exact(quantity),
-            "rule": {"id": rule.id, "title": rule.title, "kind": rule.kind,
-                     "cite": [{"source": c.source, "clause": c.clause, "title": c.title, "text": c.text()}
-                              for c in rule.cite]},
+            "rule": {
+                "id": rule.id,
+                "title": rule.title,
+                "kind": rule.kind,
+                "cite": [
+                    {"source": c.source, "clause": c.clause, "title": c.title, "text": c.text()} for c in rule.cite
+                ],
+            },
             "formula": {k: v for k, v in formulas.items() if v},
             "values": shown,
             "detail": detail,
-            "explain": render_explain(rule.explain, shown) if item == rule.item else
-            f"{item_name}：本期可分配总额中无法按规则分配的部分 {fmt_amount(amount)} 元，记在牵头医院名下，待医共体研究处理",
+            "explain": render_explain(rule.explain, shown)
+            if item == rule.item
+            else f"{item_name}：本期可分配总额中无法按规则分配的部分 {fmt_amount(amount)} 元，记在牵头医院名下，待医共体研究处理",
         }
-        line = Line(self.q.period.period, inst_id, trace["inst_name"], trace["kind"], item, trace["item_name"],
-                    amount, trace["quantity"], rule.id, trace)
+        line = Line(
+            self.q.period.period,
+            inst_id,
+            trace["inst_name"],
+            trace["kind"],
+            item,
+            trace["item_name"],
+            amount,
+            trace["quantity"],
+            rule.id,
+            trace,
+        )
         self.lines.append(line)
         if item == rule.item:
             self.ctx.items[inst_id][item] = amount
@@ -339,8 +404,10 @@ class _Run:
         cached = self._texts.get(rule.id)
         if cached is not None:
             return cached
-        out = self._texts[rule.id] = {"let": {k: f.text for k, f in rule.let.items()},
-               "period_let": {k: f.text for k, f in rule.period_let.items()}}
+        out = self._texts[rule.id] = {
+            "let": {k: f.text for k, f in rule.let.items()},
+            "period_let": {k: f.text for k, f in rule.period_let.items()},
+        }
         for k in ("amount", "quantity", "total", "weight", "only_if"):
             f = getattr(rule, k)
             if f is not None:
@@ -368,15 +435,30 @@ class _Run:
         return penv, plets, total
 
     def _all_formulas(self, rule: Rule):
-        return [*rule.let.values(), *rule.period_let.values(), rule.amount, rule.quantity, rule.total,
-                rule.weight, *rule.weights.values()]
+        return [
+            *rule.let.values(),
+            *rule.period_let.values(),
+            rule.amount,
+            rule.quantity,
+            rule.total,
+            rule.weight,
+            *rule.weights.values(),
+        ]
 
     def _undistributed(self, rule: Rule, amount: Decimal, values: dict):
         if amount > 0 and rule.undistributed:
             lead = self.q.lead
             u = rule.undistributed
-            self._line(rule, lead.inst_id, amount, None, values, self._formula_texts(rule),
-                       item=u["item"], item_name=u["item_name"])
+            self._line(
+                rule,
+                lead.inst_id,
+                amount,
+                None,
+                values,
+                self._formula_texts(rule),
+                item=u["item"],
+                item_name=u["item_name"],
+            )
             self.warnings.append(f"{u['item_name']} {fmt_amount(amount)} 元（规则 {rule.id}）记在牵头医院名下")
 
     # -- rule kinds ----------------------------------------------------------------------
@@ -403,9 +485,15 @@ class _Run:
             env, lets = envs[iid]
             amount = from_fen(shares.get(iid, 0))
             qty = _ev(rule.quantity, env, f"规则 {rule.id}") if rule.quantity else None
-            values = {**self._inputs(rule, env), **plets, **lets, "total": total,
-                      "weight": weights[iid], "weight_sum": wsum,
-                      "exact_share": (Fraction(fen(total)) * weights[iid] / wsum / 100) if wsum else Fraction(0)}
+            values = {
+                **self._inputs(rule, env),
+                **plets,
+                **lets,
+                "total": total,
+                "weight": weights[iid],
+                "weight_sum": wsum,
+                "exact_share": (Fraction(fen(total)) * weights[iid] / wsum / 100) if wsum else Fraction(0),
+            }
             self._line(rule, iid, amount, qty, values, self._formula_texts(rule))
         undistributed = total if wsum == 0 else Decimal("0.00")
         self._undistributed(rule, undistributed, {"total": total, "weight_sum": wsum})
@@ -441,31 +529,52 @@ class _Run:
             env, lets = envs[iid]
             entitlement = from_fen(ent.get(iid, 0))
             amount = entitlement - prior_paid[iid]
-            qty = (_ev(rule.quantity, env, f"规则 {rule.id}") if rule.quantity and iid in units else q4w[iid])
-            values = {**(self._inputs(rule, env) if iid in units else {}), **plets, **lets,
-                      "total": total, "weight": q4w[iid], "weighted_points": q4w[iid], "prior_weight": prior_w[iid],
-                      "annual_weight": annual[iid], "weight_sum": wsum, "entitlement": entitlement,
-                      "prior_paid": prior_paid[iid], "settle_word": "应补" if amount >= 0 else "应退",
-                      "abs_amount": abs(amount)}
+            qty = _ev(rule.quantity, env, f"规则 {rule.id}") if rule.quantity and iid in units else q4w[iid]
+            values = {
+                **(self._inputs(rule, env) if iid in units else {}),
+                **plets,
+                **lets,
+                "total": total,
+                "weight": q4w[iid],
+                "weighted_points": q4w[iid],
+                "prior_weight": prior_w[iid],
+                "annual_weight": annual[iid],
+                "weight_sum": wsum,
+                "entitlement": entitlement,
+                "prior_paid": prior_paid[iid],
+                "settle_word": "应补" if amount >= 0 else "应退",
+                "abs_amount": abs(amount),
+            }
             values.setdefault("raw_points", Fraction(0))
             values.setdefault("q", Fraction(0))
-            name, kind = (self.q.institutions[iid].name, self.q.institutions[iid].kind) if iid in self.q.institutions else who[iid]
+            name, kind = (
+                (self.q.institutions[iid].name, self.q.institutions[iid].kind)
+                if iid in self.q.institutions
+                else who[iid]
+            )
             self._line(rule, iid, amount, qty, values, self._formula_texts(rule), name=name, kind=kind)
             if amount < 0:
                 self.warnings.append(f"{name}（{iid}）{rule.item_name}年终清算应退 {fmt_amount(-amount)} 元")
         undistributed = total - paid_before if wsum == 0 else Decimal("0.00")
         self._undistributed(rule, undistributed, {"total": total, "prior_paid": paid_before})
         distributed = sum((from_fen(v) for v in ent.values()), Decimal("0.00"))
-        self._check(rule, total, distributed, undistributed if wsum == 0 else Decimal("0.00"),
-                    note=f"全年应得合计 {group_thousands(fmt_amount(distributed))}，"
-                         f"前三季度已拨 {group_thousands(fmt_amount(paid_before))}")
+        self._check(
+            rule,
+            total,
+            distributed,
+            undistributed if wsum == 0 else Decimal("0.00"),
+            note=f"全年应得合计 {group_thousands(fmt_amount(distributed))}，"
+            f"前三季度已拨 {group_thousands(fmt_amount(paid_before))}",
+        )
 
     def level_allocation(self, rule: Rule, units: list[str]):
         penv, plets, total = self._period_total(rule)
         ratio = self.resolved.params[rule.level_ratio]
         order = [lvl for lvl in LEVELS if lvl in ratio]
         # ties go to the levels in their listed order: keys "0", "1", "2" sort that way
-        level_fen = largest_remainder(fen(total), {str(i): Fraction(Decimal(str(ratio[l]))) for i, l in enumerate(order)})
+        level_fen = largest_remainder(
+            fen(total), {str(i): Fraction(Decimal(str(ratio[l]))) for i, l in enumerate(order)}
+        )
         ratio_text = ":".join(str(ratio[l]) for l in order)
         undistributed = Decimal("0.00")
         parts = {}
@@ -486,13 +595,27 @@ class _Run:
             for iid in members:
                 env, lets = envs[iid]
                 amount = from_fen(shares.get(iid, 0))
-                values = {**self._inputs(rule, env), **plets, **lets, "total": total, "level": lvl,
-                          "level_name": LEVEL_NAMES[lvl], "level_total": level_total, "level_ratio_text": ratio_text,
-                          "weight": weights[iid], "weight_sum": wsum}
+                values = {
+                    **self._inputs(rule, env),
+                    **plets,
+                    **lets,
+                    "total": total,
+                    "level": lvl,
+                    "level_name": LEVEL_NAMES[lvl],
+                    "level_total": level_total,
+                    "level_ratio_text": ratio_text,
+                    "weight": weights[iid],
+                    "weight_sum": wsum,
+                }
                 self._line(rule, iid, amount, weights[iid], values, self._formula_texts(rule))
         self._undistributed(rule, undistributed, {"total": total, "level_ratio_text": ratio_text})
-        self._check(rule, total, sum(parts.values(), Decimal("0.00")) - undistributed, undistributed,
-                    note="；".join(f"{LEVEL_NAMES[l]}级 {group_thousands(fmt_amount(v))}" for l, v in parts.items()))
+        self._check(
+            rule,
+            total,
+            sum(parts.values(), Decimal("0.00")) - undistributed,
+            undistributed,
+            note="；".join(f"{LEVEL_NAMES[l]}级 {group_thousands(fmt_amount(v))}" for l, v in parts.items()),
+        )
         self._report(rule, {**penv, "total": total})
 
     def _report(self, rule: Rule, penv: dict):
@@ -503,9 +626,18 @@ class _Run:
 
     def _check(self, rule: Rule, total: Decimal, distributed: Decimal, undistributed: Decimal, note: str = ""):
         ok = distributed + undistributed == total
-        self.checks.append({"rule_id": rule.id, "item": rule.item, "title": f"{rule.item_name}分配核对",
-                            "total": fmt_amount(total), "distributed": fmt_amount(distributed),
-                            "undistributed": fmt_amount(undistributed), "ok": ok, "note": note})
+        self.checks.append(
+            {
+                "rule_id": rule.id,
+                "item": rule.item,
+                "title": f"{rule.item_name}分配核对",
+                "total": fmt_amount(total),
+                "distributed": fmt_amount(distributed),
+                "undistributed": fmt_amount(undistributed),
+                "ok": ok,
+                "note": note,
+            }
+        )
         if not ok:
             raise ComputeError(f"规则 {rule.id} 分配不平：总额 {total}，已分配 {distributed}，未分配 {undistributed}")
 

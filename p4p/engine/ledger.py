@@ -1,6 +1,7 @@
 """The ledger and its trace as files: ledger.csv (UTF-8 with BOM, sorted, no timestamps) and
 trace.jsonl (one JSON object per ledger line, keys sorted) — byte-identical for identical
 inputs and rules."""
+
 from __future__ import annotations
 
 import csv
@@ -10,12 +11,21 @@ from decimal import Decimal
 from fractions import Fraction
 from pathlib import Path
 
-from .compute import HistoryLine, Line
 from ..model.money import fmt_amount
+from .compute import HistoryLine, Line
 
 COLUMNS = ["period", "inst_id", "inst_name", "kind", "item", "item_name", "amount", "quantity", "rule_id"]
-CHINESE = {"period": "期间", "inst_id": "机构编码", "inst_name": "机构名称", "kind": "机构类型", "item": "项目",
-           "item_name": "项目名称", "amount": "金额（元）", "quantity": "数量/系数", "rule_id": "规则"}
+CHINESE = {
+    "period": "期间",
+    "inst_id": "机构编码",
+    "inst_name": "机构名称",
+    "kind": "机构类型",
+    "item": "项目",
+    "item_name": "项目名称",
+    "amount": "金额（元）",
+    "quantity": "数量/系数",
+    "rule_id": "规则",
+}
 
 
 def ledger_csv(lines: list[Line]) -> bytes:
@@ -23,8 +33,9 @@ def ledger_csv(lines: list[Line]) -> bytes:
     w = csv.writer(buf, lineterminator="\r\n")
     w.writerow(COLUMNS)
     for l in lines:
-        w.writerow([l.period, l.inst_id, l.inst_name, l.kind, l.item, l.item_name, fmt_amount(l.amount),
-                    l.quantity, l.rule_id])
+        w.writerow(
+            [l.period, l.inst_id, l.inst_name, l.kind, l.item, l.item_name, fmt_amount(l.amount), l.quantity, l.rule_id]
+        )
     return b"\xef\xbb\xbf" + buf.getvalue().encode("utf-8")
 
 
@@ -43,5 +54,15 @@ def read_trace(path: Path) -> list[dict]:
 
 
 def history_lines(rows: list[dict]) -> list[HistoryLine]:
-    return [HistoryLine(r["period"], r["inst_id"], r["inst_name"], r["kind"], r["item"], Decimal(r["amount"]),
-                        Fraction(Decimal(r["quantity"])) if r["quantity"] else Fraction(0)) for r in rows]
+    return [
+        HistoryLine(
+            r["period"],
+            r["inst_id"],
+            r["inst_name"],
+            r["kind"],
+            r["item"],
+            Decimal(r["amount"]),
+            Fraction(Decimal(r["quantity"])) if r["quantity"] else Fraction(0),
+        )
+        for r in rows
+    ]

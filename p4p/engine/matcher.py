@@ -8,6 +8,7 @@ tenths of a point) because durable-rules compares Decimals and text badly. Every
 fires a catch-all rule so we can prove that every fact was seen, and action errors (which
 durable-rules swallows into the state) are checked after each batch.
 """
+
 from __future__ import annotations
 
 import itertools
@@ -90,6 +91,7 @@ class Matcher:
 
         def action(c):
             fired.append((tag, c.m.id))
+
         cond = terms[0] if len(terms) == 1 else {"$and": terms}
         return {"all": [{"m": cond}], "run": action}
 
@@ -100,7 +102,7 @@ class Matcher:
         facts = [{"t": "inst", **f} for f in insts] + [{"t": "assess", **f} for f in assessments]
         try:
             for i in range(0, len(facts), BATCH):
-                self.host.assert_facts(self.name, facts[i:i + BATCH])
+                self.host.assert_facts(self.name, facts[i : i + BATCH])
                 state = self.host.get_state(self.name)
                 if "exception" in state:
                     raise MatchError(f"规则匹配出错: {state['exception']}")

@@ -4,6 +4,7 @@ The text is parsed with `ast` and walked node by node; only numbers, names, + - 
 comparisons, and a fixed set of functions are allowed. Nothing is ever passed to `eval`.
 Numbers are exact `Fraction`s; number literals are read from their text.
 """
+
 from __future__ import annotations
 
 import ast
@@ -24,7 +25,9 @@ def _dot(counts, weights):
     over the weights' common denominator (Fraction arithmetic item by item is ~10× slower)."""
     ws = {k: to_fraction(weights[k]) for k in counts}
     den = math.lcm(*(w.denominator for w in ws.values())) if ws else 1
-    return Fraction(sum(int(c) * w.numerator * (den // w.denominator) for c, w in zip(counts.values(), ws.values())), den)
+    return Fraction(
+        sum(int(c) * w.numerator * (den // w.denominator) for c, w in zip(counts.values(), ws.values())), den
+    )
 
 
 FUNCTIONS: dict[str, Callable] = {
@@ -33,10 +36,20 @@ FUNCTIONS: dict[str, Callable] = {
     "max": lambda *a: max(a),
     "dot": _dot,
 }
-_BINOPS = {ast.Add: lambda a, b: a + b, ast.Sub: lambda a, b: a - b,
-           ast.Mult: lambda a, b: a * b, ast.Div: lambda a, b: a / b}
-_CMPS = {ast.Eq: lambda a, b: a == b, ast.NotEq: lambda a, b: a != b, ast.Lt: lambda a, b: a < b,
-         ast.LtE: lambda a, b: a <= b, ast.Gt: lambda a, b: a > b, ast.GtE: lambda a, b: a >= b}
+_BINOPS = {
+    ast.Add: lambda a, b: a + b,
+    ast.Sub: lambda a, b: a - b,
+    ast.Mult: lambda a, b: a * b,
+    ast.Div: lambda a, b: a / b,
+}
+_CMPS = {
+    ast.Eq: lambda a, b: a == b,
+    ast.NotEq: lambda a, b: a != b,
+    ast.Lt: lambda a, b: a < b,
+    ast.LtE: lambda a, b: a <= b,
+    ast.Gt: lambda a, b: a > b,
+    ast.GtE: lambda a, b: a >= b,
+}
 
 
 @dataclass(frozen=True)
@@ -65,8 +78,21 @@ def compile_formula(text: str) -> Formula:
                 raise FormulaError(f"公式中不允许的函数: {ast.unparse(node.func)} ({text})")
             if node.keywords:
                 raise FormulaError(f"公式中不允许关键字参数: {text}")
-        elif not isinstance(node, (ast.Constant, ast.BinOp, ast.UnaryOp, ast.Compare, ast.Load,
-                                   ast.operator, ast.unaryop, ast.cmpop, ast.BoolOp, ast.boolop)):
+        elif not isinstance(
+            node,
+            (
+                ast.Constant,
+                ast.BinOp,
+                ast.UnaryOp,
+                ast.Compare,
+                ast.Load,
+                ast.operator,
+                ast.unaryop,
+                ast.cmpop,
+                ast.BoolOp,
+                ast.boolop,
+            ),
+        ):
             raise FormulaError(f"公式中不允许的写法 {type(node).__name__}: {text}")
         if isinstance(node, ast.Constant) and not isinstance(node.value, (int, float)):
             raise FormulaError(f"公式中只能出现数字常量: {text}")
@@ -90,15 +116,18 @@ def _compile(node, text) -> Callable:
             except KeyError:
                 raise FormulaError(f"公式 {text} 中的名称 {name} 没有取值") from None
             return v if isinstance(v, (dict, bool, Fraction)) else to_fraction(v)
+
         return get
     if isinstance(node, ast.BinOp):
         a, b = _compile(node.left, text), _compile(node.right, text)
         if isinstance(node.op, ast.Div):
+
             def div(env):
                 d = b(env)
                 if d == 0:
                     raise FormulaError(f"公式 {text} 除以零")
                 return a(env) / d
+
             return div
         op = _BINOPS[type(node.op)]
         return lambda env: op(a(env), b(env))

@@ -1,4 +1,5 @@
 """Typed records of one alliance-quarter, built only from validated input."""
+
 from __future__ import annotations
 
 import datetime as dt
@@ -55,12 +56,13 @@ class VillageIncome:
 @dataclass
 class Quarter:
     """Everything a quarter is computed from (besides the ruleset and history)."""
+
     period: Period
     institutions: dict[str, Institution]
     assessment: dict[str, Assessment]
     workpoints: dict[str, dict[str, int]]
     income: dict[str, VillageIncome]
-    files: dict[str, bytes] = field(default_factory=dict)   # name → bytes as read, for the archive
+    files: dict[str, bytes] = field(default_factory=dict)  # name → bytes as read, for the archive
 
     @property
     def lead(self) -> Institution:

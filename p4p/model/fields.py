@@ -1,46 +1,73 @@
 """The input tables of SPEC §3: column codes, Chinese labels, and accepted Chinese values."""
+
 from __future__ import annotations
 
 TABLES = {
     "institutions": {
-        "label": "机构", "required": True,
+        "label": "机构",
+        "required": True,
         "columns": {
-            "inst_id": "机构编码", "name": "机构名称", "kind": "机构类型", "parent_id": "上级机构编码",
-            "staff_count": "在岗人数", "perf_base_annual": "核定年度绩效工资基数", "population": "服务人口",
-            "guarantee": "享受保底", "workload_target": "季度门诊目标人次", "director": "院长",
+            "inst_id": "机构编码",
+            "name": "机构名称",
+            "kind": "机构类型",
+            "parent_id": "上级机构编码",
+            "staff_count": "在岗人数",
+            "perf_base_annual": "核定年度绩效工资基数",
+            "population": "服务人口",
+            "guarantee": "享受保底",
+            "workload_target": "季度门诊目标人次",
+            "director": "院长",
         },
         "optional": {"director", "parent_id"},
     },
     "assessment": {
-        "label": "考核", "required": True,
+        "label": "考核",
+        "required": True,
         "columns": {"inst_id": "机构编码", "score": "考核得分", "veto": "一票否决", "veto_reason": "否决事由"},
         "optional": {"veto_reason"},
     },
     "workpoints": {
-        "label": "公卫工分", "required": True,
+        "label": "公卫工分",
+        "required": True,
         "columns": {"inst_id": "机构编码", "item": "服务项目", "count": "服务数量"},
         "optional": set(),
     },
     "village_income": {
-        "label": "村卫生室收入", "required": True,
-        "columns": {"inst_id": "机构编码", "drug_subsidy": "基本药物补助", "service_fee": "一般诊疗费",
-                    "operating_subsidy": "运行经费补助", "medical_income": "其他医疗收入", "visits": "门诊人次"},
+        "label": "村卫生室收入",
+        "required": True,
+        "columns": {
+            "inst_id": "机构编码",
+            "drug_subsidy": "基本药物补助",
+            "service_fee": "一般诊疗费",
+            "operating_subsidy": "运行经费补助",
+            "medical_income": "其他医疗收入",
+            "visits": "门诊人次",
+        },
         "optional": set(),
     },
 }
 
 PERIOD_KEYS = {
-    "period": "期间", "alliance": "医共体", "ph_annual_budget": "基本公共卫生服务经费年度预算",
-    "mi_budget": "城乡居民医保基金年度总额预算", "mi_spent": "年度实际支出", "alliance_score": "医共体年度医保考核得分",
+    "period": "期间",
+    "alliance": "医共体",
+    "ph_annual_budget": "基本公共卫生服务经费年度预算",
+    "mi_budget": "城乡居民医保基金年度总额预算",
+    "mi_spent": "年度实际支出",
+    "alliance_score": "医共体年度医保考核得分",
 }
 PERIOD_KEY_ALIASES = {**{k: k for k in PERIOD_KEYS}, **{v: k for k, v in PERIOD_KEYS.items()}}
 
 KINDS = {
-    "lead_hospital": "牵头医院", "county_hospital": "县级医院", "township": "乡镇卫生院", "village": "村卫生室",
+    "lead_hospital": "牵头医院",
+    "county_hospital": "县级医院",
+    "township": "乡镇卫生院",
+    "village": "村卫生室",
 }
 KIND_ALIASES = {
-    **{v: k for k, v in KINDS.items()}, **{k: k for k in KINDS},
-    "其他县级医院": "county_hospital", "社区卫生服务中心": "township",
+    **{v: k for k, v in KINDS.items()},
+    **{k: k for k in KINDS},
+    "其他县级医院": "county_hospital",
+    "社区卫生服务中心": "township",
 }
 LEVEL_OF_KIND = {"lead_hospital": "county", "county_hospital": "county", "township": "township", "village": "village"}
 LEVEL_NAMES = {"county": "县", "township": "乡", "village": "村"}

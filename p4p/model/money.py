@@ -3,6 +3,7 @@
 Nothing else in p4p rounds. Amounts are Decimal with 2 places; intermediate arithmetic is
 Fraction (exact rationals), so no step ever loses a fen to binary floating point.
 """
+
 from __future__ import annotations
 
 import math
@@ -70,7 +71,7 @@ def fmt_exact(x) -> str:
         fives += 1
     if d == 1:  # terminates: scale to an integer number of 10^-places
         places = max(twos, fives)
-        digits = str(abs(num) * (10 ** places // den)).rjust(places + 1, "0")
+        digits = str(abs(num) * (10**places // den)).rjust(places + 1, "0")
         text = (digits[:-places] + "." + digits[-places:]).rstrip("0").rstrip(".")
         return ("-" if num < 0 else "") + text
     with localcontext() as ctx:
@@ -139,7 +140,7 @@ def _four(n: int) -> str:
     """0 < n < 10000 → capitals with inner zeros as 零 (no leading 零)."""
     out, zero = "", False
     for pos in range(3, -1, -1):
-        d = n // 10 ** pos % 10
+        d = n // 10**pos % 10
         if d == 0:
             zero = bool(out)
         else:

@@ -1,5 +1,6 @@
 """A problem found in an input or a ruleset: where (file, sheet!cell), row, column, value, and
 what is wrong, in Chinese. Everything that reads user files reports through these."""
+
 from __future__ import annotations
 
 from dataclasses import dataclass
@@ -7,7 +8,7 @@ from dataclasses import dataclass
 
 @dataclass(frozen=True)
 class Problem:
-    where: str       # file (and sheet/cell) as the user sees it
+    where: str  # file (and sheet/cell) as the user sees it
     row: int | None  # spreadsheet row, header = 1
     column: str | None
     value: str | None

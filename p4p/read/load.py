@@ -1,4 +1,5 @@
 """Read and validate one alliance-quarter: a folder of CSV files + period.yaml, or a workbook."""
+
 from __future__ import annotations
 
 from pathlib import Path

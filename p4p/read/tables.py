@@ -1,6 +1,7 @@
 """Input tables as text cells: CSV files decoded and split, headers mapped to column codes.
 A folder of CSV files and a workbook (workbook.py) both become `RawTable`s, so the checks in
 validate.py are written once."""
+
 from __future__ import annotations
 
 import csv
@@ -19,11 +20,12 @@ from .yamlio import load_yaml
 @dataclass
 class RawTable:
     """A table of text cells. `where(i, col)` names data row i / column col as the user sees it."""
+
     name: str
-    label: str                      # file or sheet name for messages
-    df: pd.DataFrame                # columns renamed to codes, all str
-    headers: dict[str, str]         # code → header text as written
-    rows: list[int]                 # spreadsheet row number of each df row
+    label: str  # file or sheet name for messages
+    df: pd.DataFrame  # columns renamed to codes, all str
+    headers: dict[str, str]  # code → header text as written
+    rows: list[int]  # spreadsheet row number of each df row
     cell: Callable[[int, str], tuple[str, int | None, str | None]] | None = None
 
     def loc(self, i: int, col: str | None) -> tuple[str, int | None, str | None]:
@@ -33,6 +35,7 @@ class RawTable:
 
 
 # ---- reading ------------------------------------------------------------------------------
+
 
 def decode(data: bytes) -> str | None:
     """UTF-8 (with or without BOM), else GB18030 (Excel on Chinese Windows); None if neither."""
@@ -44,8 +47,9 @@ def decode(data: bytes) -> str | None:
     return None
 
 
-def frame_from_cells(name: str, label: str, header: list[str], body: pd.DataFrame, problems: list[Problem],
-                     cell=None) -> RawTable | None:
+def frame_from_cells(
+    name: str, label: str, header: list[str], body: pd.DataFrame, problems: list[Problem], cell=None
+) -> RawTable | None:
     """Map headers (English codes or Chinese labels) to codes; report missing columns.
     `body` holds the data rows as text, positional columns, header = spreadsheet row 1;
     blank rows are dropped here but keep their place in the row numbering."""
@@ -72,8 +76,12 @@ def frame_from_cells(name: str, label: str, header: list[str], body: pd.DataFram
     nonblank = pd.Series(False, index=body.index)
     for col in stripped.values():
         nonblank |= col != ""
-    data = {c: (stripped[codes.index(c)] if c in headers and codes.index(c) in stripped
-                else pd.Series("", index=body.index)) for c in spec["columns"]}
+    data = {
+        c: (
+            stripped[codes.index(c)] if c in headers and codes.index(c) in stripped else pd.Series("", index=body.index)
+        )
+        for c in spec["columns"]
+    }
     df = pd.DataFrame(data)[nonblank].reset_index(drop=True)
     return RawTable(name, label, df, headers, rows[nonblank].tolist(), cell)
 
@@ -85,8 +93,7 @@ def read_csv_table(path: Path, name: str, problems: list[Problem]) -> RawTable |
         problems.append(Problem(path.name, None, None, None, "文件编码既不是 UTF-8 也不是 GB18030，请另存为 UTF-8 CSV"))
         return None
     try:  # the fast C parser; rows with more cells than the header make it fail
-        df = pd.read_csv(io.StringIO(text), dtype=str, keep_default_na=False, header=None,
-                         skip_blank_lines=False)
+        df = pd.read_csv(io.StringIO(text), dtype=str, keep_default_na=False, header=None, skip_blank_lines=False)
         return frame_from_cells(name, path.name, df.iloc[0].tolist(), df.iloc[1:].reset_index(drop=True), problems)
     except pd.errors.EmptyDataError:
         problems.append(Problem(path.name, None, None, None, "文件是空的（第1行应为表头）"))
@@ -107,10 +114,13 @@ def read_csv_table(path: Path, name: str, problems: list[Problem]) -> RawTable |
     for n in ragged:
         r = body[n]
         if len(r) > width and any(c.strip() for c in r[width:]):
-            problems.append(Problem(path.name, n + 2, None, ",".join(r[width:]),
-                                    f"这一行有 {len(r)} 列，多于表头的 {width} 列"))
+            problems.append(
+                Problem(path.name, n + 2, None, ",".join(r[width:]), f"这一行有 {len(r)} 列，多于表头的 {width} 列")
+            )
         body[n] = (r + [""] * width)[:width]
-    frame = pd.DataFrame(body, columns=range(width), dtype=str) if body else pd.DataFrame(columns=range(width), dtype=str)
+    frame = (
+        pd.DataFrame(body, columns=range(width), dtype=str) if body else pd.DataFrame(columns=range(width), dtype=str)
+    )
     return frame_from_cells(name, path.name, header, frame, problems)
 
 
@@ -141,5 +151,3 @@ def read_folder(folder: Path, problems: list[Problem]) -> tuple[dict, dict, dict
             problems.append(Problem("period.yaml", None, None, None, f"YAML 格式错误：{e}"))
             period_raw = {}
     return tables, {"values": period_raw, "loc": lambda k: ("period.yaml", None, k)}, files
-
-

@@ -3,6 +3,7 @@
 Every problem is collected — file, spreadsheet row (header = row 1), column, value, what is
 wrong — and nothing is computed from bad input.
 """
+
 from __future__ import annotations
 
 import re
@@ -11,7 +12,7 @@ from decimal import Decimal, InvalidOperation
 import pandas as pd
 
 from ..model.facts import Assessment, Institution, Period, Quarter, VillageIncome
-from ..model.fields import KIND_ALIASES, KINDS, PERIOD_KEY_ALIASES, PERIOD_KEYS, TABLES, YES_NO
+from ..model.fields import KIND_ALIASES, KINDS, PERIOD_KEY_ALIASES, PERIOD_KEYS, YES_NO
 from ..model.money import MoneyError, parse_int, parse_money
 from ..model.problems import Problem
 from .tables import RawTable
@@ -97,8 +98,9 @@ def _text(c: _Checker, t, i, col, v, required=True) -> str:
     return v
 
 
-def validate(tables: dict[str, RawTable], period_src: dict, files: dict[str, bytes], service_items,
-             problems: list[Problem]) -> Quarter | None:
+def validate(
+    tables: dict[str, RawTable], period_src: dict, files: dict[str, bytes], service_items, problems: list[Problem]
+) -> Quarter | None:
     """Turn raw tables into a Quarter, or add every problem found to `problems`.
     `service_items(period)` gives the work-point item codes of the ruleset in force."""
     c = _Checker(problems)
@@ -189,7 +191,9 @@ def _institutions(c: _Checker, t: RawTable | None, seen: dict[str, str | None]) 
             c.add(t, i, "kind", r["kind"], "未知的机构类型（应为 " + "/".join(KINDS.values()) + "）")
         name = _text(c, t, i, "name", r["name"])
         village = kind == "village"
-        staff = c.integer(t, i, "staff_count", r["staff_count"], allow_empty=village, minimum=1 if kind == "township" else 0)
+        staff = c.integer(
+            t, i, "staff_count", r["staff_count"], allow_empty=village, minimum=1 if kind == "township" else 0
+        )
         base = c.money(t, i, "perf_base_annual", r["perf_base_annual"], allow_empty=village)
         if village and base:
             c.add(t, i, "perf_base_annual", r["perf_base_annual"], "村卫生室的核定绩效工资基数应为 0")
@@ -203,7 +207,9 @@ def _institutions(c: _Checker, t: RawTable | None, seen: dict[str, str | None]) 
         director = _text(c, t, i, "director", r.get("director", ""), required=False)
         if None in (kind, staff, base, pop, guarantee, target):
             continue
-        out[iid] = Institution(iid, name, kind, r.get("parent_id", "") or "", staff, base, pop, guarantee, target, director)
+        out[iid] = Institution(
+            iid, name, kind, r.get("parent_id", "") or "", staff, base, pop, guarantee, target, director
+        )
     if not rows:
         c.add(t, None, None, None, "机构表中没有任何机构")
     leads = [x for x in out.values() if x.kind == "lead_hospital"]
@@ -307,5 +313,3 @@ def _income(c: _Checker, t: RawTable | None, insts, seen) -> dict[str, VillageIn
         if inst.kind == "village" and inst.guarantee == 1 and iid not in rows:
             c.add(t, None, "inst_id", iid, f"享受保底的村卫生室 {iid}（{inst.name}）没有收入行")
     return out
-
-

@@ -5,6 +5,7 @@ Excel stores numbers as doubles. A double is turned into the text of the amount 
 shows — the 2-decimal (or whole) number whose nearest double it is — and never used in
 arithmetic; the ordinary text checks then apply. Problems name the cell as Excel does (考核!C17).
 """
+
 from __future__ import annotations
 
 import datetime as dt
@@ -20,8 +21,12 @@ from ..model.fields import PERIOD_KEY_ALIASES, TABLES
 from ..model.problems import Problem
 from .tables import RawTable, frame_from_cells
 
-SHEET_ALIASES = {**{n: n for n in TABLES}, **{t["label"]: n for n, t in TABLES.items()},
-                 "period": "period", "期间": "period"}
+SHEET_ALIASES = {
+    **{n: n for n in TABLES},
+    **{t["label"]: n for n, t in TABLES.items()},
+    "period": "period",
+    "期间": "period",
+}
 
 
 def cell_text(v) -> str:
@@ -36,7 +41,7 @@ def cell_text(v) -> str:
     if isinstance(v, float):
         if not math.isfinite(v):
             return repr(v)
-        if v == int(v) and abs(v) < 2 ** 53:
+        if v == int(v) and abs(v) < 2**53:
             return str(int(v))
         q = Decimal(v).quantize(Decimal("0.01"), rounding=ROUND_HALF_EVEN)
         if abs(float(q) - v) <= 4 * math.ulp(v):
@@ -63,8 +68,7 @@ def read_workbook(path: Path, problems: list[Problem]):
     for name in TABLES:
         ws = sheets.get(name)
         if ws is None:
-            problems.append(Problem(book, None, None, None,
-                                    f"缺少工作表 {name}（{TABLES[name]['label']}）"))
+            problems.append(Problem(book, None, None, None, f"缺少工作表 {name}（{TABLES[name]['label']}）"))
             continue
         rows = [[cell_text(v) for v in r] for r in ws.iter_rows(values_only=True)]
         if not rows:
@@ -75,8 +79,15 @@ def read_workbook(path: Path, problems: list[Problem]):
         for j, h in enumerate(header):
             col_of.setdefault(h.strip(), j)
         title = ws.title
-        t = frame_from_cells(name, f"{book} {title}", header, pd.DataFrame(body, columns=range(len(header)), dtype=str)
-                             if body else pd.DataFrame(columns=range(len(header)), dtype=str), problems)
+        t = frame_from_cells(
+            name,
+            f"{book} {title}",
+            header,
+            pd.DataFrame(body, columns=range(len(header)), dtype=str)
+            if body
+            else pd.DataFrame(columns=range(len(header)), dtype=str),
+            problems,
+        )
         if t is not None:
             t.cell = _cell_locator(book, title, t, col_of)
             tables[name] = t
@@ -94,7 +105,9 @@ def read_workbook(path: Path, problems: list[Problem]):
                 period_rows[key] = i
     wb.close()
     title = ws.title if ws is not None else "period"
-    loc = lambda k: (f"{book} {title}!B{period_rows[k]}", None, None) if k in period_rows else (f"{book} {title}", None, k)
+    loc = lambda k: (
+        (f"{book} {title}!B{period_rows[k]}", None, None) if k in period_rows else (f"{book} {title}", None, k)
+    )
     return tables, {"values": period_vals, "loc": loc}, {book: path.read_bytes()}
 
 
@@ -106,4 +119,5 @@ def _cell_locator(book: str, title: str, t: RawTable, col_of: dict[str, int]):
         if row is not None:
             return f"{book} {title}", row, t.headers.get(col, col) if col else None
         return f"{book} {title}", None, t.headers.get(col, col) if col else None
+
     return cell

@@ -1,4 +1,5 @@
 """YAML read exactly: a float scalar becomes the Decimal of its own text, never a double."""
+
 from __future__ import annotations
 
 from decimal import Decimal

@@ -1,10 +1,11 @@
 """`p4p explain`: the derivation of ledger lines in Chinese, from trace.jsonl alone."""
+
 from __future__ import annotations
 
 from decimal import Decimal
 
-from ..model.money import capitals, group_thousands
 from ..model.fields import KINDS
+from ..model.money import capitals, group_thousands
 
 
 def explain_lines(traces: list[dict], inst_id: str, item: str | None = None) -> list[str]:

@@ -1,5 +1,6 @@
 """`p4p template`: a blank input workbook a finance officer can fill in — Chinese sheet names
 and headers, a notes sheet, drop-down lists and number checks, frozen headers."""
+
 from __future__ import annotations
 
 from pathlib import Path
@@ -44,7 +45,8 @@ NOTES = {
     },
 }
 PERIOD_NOTES = {
-    "period": "期间，如 2026Q1（必填）", "alliance": "医共体名称（必填）",
+    "period": "期间，如 2026Q1（必填）",
+    "alliance": "医共体名称（必填）",
     "ph_annual_budget": "基本公共卫生服务经费年度预算（元，必填）",
     "mi_budget": "城乡居民医保基金年度总额预算（元，仅第四季度）",
     "mi_spent": "年度实际支出，含医共体外就医（元，仅第四季度）",
@@ -75,6 +77,7 @@ def write_template(out: Path, period: str, service_items: dict[str, dict]):
             v.error = notes.get(col, "")
             ws.add_data_validation(v)
             v.add(f"{letter[col]}2:{letter[col]}5000")
+
         if name == "institutions":
             dv("kind", type="list", formula1='"' + ",".join(KINDS.values()) + '"')
             dv("guarantee", type="list", formula1='"是,否"')
@@ -104,10 +107,19 @@ def write_template(out: Path, period: str, service_items: dict[str, dict]):
     for name, spec in TABLES.items():
         for c, label in spec["columns"].items():
             notes.append([spec["label"], f"{label}（{c}）", NOTES[name][c]])
-    notes.append(["公卫工分", "服务项目代码", "；".join(f"{k} {v.get('name', '')}（{v.get('points')}分）"
-                                                     for k, v in service_items.items())])
+    notes.append(
+        [
+            "公卫工分",
+            "服务项目代码",
+            "；".join(f"{k} {v.get('name', '')}（{v.get('points')}分）" for k, v in service_items.items()),
+        ]
+    )
     notes.append(["全部", "金额", "以元为单位，最多两位小数，可带千分位；整数列不能有小数"])
     for cell in notes[1]:
         cell.font, cell.fill = Font(bold=True), HEAD
-    notes.column_dimensions["A"].width, notes.column_dimensions["B"].width, notes.column_dimensions["C"].width = 14, 34, 90
+    notes.column_dimensions["A"].width, notes.column_dimensions["B"].width, notes.column_dimensions["C"].width = (
+        14,
+        34,
+        90,
+    )
     wb.save(out)

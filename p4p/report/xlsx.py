@@ -6,6 +6,7 @@ ledger.csv (2-decimal amounts display and sum to the same fen as doubles at thes
 magnitudes). XlsxWriter rather than openpyxl here: a province ledger has ~40,000 lines
 and openpyxl took ~5 s to write them, XlsxWriter ~1 s (measured, see README).
 """
+
 from __future__ import annotations
 
 import io

@@ -1,5 +1,6 @@
 """A ruleset as data: load the YAML files of `rules/<id>/`, check them, and resolve the
 values in force for a period. Holds no policy number itself."""
+
 from __future__ import annotations
 
 import datetime as dt
@@ -86,8 +87,8 @@ class Ruleset:
     path: Path
     sha256: str
     sources: dict[str, dict]
-    parameters: dict[str, dict]        # name -> {title, cite, values: [(from, value)]}
-    tables: dict[str, list]            # id -> [(from, Table)]
+    parameters: dict[str, dict]  # name -> {title, cite, values: [(from, value)]}
+    tables: dict[str, list]  # id -> [(from, Table)]
     rules: list[Rule]
 
     def items(self) -> dict[str, str]:
@@ -134,8 +135,7 @@ class Resolved:
         env = {}
         for name, v in self.params.items():
             if isinstance(v, dict):
-                env[name] = {k: _num(x["points"] if isinstance(x, dict) and "points" in x else x)
-                             for k, x in v.items()}
+                env[name] = {k: _num(x["points"] if isinstance(x, dict) and "points" in x else x) for k, x in v.items()}
             else:
                 env[name] = _num(v)
         return env
@@ -237,9 +237,16 @@ def load_ruleset(path: str | Path) -> Ruleset:
     _check_rule_names(rules, parameters, tables, problems)
     if problems:
         raise RulesetError(problems)
-    return Ruleset(id=str(meta.get("id") or path.name), title=str(meta.get("title", "")), path=path,
-                   sha256=ruleset_hash(path), sources=sources, parameters=parameters,
-                   tables=tables, rules=rules)
+    return Ruleset(
+        id=str(meta.get("id") or path.name),
+        title=str(meta.get("title", "")),
+        path=path,
+        sha256=ruleset_hash(path),
+        sources=sources,
+        parameters=parameters,
+        tables=tables,
+        rules=rules,
+    )
 
 
 def _load_table(tid, t, ver, where, cites, formula, problems) -> Table | None:
@@ -268,9 +275,8 @@ def _load_table(tid, t, ver, where, cites, formula, problems) -> Table | None:
 
 def _check_bands(rows, policy, where, problems):
     """Bands of the unguarded rows must cover [0, 100] with no gap (and, for 'unique', no overlap)."""
-    bands = sorted((r.band for r in rows if r.band and not r.when),
-                   key=lambda b: (-10**9 if b[0] is None else b[0]))
-    lo = lambda b: Fraction(-10**9) if b[0] is None else b[0]
+    bands = sorted((r.band for r in rows if r.band and not r.when), key=lambda b: -(10**9) if b[0] is None else b[0])
+    lo = lambda b: Fraction(-(10**9)) if b[0] is None else b[0]
     hi = lambda b: Fraction(10**9) if b[1] is None else b[1]
     if not bands:
         problems.append(f"{where}: 没有分档")
@@ -310,8 +316,12 @@ def _load_rule(raw, cites, formula, problems) -> Rule | None:
         problems.append(f"{where}: 未知的计算方式 {kind}")
         return None
     _check_condition(raw["when"], where, problems)
-    need = {"formula": ("amount",), "allocation": ("total", "weight"), "settlement": ("total", "weight", "history_item"),
-            "level_allocation": ("total", "weights", "level_ratio")}[kind]
+    need = {
+        "formula": ("amount",),
+        "allocation": ("total", "weight"),
+        "settlement": ("total", "weight", "history_item"),
+        "level_allocation": ("total", "weights", "level_ratio"),
+    }[kind]
     for k in need:
         if not raw.get(k):
             problems.append(f"{where}: {kind} 规则需要 {k}")
@@ -322,21 +332,50 @@ def _load_rule(raw, cites, formula, problems) -> Rule | None:
     und = raw.get("undistributed")
     if und is not None and not (isinstance(und, dict) and und.get("item") and und.get("item_name")):
         problems.append(f"{where}: undistributed 需要 item 和 item_name")
-    return Rule(id=rid, item=str(raw["item"]), item_name=str(raw["item_name"]), title=str(raw["title"]),
-                cite=cites(raw["cite"], where), kind=kind, when=raw["when"], explain=str(raw["explain"]),
-                let={k: formula(v, f"{where} let.{k}") for k, v in (raw.get("let") or {}).items()},
-                period_let={k: formula(v, f"{where} period_let.{k}") for k, v in (raw.get("period_let") or {}).items()},
-                amount=f("amount"), quantity=f("quantity"), total=f("total"), weight=f("weight"),
-                weights=weights, only_if=f("only_if"), level_ratio=raw.get("level_ratio"),
-                history_item=raw.get("history_item"), undistributed=und,
-                report={k: (str(v.get("title", k)), formula(v.get("formula"), f"{where} report.{k}"))
-                        for k, v in (raw.get("report") or {}).items()})
+    return Rule(
+        id=rid,
+        item=str(raw["item"]),
+        item_name=str(raw["item_name"]),
+        title=str(raw["title"]),
+        cite=cites(raw["cite"], where),
+        kind=kind,
+        when=raw["when"],
+        explain=str(raw["explain"]),
+        let={k: formula(v, f"{where} let.{k}") for k, v in (raw.get("let") or {}).items()},
+        period_let={k: formula(v, f"{where} period_let.{k}") for k, v in (raw.get("period_let") or {}).items()},
+        amount=f("amount"),
+        quantity=f("quantity"),
+        total=f("total"),
+        weight=f("weight"),
+        weights=weights,
+        only_if=f("only_if"),
+        level_ratio=raw.get("level_ratio"),
+        history_item=raw.get("history_item"),
+        undistributed=und,
+        report={
+            k: (str(v.get("title", k)), formula(v.get("formula"), f"{where} report.{k}"))
+            for k, v in (raw.get("report") or {}).items()
+        },
+    )
 
 
 # names a formula may use besides parameters, tables, lets and items of earlier rules
-UNIT_NAMES = {"perf_base_annual", "staff_count", "population", "guarantee", "workload_target", "score",
-              "veto", "drug_subsidy", "service_fee", "operating_subsidy", "medical_income", "visits",
-              "workpoints", "quarter"}
+UNIT_NAMES = {
+    "perf_base_annual",
+    "staff_count",
+    "population",
+    "guarantee",
+    "workload_target",
+    "score",
+    "veto",
+    "drug_subsidy",
+    "service_fee",
+    "operating_subsidy",
+    "medical_income",
+    "visits",
+    "workpoints",
+    "quarter",
+}
 PERIOD_NAMES = {"ph_annual_budget", "mi_budget", "mi_spent", "alliance_score", "quarter"}
 
 
@@ -346,8 +385,17 @@ def _check_rule_names(rules, parameters, tables, problems):
     all_items = {r.item for r in rules}
     for r in rules:
         known = base | items_before | set(r.let) | set(r.period_let) | ({"total"} if r.report else set())
-        formulas = [*r.let.values(), *r.period_let.values(), r.amount, r.quantity, r.total, r.weight,
-                    r.only_if, *r.weights.values(), *(f for _, f in r.report.values())]
+        formulas = [
+            *r.let.values(),
+            *r.period_let.values(),
+            r.amount,
+            r.quantity,
+            r.total,
+            r.weight,
+            r.only_if,
+            *r.weights.values(),
+            *(f for _, f in r.report.values()),
+        ]
         for fm in formulas:
             if fm is None:
                 continue

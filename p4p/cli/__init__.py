@@ -1,4 +1,5 @@
 """p4p command line (click). User-facing text is Chinese; nothing here computes money."""
+
 from __future__ import annotations
 
 import json
@@ -9,15 +10,17 @@ from pathlib import Path
 
 import click
 
-from . import __version__
-from .archive.store import ArchiveError, MissingHistory, approvals, approve as do_approve, load_manifest
-from .engine.compute import ComputeError
-from .report.explain import explain_lines
-from .model.problems import InputError
-from .engine.ledger import read_ledger, read_trace
-from .ruleset.load import RulesetError, load_ruleset
-from .app import DEFAULT_RULES, compute_run, diff_rows, replay as do_replay, write
-from .engine.summary import summary_text
+from .. import __version__
+from ..app import DEFAULT_RULES, compute_run, diff_rows, write
+from ..app import replay as do_replay
+from ..archive.store import ArchiveError, MissingHistory, approvals, load_manifest
+from ..archive.store import approve as do_approve
+from ..engine.compute import ComputeError
+from ..engine.ledger import read_ledger, read_trace
+from ..engine.summary import summary_text
+from ..model.problems import InputError
+from ..report.explain import explain_lines
+from ..ruleset.load import RulesetError, load_ruleset
 
 EXIT_OK, EXIT_FAIL, EXIT_INPUT, EXIT_DIFF = 0, 1, 2, 3
 
@@ -38,6 +41,7 @@ def _report_input_error(e: InputError):
 
 def _guard(fn):
     """Every expected failure becomes a Chinese message and an exit code, never a traceback."""
+
     def wrapper(*a, **kw):
         try:
             return fn(*a, **kw)
@@ -60,6 +64,7 @@ def _guard(fn):
                 raise
             _err(f"运行失败（内部错误）：{type(e).__name__}: {e}（设置 P4P_DEBUG=1 可查看详细信息）")
             sys.exit(EXIT_FAIL)
+
     wrapper.__name__, wrapper.__doc__ = fn.__name__, fn.__doc__
     return wrapper
 
@@ -72,7 +77,9 @@ def main():
 
 @main.command()
 @click.argument("input_path", type=click.Path(path_type=Path))
-@click.option("--rules", "rules_dir", type=click.Path(path_type=Path), default=None, help="规则集目录（默认 huangshan-2026）")
+@click.option(
+    "--rules", "rules_dir", type=click.Path(path_type=Path), default=None, help="规则集目录（默认 huangshan-2026）"
+)
 @click.option("--archive", type=click.Path(path_type=Path), default=Path("archive"), show_default=True, help="归档目录")
 @click.option("--no-pdf", is_flag=True, help="不生成 PDF 结算单")
 @click.option("--jobs", type=int, default=None, help="生成 PDF 的并行进程数（默认 CPU 核数）")
@@ -87,6 +94,7 @@ def run(input_path, rules_dir, archive, no_pdf, jobs, as_json):
     render = None
     if not no_pdf:
         from .report.pdf import render_run
+
         render = lambda tmp, run_id, manifest: render_run(tmp, run_id, manifest, jobs=jobs, progress=True)
     run_dir = write(c, archive, render)
     _stage("运行目录已写入", t0)
@@ -100,19 +108,27 @@ def run(input_path, rules_dir, archive, no_pdf, jobs, as_json):
 @main.command()
 @click.argument("input_path", type=click.Path(path_type=Path))
 @click.option("--rules", "rules_dir", type=click.Path(path_type=Path), default=None)
-@click.option("--archive", type=click.Path(path_type=Path), default=Path("archive"), show_default=True,
-              help="第四季度：在此归档中检查前三季度是否已审批")
+@click.option(
+    "--archive",
+    type=click.Path(path_type=Path),
+    default=Path("archive"),
+    show_default=True,
+    help="第四季度：在此归档中检查前三季度是否已审批",
+)
 @_guard
 def validate(input_path, rules_dir, archive):
     """只做输入校验，列出全部问题（第四季度还检查前三季度的审批）。"""
-    from .archive.store import prior_quarters
-    from .read.load import load_quarter
+    from ..archive.store import prior_quarters
+    from ..read.load import load_quarter
+
     rs = load_ruleset(rules_dir or DEFAULT_RULES)
     q = load_quarter(input_path, lambda p: rs.service_items(p.first_day))
     if q.period.quarter == 4:
         prior_quarters(archive, q.period.year, 4, q.period.alliance)
-    click.echo(f"输入校验通过：{q.period.alliance} {q.period.period}，{len(q.institutions)} 个机构，"
-               f"{sum(len(v) for v in q.workpoints.values())} 项公卫工分，{len(q.income)} 个保底村卫生室收入")
+    click.echo(
+        f"输入校验通过：{q.period.alliance} {q.period.period}，{len(q.institutions)} 个机构，"
+        f"{sum(len(v) for v in q.workpoints.values())} 项公卫工分，{len(q.income)} 个保底村卫生室收入"
+    )
 
 
 @main.command()
@@ -133,7 +149,8 @@ def approve(run_dir, by, supersede, reason):
 @_guard
 def history(archive):
     """列出归档中的期间、运行和审批记录。"""
-    from .archive.store import approval_chain_problems
+    from ..archive.store import approval_chain_problems
+
     recs = approvals(archive)
     for p in approval_chain_problems(archive):
         _err(f"警告：{p}")
@@ -144,10 +161,15 @@ def history(archive):
                 m = load_manifest(run_dir)
             except ArchiveError:
                 continue
-            marks = [f"审批 {a.by} {a.at}" + (f"（替换 {a.supersedes}：{a.reason}）" if a.supersedes else "")
-                     for a in recs if a.run_id == m["run_id"] and a.period == m["period"]]
-            click.echo(f"  {m['run_id']}  {m['alliance']}  规则 {m['ruleset']['id']}  "
-                       f"台账 {m['ledger_sha256'][:12]}  " + ("；".join(marks) or "未审批"))
+            marks = [
+                f"审批 {a.by} {a.at}" + (f"（替换 {a.supersedes}：{a.reason}）" if a.supersedes else "")
+                for a in recs
+                if a.run_id == m["run_id"] and a.period == m["period"]
+            ]
+            click.echo(
+                f"  {m['run_id']}  {m['alliance']}  规则 {m['ruleset']['id']}  "
+                f"台账 {m['ledger_sha256'][:12]}  " + ("；".join(marks) or "未审批")
+            )
 
 
 @main.command()
@@ -187,6 +209,7 @@ def explain(run_dir, inst_id, item):
 def diff(run_a, run_b):
     """比较两次运行：逐机构、逐项目的差异和合计。"""
     from decimal import Decimal
+
     a, b = read_ledger(run_a / "ledger.csv"), read_ledger(run_b / "ledger.csv")
     lines = diff_rows(a, b, "A", "B")
     for l in lines:
@@ -202,8 +225,9 @@ def diff(run_a, run_b):
 @_guard
 def statements(run_dir, out, jobs):
     """为已有运行重新生成结算单（带当前审批状态），写到运行目录之外，归档保持不变。"""
-    from .archive.store import approval_label
-    from .report.pdf import render_run
+    from ..archive.store import approval_label
+    from ..report.pdf import render_run
+
     m = load_manifest(run_dir)
     out = out or Path(f"statements-{m['run_id']}")
     n = render_run(run_dir, m["run_id"], m, jobs=jobs, progress=True, out_dir=out, approval=approval_label(run_dir))
@@ -219,8 +243,10 @@ def statements(run_dir, out, jobs):
 def template(out, period, rules_dir):
     """生成一个空白的输入工作簿（含说明、下拉列表和数值校验）。"""
     import datetime as dt
-    from .read.validate import PERIOD_RE
-    from .report.template import write_template
+
+    from ..read.validate import PERIOD_RE
+    from ..report.template import write_template
+
     m = PERIOD_RE.match(period)
     if not m:
         _err(f"期间应写成 YYYYQn，例如 2026Q1：{period}")
@@ -242,11 +268,9 @@ def rules():
 def rules_check(rules_dir):
     """检查规则集：文件、公式、决策表分档（缺口、重叠）、引用。"""
     rs = load_ruleset(rules_dir or DEFAULT_RULES)
-    click.echo(f"规则集 {rs.id}（{rs.title}）检查通过：{len(rs.rules)} 条规则，{len(rs.tables)} 张决策表，"
-               f"{len(rs.parameters)} 个参数；SHA-256 {rs.sha256}")
+    click.echo(
+        f"规则集 {rs.id}（{rs.title}）检查通过：{len(rs.rules)} 条规则，{len(rs.tables)} 张决策表，"
+        f"{len(rs.parameters)} 个参数；SHA-256 {rs.sha256}"
+    )
     for r in rs.rules:
         click.echo(f"  {r.id:6} {r.item:16} {r.title}（{'；'.join(c.text() for c in r.cite)}）")
-
-
-if __name__ == "__main__":  # pragma: no cover
-    main()

@@ -1,0 +1,5 @@
+"""`python -m p4p`"""
+
+from .cli import main
+
+main()

@@ -1,0 +1,5 @@
+"""`python -m p4p.cli`"""
+
+from . import main
+
+main()

@@ -1,0 +1,1 @@
+"""Paying: payees, payment lists, receivables, corrections and bank files (SPEC §9)."""
