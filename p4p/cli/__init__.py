@@ -93,7 +93,7 @@ def run(input_path, rules_dir, archive, no_pdf, jobs, as_json):
     _stage(f"计算完成：{len(c.result.lines)} 行台账", t0)
     render = None
     if not no_pdf:
-        from .report.pdf import render_run
+        from ..report.pdf import render_run
 
         render = lambda tmp, run_id, manifest: render_run(tmp, run_id, manifest, jobs=jobs, progress=True)
     run_dir = write(c, archive, render)
