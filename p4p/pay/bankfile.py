@@ -208,6 +208,8 @@ def bank_file(rows: Sequence[PayRow], t: BankTemplate, where: str) -> tuple[byte
         for c, text in zip(t.columns, cells, strict=True):
             problems += _refusals(t, c, r, text, where)
         table.append(cells)
+    if problems:
+        return b"", problems
     buf = io.StringIO()
     if t.quote:
         w = csv.writer(buf, delimiter=t.delimiter, lineterminator=t.line_end, quoting=csv.QUOTE_MINIMAL)

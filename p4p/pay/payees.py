@@ -33,7 +33,7 @@ COLUMNS = {"inst_id": "机构编码", "payee": "收款人类型", "account_name"
 PAYEE_WORDS = {"institution": "institution", "机构": "institution", "director": "director", "院长": "director"}
 MAX_CELL = 10_000
 MAX_COLUMNS = 200
-_ACCOUNT = re.compile(r"^\d{1,30}( \d{1,30})*$", re.ASCII)
+_ACCOUNT = re.compile(r"^\d+( \d+)*$", re.ASCII)
 _INST_ID = re.compile(r"^[A-Za-z0-9][A-Za-z0-9_-]{0,31}$")
 
 
@@ -76,41 +76,45 @@ def decode_text(data: bytes, label: str) -> tuple[str | None, list[Problem]]:
         return data.decode("utf-8-sig"), []
     except UnicodeDecodeError:
         pass
-    try:
-        text = data.decode("gb18030")
-    except UnicodeDecodeError:
-        return None, [Problem(label, None, None, None, "文件编码既不是 UTF-8 也不是 GB18030，请另存为 UTF-8 CSV")]
     for n, raw in enumerate(data.split(b"\n"), 1):
         try:
             line = raw.decode("utf-8")
         except UnicodeDecodeError:
             continue
-        if any(ord(ch) >= 0x800 for ch in line):
-            msg = "这一行是 UTF-8 编码，文件其余部分是 GB18030：同一文件混用了两种编码，请整体另存为 UTF-8"
+        if any("\u4e00" <= ch <= "\u9fff" for ch in line):  # a line of UTF-8 CJK text (SPEC §3)
+            msg = "这一行是 UTF-8 编码，文件其余部分不是：同一文件混用了两种编码，请整体另存为 UTF-8"
             return None, [Problem(label, n, None, None, msg)]
+    try:
+        text = data.decode("gb18030")
+    except UnicodeDecodeError:
+        return None, [Problem(label, None, None, None, "文件编码既不是 UTF-8 也不是 GB18030，请另存为 UTF-8 CSV")]
     return text, []
 
 
 def _header(names: list[str], label: str, problems: list[Problem], warnings: list[Problem]) -> dict[int, str]:
-    """Column position → code, from English codes (any case) or Chinese labels."""
+    """Column position → code, from English codes (any case) or Chinese labels; empty when a
+    column is missing or given twice (the rows cannot be read then)."""
     lookup = {**{c: c for c in COLUMNS}, **{v: c for c, v in COLUMNS.items()}}
     if len(names) > MAX_COLUMNS:
         problems.append(Problem(label, 1, None, None, f"表头有 {len(names)} 列，超过 {MAX_COLUMNS} 列"))
         return {}
     out: dict[int, str] = {}
+    duplicate = False
     for j, raw in enumerate(names):
         h = raw.strip().lstrip("\ufeff")
         code = lookup.get(h) or lookup.get(h.lower())
         if code in out.values():
             problems.append(Problem(label, 1, h, None, "列名重复"))
+            duplicate = True
         elif code:
             out[j] = code
         elif h:
             warnings.append(Problem(label, 1, h, None, "未识别的列，已忽略"))
+    before = len(problems)
     for code, name in COLUMNS.items():
         if code not in out.values():
             problems.append(Problem(label, 1, None, None, f"缺少列 {code}（{name}）"))
-    return out
+    return out if len(problems) == before and not duplicate else {}
 
 
 def read_csv_rows(data: bytes, label: str, problems: list[Problem], warnings: list[Problem]) -> list[Row]:
@@ -127,6 +131,8 @@ def read_csv_rows(data: bytes, label: str, problems: list[Problem], warnings: li
         problems.append(Problem(label, None, None, None, "文件是空的（第1行应为表头）"))
         return []
     cols = _header(table[0], label, problems, warnings)
+    if not cols:
+        return []
     heads = [h.strip().lstrip("\ufeff") for h in table[0]]
     rows = []
     for n, cells in enumerate(table[1:], 2):
@@ -180,6 +186,8 @@ def read_xlsx_rows(path: Path, label: str, problems: list[Problem], warnings: li
         return []
     heads = ["" if c.value is None else str(c.value) for c in grid[0]]
     cols = _header(heads, f"{label} {ws.title}", problems, warnings)
+    if not cols:
+        return []
     rows = []
     for n, cells in enumerate(grid[1:], 2):
         row = {
