@@ -71,6 +71,8 @@ def test_the_workbook_has_a_sheet_per_payer_and_fund_then_receivables_alliance_a
     assert [back.cell(r, 8).value for r in (6, 7, 8, 9)] == [38719.46, 2903.96, 3387.97, 45011.39]
     assert back["I9"].value == "人民币肆万伍仟零壹拾壹元叁角玖分"
     assert "经办人：＿＿＿＿＿＿＿＿" in [c.value for c in mi[14]]
+    director = wb["3.院长绩效奖励"]
+    assert [director.cell(6, j).value for j in (2, 3, 4, 8)] == ["T01", "张院长（甲镇卫生院）", "院长", 15000]
 
 
 def test_workbook_print_setup():

@@ -64,6 +64,7 @@ class _Builder:
         self.groups: dict[tuple[str, str, str, str], list[tuple[LedgerLine, Decimal]]] = defaultdict(list)
         self.alliance: list[tuple[LedgerLine, Decimal]] = []
         self.names: dict[PayeeKey, str] = {}
+        self.inst_names: dict[str, str] = {}
 
     def add(self, line: LedgerLine, amount: Decimal, row: int) -> None:
         decl = self.decls[line["item"]]
@@ -74,6 +75,7 @@ class _Builder:
             return
         payee_kind = decl.payee or "institution"
         payee = (line["inst_id"], payee_kind)
+        self.inst_names[line["inst_id"]] = line.get("inst_name", "")
         self.groups[(decl.payer or "", decl.fund or "", *payee)].append((line, amount))
         if payee_kind == "director":
             name = self.directors.get(line["inst_id"], "").strip()
@@ -148,6 +150,7 @@ def _lists(build: _Builder, label: str, period: str, alliance: str, correction: 
             purpose=f"{label} {names}{word}",
             items=codes,
             sources=tuple(sorted((str(line["inst_id"]), str(line["item"])) for line, _ in members)),
+            inst_name=build.inst_names.get(payee_id, ""),
         )
         (payments if total > 0 else receivables if total < 0 else netted).append(row)
     return PaymentLists(
@@ -181,6 +184,7 @@ def _alliance_rows(build: _Builder, label: str, period: str, correction: bool) -
             purpose=f"{label} {build.decls[line['item']].name}{' 更正' if correction else ''}",
             items=(str(line["item"]),),
             sources=((str(line["inst_id"]), str(line["item"])),),
+            inst_name=str(line.get("inst_name", "")),
         )
         for line, amount in build.alliance
     ]

@@ -152,12 +152,8 @@ def _xlsx_cell(cell: object, where: str, column: str) -> Cell:
     kind = str(getattr(cell, "data_type", "s"))
     if value is None:
         return Cell("", where, None, column)
-    if kind == "n" and isinstance(value, float):
-        text = f"{value:.15g}"  # what Excel shows in a General cell
-    elif kind == "n":
-        text = str(value)
-    else:
-        text = str(value)
+    # a double as Excel shows it in a General cell (15 significant digits)
+    text = f"{value:.15g}" if kind == "n" and isinstance(value, float) else str(value)
     return Cell(text, where, None, column, kind)
 
 

@@ -72,6 +72,14 @@ class PayRow:
     account_name: str = ""
     account_no: str = ""
     bank: str = ""
+    inst_name: str = ""  # the institution's name (for a director: the township's), for documents
+
+    @property
+    def payee_label(self) -> str:
+        """The payee as people read it: a director with the township, 张院长（甲镇卫生院）."""
+        if self.payee_kind == "director" and self.inst_name:
+            return f"{self.payee_name}（{self.inst_name}）"
+        return self.payee_name
 
     @property
     def payee_key(self) -> PayeeKey:

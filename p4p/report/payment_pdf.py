@@ -34,7 +34,7 @@ def _rows(rows: Sequence[PayRow], sign: int) -> dict[str, Any]:
         "rows": [
             {
                 "payee_id": r.payee_id,
-                "payee_name": r.payee_name,
+                "payee_name": r.payee_label,
                 "kind_name": PAYEE_KIND_NAMES.get(r.payee_kind, r.payee_kind),
                 "account_name": r.account_name,
                 "account_no": r.account_no,

@@ -106,7 +106,7 @@ class _Book:
                 kind = PAYEE_KIND_NAMES.get(row.payee_kind, row.payee_kind)
                 texts = (
                     row.payee_id,
-                    row.payee_name,
+                    row.payee_label,
                     kind,
                     row.account_name,
                     row.account_no,
