@@ -254,3 +254,17 @@ def test_a_file_of_another_kind_is_refused(tmp_path):
     with pytest.raises(InputError) as e:
         read_payees(p, INSTITUTIONS)
     assert texts(e) == ["payees.pdf：收款账户文件应为 .csv 或 .xlsx"]
+
+
+def test_formula_like_text_in_an_xlsx_text_cell_is_kept(tmp_path):
+    """Typed in Excel as '=王医生 the cell is text (t="s"), not a formula: read as written."""
+    p = workbook(tmp_path, GOOD_ROWS)
+    from openpyxl import load_workbook
+
+    wb = load_workbook(p)
+    cell = wb["收款账户"]["C5"]  # V03's account name
+    cell.value = "=王医生"
+    cell.data_type = "s"
+    wb.save(p)
+    book = read_payees(p, INSTITUTIONS)
+    assert book.accounts[("V03", "institution")].account_name == "=王医生"
