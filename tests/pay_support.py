@@ -13,8 +13,10 @@ from __future__ import annotations
 
 from pathlib import Path
 
-from p4p.engine.ledger import read_ledger
-from p4p.pay.items import ItemPayment, load_declarations
+from p4p.engine.ledger import parse_ledger
+from p4p.pay.items import ItemPayment, from_ruleset
+from p4p.resources import REFERENCE_RULES
+from p4p.ruleset.load import load_ruleset
 from p4p.pay.rows import Account
 
 PAY_DATA = Path(__file__).resolve().parent / "data" / "pay"
@@ -23,11 +25,11 @@ ALLIANCE = "测试医共体"
 
 
 def decls() -> dict[str, ItemPayment]:
-    return load_declarations((PAY_DATA / "items.yaml").read_text(encoding="utf-8"), "items.yaml")
+    return from_ruleset(load_ruleset(REFERENCE_RULES).items)
 
 
 def ledger(period: str) -> list[dict]:
-    return read_ledger(PAY_DATA / f"ledger-{period}.csv")
+    return parse_ledger((PAY_DATA / f"ledger-{period}.csv").read_bytes())
 
 
 def line(inst_id: str, item: str, amount: str, period: str = "2026Q4", name: str | None = None) -> dict[str, str]:

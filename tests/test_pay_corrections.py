@@ -60,8 +60,8 @@ def test_corrections_csv_bytes():
     assert data.decode("utf-8-sig").split("\r\n") == [
         "period,inst_id,inst_name,item,item_name,original,corrected,difference",
         "2026Q1,C01,县中医院,PERF_POOL,绩效工资总量,225000.00,250000.00,25000.00",
-        "2026Q1,T01,甲镇卫生院,PH_FUND,基本公卫经费（按工分）,40425.53,40000.00,-425.53",
-        "2026Q1,T02,乙镇卫生院,DIRECTOR_BONUS,院长绩效奖励（牵头医院发放）,3750.00,0.00,-3750.00",
+        "2026Q1,T01,甲镇卫生院,PH_FUND,基本公卫经费,40425.53,40000.00,-425.53",
+        "2026Q1,T02,乙镇卫生院,DIRECTOR_BONUS,院长绩效奖励,3750.00,0.00,-3750.00",
         "2026Q1,V01,甲镇一村卫生室,VILLAGE_TOPUP,村卫生室保底补助,3268.09,3500.00,231.91",
         "2026Q1,V02,乙镇一村卫生室,VILLAGE_TOPUP,VILLAGE_TOPUP,0.00,100.00,100.00",
         "",

@@ -26,9 +26,10 @@ import pytest
 from conftest import run_ok
 from pay_support import ACCOUNTS, ALLIANCE, DIRECTORS, decls, ledger, line
 
-from p4p.engine.ledger import read_ledger, read_trace
+from p4p.engine.ledger import parse_ledger
+from p4p.engine.trace import read_trace
 from p4p.model.problems import InputError
-from p4p.pay.items import ItemPayment, load_declarations
+from p4p.pay.items import ItemPayment
 from p4p.pay.lists import build_lists, directors_from_trace, period_label
 from p4p.pay.reconcile import ReconcileError, reconcile
 from p4p.pay.rows import PaymentLists
@@ -62,7 +63,6 @@ def test_reference_declarations_say_who_pays_what():
         "牵头医院",
         "院长绩效奖励",
         "director",
-        "000 一（一）4；001 二（一）",
     )
     assert (d["PH_FUND"].payer, d["PH_FUND"].payer_name) == ("health_commission", "县卫生健康委员会（财政一体化系统）")
     assert d["PERF_POOL"].role == "ceiling" and d["PERF_POOL"].payer is None
@@ -73,9 +73,9 @@ def test_the_fixture_ledger_is_what_p4p_run_writes(base_quarter, archive):
     """The Q1 fixture is the real engine's ledger of conftest's base quarter, and the lists
     built from a real run (directors from its trace) are those of the fixture."""
     run = run_ok(base_quarter, archive)
-    real = read_ledger(run / "ledger.csv")
+    real = parse_ledger((run / "ledger.csv").read_bytes())
     assert real == ledger("2026Q1")
-    directors = directors_from_trace(read_trace(run / "trace.jsonl"))
+    directors = directors_from_trace(read_trace((run / "trace.jsonl").read_bytes()))
     assert directors == DIRECTORS
     assert build_lists(real, decls(), alliance=ALLIANCE, directors=directors) == q1_lists()
 
@@ -167,18 +167,17 @@ def test_netting_happens_only_within_one_payer_and_fund():
     assert summary(lists.receivables) == [("health_commission", "V09", "institution", "V09名称", "-300.00")]
 
 
-SHARED_FUND = """
-items:
-  TOPUP_A: {name: 甲补助, role: transfer, payer: alliance, payer_name: 医共体, fund: 共同资金, payee: institution}
-  TOPUP_B: {name: 乙补助, role: transfer, payer: alliance, payer_name: 医共体, fund: 共同资金, payee: institution}
-"""
+SHARED_FUND = {
+    code: ItemPayment(code, name, "transfer", "alliance", "医共体", "共同资金", "institution")
+    for code, name in (("TOPUP_A", "甲补助"), ("TOPUP_B", "乙补助"))
+}
 
 
 def test_lines_of_one_payer_and_fund_are_netted_per_payee():
     """Two items from the same payer and fund: V01 +500.00 − 200.00 = one payment of 300.00
     naming both items; V02 +200.00 − 200.00 nets to 0.00 — in no list, named by the
     reconciliation; V03 −50.00 + 20.00 = a receivable of −30.00."""
-    d = load_declarations(SHARED_FUND, "shared.yaml")
+    d = SHARED_FUND
     led = [
         line("V01", "TOPUP_A", "500.00"),
         line("V01", "TOPUP_B", "-200.00"),
@@ -250,43 +249,3 @@ def test_reconciliation_catches_a_line_dropped_or_doubled():
 
 def test_period_labels():
     assert [period_label(f"2026Q{n}") for n in (1, 4)] == ["2026年第一季度", "2026年第四季度"]
-
-
-BAD_DECLS = """
-items:
-  A: {name: 甲, role: transfer, payer: alliance, payer_name: 医共体, fund: 资金}
-  B: {name: 乙, role: ceiling, payer: alliance}
-  C: {name: 丙, role: gift}
-  D: {name: 丁, role: transfer, payer: alliance, payer_name: 联盟, fund: 资金, payee: institution}
-  E: {name: 戊, role: alliance, colour: red}
-"""
-
-
-def test_declarations_are_checked_all_at_once():
-    with pytest.raises(InputError) as e:
-        load_declarations(BAD_DECLS, "items.yaml")
-    assert [p.text() for p in e.value.problems] == [
-        "items.yaml 列“items.A”：转付项目必须写明 payee",
-        "items.yaml 列“items.B”：核定额度（不发放）项目不应写 payer",
-        "items.yaml 列“items.C”：role 应为 transfer / ceiling / alliance",
-        "items.yaml 列“items.E.colour”：未知的键（可用：name、role、payer、payer_name、fund、payee、cite）",
-    ]
-    two_names = """
-items:
-  A: {name: 甲, role: transfer, payer: alliance, payer_name: 医共体, fund: 资金, payee: institution}
-  D: {name: 丁, role: transfer, payer: alliance, payer_name: 联盟, fund: 资金, payee: institution}
-"""
-    with pytest.raises(InputError) as e:
-        load_declarations(two_names, "items.yaml")
-    assert [p.text() for p in e.value.problems] == [
-        "items.yaml 列“payer_name”（值：“医共体、联盟”）：付款方 alliance 在不同项目中的名称不一致"
-    ]
-
-
-def test_declaration_yaml_is_read_strictly():
-    with pytest.raises(InputError) as e:
-        load_declarations("items:\n  A: &x {name: 甲, role: ceiling}\n  B: *x\n", "items.yaml")
-    assert "不支持 YAML 锚点/别名" in e.value.problems[0].message
-    with pytest.raises(InputError) as e:
-        load_declarations("items:\n  A: {name: 甲, role: ceiling}\n  A: {name: 乙, role: ceiling}\n", "items.yaml")
-    assert e.value.problems[0].text() == "items.yaml 第3行 列“A”：键重复"

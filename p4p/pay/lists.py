@@ -14,6 +14,7 @@ from collections import defaultdict
 from collections.abc import Iterable, Mapping, Sequence
 from decimal import Decimal
 
+from ..engine.trace import TraceLine
 from ..model.problems import InputError, Problem
 from .items import ItemPayment, undeclared
 from .rows import Account, PayeeKey, PaymentLists, PayRow
@@ -34,14 +35,13 @@ def period_label(period: str) -> str:
     return f"{m.group(1)}年{_QUARTERS[m.group(2)]}"
 
 
-def directors_from_trace(traces: Iterable[Mapping[str, object]]) -> dict[str, str]:
-    """The director's name per township, as the run's trace.jsonl carries it (key `director`
-    of each line, taken from the institutions input)."""
+def directors_from_trace(traces: Iterable[TraceLine]) -> dict[str, str]:
+    """The director's name per township, as the run's trace carries it (from the
+    institutions input)."""
     out: dict[str, str] = {}
     for t in traces:
-        name = t.get("director")
-        if isinstance(name, str) and name.strip() not in NO_DIRECTOR:
-            out.setdefault(str(t["inst_id"]), name)
+        if t.director.strip() not in NO_DIRECTOR:
+            out.setdefault(t.inst_id, t.director)
     return out
 
 
