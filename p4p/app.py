@@ -55,7 +55,7 @@ def compute_run(
     result = Engine(ruleset).compute(q, history_from(prior), previous)
     summary = build_summary(result, [{"kind": "input", "message": w} for w in getattr(q, "warnings", [])])
     rows = ledger_rows(result)
-    xlsx = _in_background(_ledger_xlsx, rows, summary) if len(rows) > XLSX_IN_BACKGROUND else None
+    xlsx = _in_background(_ledger_xlsx, rows, summary, ruleset.items) if len(rows) > XLSX_IN_BACKGROUND else None
     head = {"ruleset": {"id": ruleset.id, "sha256": ruleset.sha256}, "engine_version": __version__}
     files = {
         "ledger.csv": ledger_csv(result),
@@ -69,14 +69,14 @@ def compute_run(
         files[f"rules/{name}"] = data
     for p in prior:
         files[f"history/{p['period']}.ledger.csv"] = p["bytes"]
-    files["ledger.xlsx"] = xlsx() if xlsx else _ledger_xlsx(rows, summary)
+    files["ledger.xlsx"] = xlsx() if xlsx else _ledger_xlsx(rows, summary, ruleset.items)
     return Computed(q, ruleset, result, prior, files, summary)
 
 
-def _ledger_xlsx(rows: list[list[str]], summary: dict) -> bytes:
+def _ledger_xlsx(rows: list[list[str]], summary: dict, items: dict) -> bytes:
     from .report.xlsx import ledger_xlsx
 
-    return ledger_xlsx(rows, summary)
+    return ledger_xlsx(rows, summary, items or None)
 
 
 def _in_background(fn, *args):

@@ -11,7 +11,7 @@ from pathlib import Path
 import click
 
 from .. import __version__
-from ..app import DEFAULT_RULES, compute_run, diff_rows, write
+from ..app import DEFAULT_RULES, compute_run, write
 from ..app import replay as do_replay
 from ..archive.store import ArchiveError, MissingHistory, approvals, load_manifest
 from ..archive.store import approve as do_approve
@@ -212,17 +212,27 @@ def explain(run_dir, inst_id, item):
 @main.command()
 @click.argument("run_a", type=click.Path(exists=True, file_okay=False, path_type=Path))
 @click.argument("run_b", type=click.Path(exists=True, file_okay=False, path_type=Path))
+@click.option("--xlsx", "xlsx_out", type=click.Path(dir_okay=False, path_type=Path), default=None, help="同时写出 Excel 文件")
 @_guard
-def diff(run_a, run_b):
-    """比较两次运行：逐机构、逐项目的差异和合计。"""
-    from decimal import Decimal
+def diff(run_a, run_b, xlsx_out):
+    """比较两次运行：逐机构、逐项目的金额差异和合计（只列出真正不同的行）。"""
+    from ..report.diff import DiffError, compare, diff_text, diff_xlsx, load_run
 
-    a, b = parse_ledger((run_a / "ledger.csv").read_bytes()), parse_ledger((run_b / "ledger.csv").read_bytes())
-    lines = diff_rows(a, b, "A", "B")
-    for l in lines:
-        click.echo(l)
-    tot = lambda rows: sum((Decimal(r["amount"]) for r in rows), Decimal("0.00"))
-    click.echo(f"共 {len(lines)} 处差异；合计 A {tot(a)} 元，B {tot(b)} 元，差 {tot(b) - tot(a)} 元")
+    try:
+        c = compare(load_run(run_a), load_run(run_b))
+    except DiffError as e:
+        _err(f"无法比较：{e}")
+        sys.exit(EXIT_FAIL)
+    for w in c.warnings:
+        _err(f"警告：{w}")
+    click.echo("\n".join(diff_text(c)))
+    if xlsx_out:
+        try:
+            xlsx_out.write_bytes(diff_xlsx(c))
+        except OSError as e:
+            _err(f"无法写出 {xlsx_out}：{e.strerror or e}")
+            sys.exit(EXIT_FAIL)
+        click.echo(f"已写出 {xlsx_out}")
 
 
 @main.command()

@@ -4,6 +4,7 @@ come from the trace when a text is shown, so nothing is recomputed.
 
 Formats people read: `{x:money}` 1,234.50 · `{x:percent}` 30.7% (`percent.3`: 3 decimals) ·
 `{x:number}` at most 2 decimals (`number.1`) · `{x:count}` 12,345 · `{x:wan}` 4.8万 ·
+`{x:absmoney}` the amount without its sign (−1,234.50 → 1,234.50, for "应退回 …元") ·
 `{x:exact}` every digit · `{x}` the exact value, long fractions shown as ≈ 6 decimals.
 Rounding for display is half up; the exact value stays in the trace.
 """
@@ -16,7 +17,7 @@ from dataclasses import dataclass
 from decimal import ROUND_HALF_UP, Decimal, InvalidOperation
 from fractions import Fraction
 
-FORMATS = ("money", "percent", "number", "count", "wan", "exact", "text")
+FORMATS = ("money", "absmoney", "percent", "number", "count", "wan", "exact", "text")
 _PLACE = re.compile(r"\{([^{}]*)\}")
 _SPEC = re.compile(r"^([A-Za-z_][A-Za-z0-9_]*)(?::([a-z]+)(?:\.(\d))?)?$")
 _LONG = re.compile(r"^-?\d+\.\d{7,}$")
@@ -125,6 +126,10 @@ def _money(d: Decimal, digits: int | None) -> str:
     return group(f"{_round(d, 2):.2f}")
 
 
+def _absmoney(d: Decimal, digits: int | None) -> str:
+    return _money(abs(d), digits)
+
+
 def _percent(d: Decimal, digits: int | None) -> str:
     return _trim(group(f"{_round(d * 100, 1 if digits is None else digits)}")) + "%"
 
@@ -141,7 +146,7 @@ def _wan(d: Decimal, digits: int | None) -> str:
     return _trim(f"{_round(d / 10000, 2 if digits is None else digits)}") + "万"
 
 
-_FORMATTERS = {"money": _money, "percent": _percent, "number": _number, "count": _count, "wan": _wan}
+_FORMATTERS = {"money": _money, "absmoney": _absmoney, "percent": _percent, "number": _number, "count": _count, "wan": _wan}
 
 
 def group(s: str) -> str:

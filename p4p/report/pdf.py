@@ -1,32 +1,41 @@
-"""Statements (one PDF per institution) and summary.pdf, rendered from a run folder's
-trace.jsonl and summary.json only — nothing is recomputed here.
+"""Statements (one PDF per institution), their bundles and summary.pdf, rendered from a run
+folder's trace.jsonl and summary.json (plus the ruleset copy's item declarations and the
+history/ ledgers of the year's earlier quarters) — nothing is recomputed here.
 
-Rendering is parallel (a process pool, one FontConfiguration and cache per worker, as
-measured in FINDINGS.md). libharfbuzz-subset0 must be present or CJK subsetting is 10× slower.
+Rendering is parallel (a process pool, one FontConfiguration and cache per worker, as measured
+in FINDINGS.md). libharfbuzz-subset0 must be present or CJK subsetting is 10× slower, and the
+font "P4P Sans SC" (scripts/subset_fonts.py) keeps a statement with a real bold as fast as one
+in WenQuanYi Micro Hei.
 """
 
 from __future__ import annotations
 
 import ctypes.util
-import html
 import json
 import multiprocessing as mp
 import os
+import subprocess
 import sys
 from collections import defaultdict
-from decimal import Decimal
+from collections.abc import Callable
 from pathlib import Path
+from typing import Any
 
 import jinja2
 
 from .. import __version__
 from ..engine.trace import TraceLine, read_trace
-from ..model.fields import KINDS, LEVEL_NAMES
-from ..model.money import capitals, group_thousands
-from ..read.yamlio import load_yaml
 from ..resources import TEMPLATES
+from .bundles import bundle_tasks, copy_named, merge_pdfs
+from .display import period_label
+from .qr import qr_data_url, verify_text
+from .roles import run_items
+from .statement import institution, statement_context
+from .summary_pdf import summary_context
+from .ytd import year_to_date
 
-QUARTER_NAMES = {1: "第一季度", 2: "第二季度", 3: "第三季度", 4: "第四季度"}
+FONT = "P4P Sans SC"
+FIXED_DATE = "2000-01-01T00:00:00Z"
 
 
 class RenderError(Exception):
@@ -37,295 +46,140 @@ def check_harfbuzz_subset() -> bool:
     return ctypes.util.find_library("harfbuzz-subset") is not None
 
 
+def check_font() -> bool:
+    """Is the statements' font installed (fontconfig knows the family)?"""
+    try:
+        out = subprocess.run(["fc-list", f":family={FONT}", "family"], capture_output=True, text=True, timeout=20)
+    except (OSError, subprocess.SubprocessError):
+        return False
+    return FONT in out.stdout
+
+
+def _warn_environment() -> None:
+    if not check_harfbuzz_subset():
+        print("警告：未安装 libharfbuzz-subset0，中文字体子集化会非常慢（每页数秒）。"
+              "请运行 make setup 或 apt-get install libharfbuzz-subset0。", file=sys.stderr)  # fmt: skip
+    if not check_font():
+        print(f"警告：未找到字体 {FONT}，结算单改用完整的 Noto Sans CJK SC（较慢）或文泉驿微米黑（无粗体）。"
+              "请运行 make setup（scripts/setup-system.sh 会生成该字体）。", file=sys.stderr)  # fmt: skip
+
+
 def _env() -> jinja2.Environment:
     return jinja2.Environment(
         loader=jinja2.FileSystemLoader(str(TEMPLATES)), autoescape=True, undefined=jinja2.StrictUndefined
     )
 
 
-def period_label(period: str) -> str:
-    return f"{period[:4]}年{QUARTER_NAMES[int(period[-1])]}"
+# ---- the statements of a run -------------------------------------------------------------------
 
 
-def _money(a: str) -> str:
-    """An amount for people: 2 decimals and thousands separators (values the trace keeps
-    as exact numbers, like a cap of 15000, are shown as 15,000.00)."""
-    try:
-        d = Decimal(a)
-    except Exception:
-        return a
-    return group_thousands(f"{d:.2f}") if d == d.quantize(Decimal("0.01")) else _approx(a)
+class Statements:
+    """Everything the statements of one run share, read once; `html(inst_id)` is one statement.
+    Built before the worker processes fork, so each worker makes its own statements' HTML."""
+
+    def __init__(self, run_dir: Path, lines: list[TraceLine], summary: dict, head: dict[str, Any]) -> None:
+        self.head = head
+        self.items = run_items(run_dir)
+        self.ytd = year_to_date(run_dir, head["period"])
+        self.names = {t.inst_id: t.inst_name for t in lines}
+        self.vetoes = _vetoes(summary)
+        self.groups: dict[str, list[TraceLine]] = defaultdict(list)
+        for t in lines:
+            self.groups[t.inst_id].append(t)
+        self.template = _env().get_template("statement.html")
+
+    def html(self, inst_id: str) -> str:
+        mine = self.groups[inst_id]
+        h = self.head
+        inst = institution(mine, self.names, self.vetoes)
+        qr = qr_data_url(verify_text(h["period"], h["run_id"], h["ledger_sha256"], inst_id, h["chain_head"]))
+        return self.template.render(**h, **statement_context(mine, inst, self.items, self.ytd), qr=qr)
 
 
-def _approx(s: str) -> str:
-    """Long exact fractions are shown to 6 places for people; the trace keeps every digit."""
-    if "." in s and len(s.split(".")[1]) > 6:
-        return f"≈{Decimal(s):.6f}"
-    return s
+def _vetoes(summary: dict) -> dict[str, str]:
+    out = {}
+    for w in summary.get("warnings", []):
+        if w.get("kind") == "veto" and w.get("inst_id"):
+            out[w["inst_id"]] = str(w.get("message", "")).removeprefix("一票否决：")
+    return out
 
 
-def _as_dict(t: TraceLine) -> dict:
-    """A trace line in the shape the statement template reads (both trace formats)."""
-    values = {k: v for k, v in t.values.items() if not isinstance(v, dict)}
-    detail = {k: v for k, v in t.values.items() if isinstance(v, dict)}
-    return {"inst_id": t.inst_id, "inst_name": t.inst_name, "kind": t.kind, "parent_id": t.parent_id,
-            "director": t.director, "item": t.item, "item_name": t.item_name, "amount": t.amount,
-            "explain": t.statement_text(), "rule": t.rule, "values": values, "detail": detail}  # fmt: skip
+# ---- rendering in worker processes ---------------------------------------------------------------
+
+STYLESHEET = "statement.css"
+_worker: dict[str, Any] = {}
+_job: dict[str, Statements] = {}  # set before the pool forks
 
 
-def statement_context(traces: list[dict], head: dict, service_names: dict[str, str]) -> dict:
-    t0 = traces[0]
-    lines, total = [], Decimal("0.00")
-    for t in traces:
-        a = Decimal(t["amount"])
-        total += a
-        lines.append(
-            {
-                "item": t["item"],
-                "item_name": t["item_name"],
-                "amount_fmt": _money(t["amount"]),
-                "negative": a < 0,
-                "capitals": capitals(a),
-                "explain": t["explain"],
-                "rule_id": t["rule"]["id"],
-                "rule_title": t["rule"]["title"],
-                "cite": "；".join(c["text"] for c in t["rule"]["cite"]),
-            }
-        )
-    by_item = {t["item"]: t for t in traces}
-    ctx = dict(head)
-    ctx.update(
-        inst={"inst_id": t0["inst_id"], "name": t0["inst_name"], "kind_name": KINDS.get(t0["kind"], t0["kind"])},
-        lines=lines,
-        total_fmt=_money(f"{total:.2f}"),
-        total_negative=total < 0,
-        total_capitals=capitals(total),
-        village=None,
-        points=None,
-        settlement=None,
-        director_line=None,
-        director_name=t0.get("director") or "",
-        surplus=None,
-    )
-    d = by_item.get("DIRECTOR_BONUS")
-    if d:
-        dv = d["values"]
-        ctx["director_line"] = {
-            "item_name": d["item_name"],
-            "per_capita": _approx(dv.get("per_capita_quarter", "")),
-            "m": dv.get("m", ""),
-            "score": dv.get("score", ""),
-            "cap": _money(dv.get("director_bonus_cap", "0.00")),
-            "amount": _money(d["amount"]),
-        }
-    v = by_item.get("VILLAGE_TOPUP")
-    if v:
-        vals = v["values"]
-        g = lambda k: _money(vals.get(k, "0"))
-        ctx["village"] = {
-            "guarantee_quarter": g("guarantee_quarter"),
-            "income": g("income"),
-            "shortfall": g("shortfall"),
-            "income_rows": [
-                (n, g(k))
-                for k, n in (
-                    ("drug_subsidy", "基本药物补助"),
-                    ("service_fee", "一般诊疗费"),
-                    ("operating_subsidy", "运行经费补助"),
-                    ("medical_income", "其他医疗收入"),
-                    ("PH_FUND", "基本公卫经费（本季度）"),
-                    ("MI_SURPLUS", "医保结余留用"),
-                )
-            ],
-            "score": vals.get("score", ""),
-            "k": vals.get("k", ""),
-            "visits": vals.get("visits", ""),
-            "target": vals.get("workload_target", ""),
-            "ratio": _approx(vals.get("workload_ratio", "")),
-            "topup": _money(v["amount"]),
-        }
-    mi = by_item.get("MI_SURPLUS")
-    if mi:
-        mv = mi["values"]
-        ctx["surplus"] = {
-            "surplus": _money(mv.get("surplus", "0")),
-            "k": mv.get("alliance_k", ""),
-            "retained": _money(mv.get("total", "0")),
-            "level_name": mv.get("level_name", ""),
-            "level_total": _money(mv.get("level_total", "0")),
-            "ratio": mv.get("level_ratio_text", ""),
-            "weight": _approx(mv.get("weight", "")),
-            "weight_sum": _approx(mv.get("weight_sum", "")),
-            "amount": _money(mi["amount"]),
-        }
-    ph = by_item.get("PH_FUND")
-    if ph:
-        vals, det = ph["values"], ph.get("detail", {})
-        counts, pts = det.get("workpoints", {}), det.get("ph_points", {})
-        rows = [
-            {
-                "code": k,
-                "name": service_names.get(k, k),
-                "count": c,
-                "points": pts.get(k, ""),
-                "total": str(Decimal(c) * Decimal(pts[k])) if k in pts else "",
-            }
-            for k, c in counts.items()
-        ]
-        ctx["points"] = {"rows": rows, "raw": vals.get("raw_points", "0"), "weighted": vals.get("weighted_points", "0")}
-        if "entitlement" in vals:
-            ctx["settlement"] = {k: vals.get(k, "") for k in ("prior_weight", "annual_weight")}
-            ctx["settlement"].update(
-                entitlement=_money(vals["entitlement"]),
-                prior_paid=_money(vals["prior_paid"]),
-                word=vals.get("settle_word", ""),
-                abs_amount=_money(vals.get("abs_amount", "0.00")),
-            )
-    return ctx
-
-
-# ---- charts (inline SVG, vector) ----------------------------------------------------------
-
-
-def bar_svg(bars: list[tuple[str, Decimal]], width=520, row=16) -> str:
-    if not bars:
-        return "<p class='note'>（无乡镇）</p>"
-    top = max([b for _, b in bars] + [Decimal(1)])
-    label_w, h = 150, row * len(bars) + 10
-    out = [f'<svg xmlns="http://www.w3.org/2000/svg" width="{width}pt" height="{h}pt" viewBox="0 0 {width} {h}">']
-    for i, (name, v) in enumerate(bars):
-        y = 5 + i * row
-        w = float(max(v, Decimal(0)) / top) * (width - label_w - 90)
-        out.append(
-            f'<text x="{label_w - 4}" y="{y + 11}" font-size="8.5" text-anchor="end" '
-            f'font-family="WenQuanYi Micro Hei">{html.escape(name[:14])}</text>'
-        )
-        out.append(f'<rect x="{label_w}" y="{y + 2}" width="{w:.1f}" height="{row - 5}" fill="#4a7ab0"/>')
-        out.append(
-            f'<text x="{label_w + w + 3:.1f}" y="{y + 11}" font-size="8" '
-            f'font-family="WenQuanYi Micro Hei">{group_thousands(f"{v:.2f}")}</text>'
-        )
-    out.append("</svg>")
-    return "".join(out)
-
-
-def scatter_svg(points: list[tuple[Decimal, Decimal, str]], width=520, height=220) -> str:
-    if not points:
-        return "<p class='note'>（无数据）</p>"
-    left, bottom = 70, 30
-    top_v = max([p[1] for p in points] + [Decimal(1)])
-    low_v = min([p[1] for p in points] + [Decimal(0)])
-    span = top_v - low_v or Decimal(1)
-    colors = {"county": "#1f4e79", "township": "#d9822b", "village": "#3c9a5f"}
-    out = [
-        f'<svg xmlns="http://www.w3.org/2000/svg" width="{width}pt" height="{height}pt" viewBox="0 0 {width} {height}">',
-        f'<line x1="{left}" y1="{height - bottom}" x2="{width - 10}" y2="{height - bottom}" stroke="#444"/>',
-        f'<line x1="{left}" y1="10" x2="{left}" y2="{height - bottom}" stroke="#444"/>',
-    ]
-    for s in range(0, 101, 10):
-        x = left + s / 100 * (width - left - 10)
-        out.append(
-            f'<text x="{x:.1f}" y="{height - bottom + 12}" font-size="7" text-anchor="middle" '
-            f'font-family="WenQuanYi Micro Hei">{s}</text>'
-        )
-    for frac, lab in ((0, low_v), (1, top_v)):
-        y = height - bottom - frac * (height - bottom - 10)
-        out.append(
-            f'<text x="{left - 3}" y="{y + 3:.1f}" font-size="7" text-anchor="end" '
-            f'font-family="WenQuanYi Micro Hei">{group_thousands(f"{lab:.0f}.00")[:-3]}</text>'
-        )
-    out.append(
-        f'<text x="{(width + left) / 2}" y="{height - 3}" font-size="8" text-anchor="middle" '
-        f'font-family="WenQuanYi Micro Hei">考核得分（横轴）与本期兑现合计（纵轴，元）；橙=乡镇卫生院 绿=村卫生室</text>'
-    )
-    for score, v, level in points:
-        x = left + float(score) / 100 * (width - left - 10)
-        y = height - bottom - float((v - low_v) / span) * (height - bottom - 10)
-        out.append(f'<circle cx="{x:.1f}" cy="{y:.1f}" r="2.6" fill="{colors.get(level, "#888")}" fill-opacity="0.8"/>')
-    out.append("</svg>")
-    return "".join(out)
-
-
-def summary_context(run_dir: Path, traces: list[dict], head: dict) -> dict:
-    s = json.loads((run_dir / "summary.json").read_text(encoding="utf-8"))
-    per_inst, score, kind, parent = defaultdict(Decimal), {}, {}, {}
-    for t in traces:
-        per_inst[t["inst_id"]] += Decimal(t["amount"])
-        kind[t["inst_id"]], parent[t["inst_id"]] = t["kind"], t.get("parent_id", "")
-        if t["values"].get("score") and t["inst_id"] not in score:
-            score[t["inst_id"]] = Decimal(t["values"]["score"])
-    names = {t["inst_id"]: t["inst_name"] for t in traces}
-    town_total = defaultdict(Decimal)
-    for iid, v in per_inst.items():
-        if kind[iid] == "township":
-            town_total[iid] += v
-        elif kind[iid] == "village" and parent.get(iid):
-            town_total[parent[iid]] += v
-    bars = [(names.get(t, t), town_total[t]) for t in sorted(town_total)][:60]
-    level = {"lead_hospital": "county", "county_hospital": "county", "township": "township", "village": "village"}
-    # the county level (hundreds of times larger) would flatten the chart: townships and villages
-    pts = [(score[i], per_inst[i], level.get(kind[i], "")) for i in sorted(score) if level.get(kind[i]) != "county"]
-    items = [
-        {
-            "item_name": r["item_name"],
-            "lines": r["lines"],
-            "total": _money(r["total"]),
-            **{lvl: _money(r["by_level"].get(lvl, "0.00")) for lvl in LEVEL_NAMES},
-        }
-        for r in s["items"]
-    ]
-    topup = next((r["total"] for r in s["items"] if r["item"] == "VILLAGE_TOPUP"), "0.00")
-    checks = [
-        {
-            **c,
-            "total": _money(c["total"]),
-            "distributed": _money(c["distributed"]),
-            "undistributed": _money(c["undistributed"]),
-        }
-        for c in s["checks"]
-    ]
-    return {
-        **head,
-        "s": s,
-        "items": items,
-        "grand": _money(s["grand_total"]),
-        "grand_capitals": capitals(Decimal(s["grand_total"])),
-        "topup_total": _money(topup),
-        "checks": checks,
-        "reports": [{**r, "amount": _money(r["amount"])} for r in s["reports"]],
-        "warnings": s["warnings"],
-        "bar_svg": bar_svg(bars),
-        "scatter_svg": scatter_svg(pts),
-    }
-
-
-# ---- rendering -----------------------------------------------------------------------------
-
-
-def _refuse_urls(url, *a, **kw):
-    raise ValueError(f"external resource refused: {url}")
-
-
-_worker = {}
-
-
-def _init_worker():
+def _init_worker() -> None:
+    """One font configuration, image cache and parsed stylesheet per process (parsing the
+    stylesheet again for every statement was a fifth of its time)."""
+    from weasyprint import CSS
     from weasyprint.text.fonts import FontConfiguration
+    from weasyprint.urls import URLFetcher
 
-    _worker["fc"] = FontConfiguration()
+    _worker["fc"] = fc = FontConfiguration()
+    # only inline data (the QR code) is read: a document never fetches anything
+    _worker["fetcher"] = URLFetcher(allowed_protocols=("data",))
     _worker["cache"] = {}
+    _worker["css"] = CSS(string=(TEMPLATES / STYLESHEET).read_text(encoding="utf-8"), font_config=fc)
 
 
-def _render_one(task):
-    html_text, out = task
+def write_pdf(html_text: str, out: str) -> None:
     if "fc" not in _worker:
         _init_worker()
     from weasyprint import HTML
 
-    HTML(string=html_text, url_fetcher=_refuse_urls, base_url=str(TEMPLATES)).write_pdf(
-        out, font_config=_worker["fc"], cache=_worker["cache"]
+    HTML(string=html_text, url_fetcher=_worker["fetcher"], base_url=str(TEMPLATES)).write_pdf(
+        out, stylesheets=[_worker["css"]], font_config=_worker["fc"], cache=_worker["cache"]
     )
+
+
+def _render_one(task: tuple[str, str, Any]) -> str:
+    """('statement', out, inst_id) · ('html', out, html text) · ('merge', out, [PDFs to join])."""
+    kind, out, arg = task
+    if kind == "merge":
+        merge_pdfs(arg, out)
+    elif kind == "statement":
+        write_pdf(_job["statements"].html(arg), out)
+    else:
+        write_pdf(arg, out)
     return out
+
+
+def _run_tasks(tasks: list[tuple[str, str, Any]], jobs: int, bar: Callable[[int], Any] | None, done: int) -> int:
+    if jobs == 1 or len(tasks) < 4:
+        for t in tasks:
+            _render_one(t)
+            done += 1
+            bar and bar(done)
+        return done
+    with mp.get_context("fork").Pool(jobs, initializer=_init_worker) as pool:
+        for _ in pool.imap_unordered(_render_one, tasks, chunksize=2):
+            done += 1
+            bar and bar(done)
+    return done
+
+
+# ---- the run's documents -------------------------------------------------------------------------
+
+
+def _head(run_id: str, manifest: dict, approval: str | None, chain_head: str | None) -> dict[str, Any]:
+    return {
+        "alliance": manifest["alliance"],
+        "period": manifest["period"],
+        "period_label": period_label(manifest["period"]),
+        "run_id": run_id,
+        "ledger_sha256": manifest["ledger_sha256"],
+        "ruleset_id": manifest["ruleset"]["id"],
+        "ruleset_sha": manifest["ruleset"]["sha256"],
+        "version": __version__,
+        "approval": approval or "未审批（以归档中的审批记录为准）",
+        "stamp": approval if approval and approval.startswith("已审批") else "",
+        "chain_head": chain_head or "",
+        "created": manifest.get("created") or FIXED_DATE,
+        "prior": manifest.get("prior_runs", []),
+    }
 
 
 def render_run(
@@ -336,69 +190,48 @@ def render_run(
     progress: bool = False,
     out_dir: Path | None = None,
     approval: str | None = None,
+    chain_head: str | None = None,
 ) -> int:
-    """Render statements/<inst_id>.pdf for every institution and summary.pdf. Returns the count."""
-    if not check_harfbuzz_subset():
-        print(
-            "警告：未安装 libharfbuzz-subset0，中文字体子集化会非常慢（每页数秒）。"
-            "请运行 make setup 或 apt-get install libharfbuzz-subset0。",
-            file=sys.stderr,
-        )
+    """Render statements/<inst_id>.pdf for every institution, summary.pdf, and under bundles/ a
+    copy of each statement named with the institution's name and one PDF per township (its centre
+    and its villages). Returns the number of statements. At approval, `approval` is the stamp
+    (已审批, who, when) and `chain_head` the head N:HASH of the approval chain including this
+    approval's record; both are printed."""
+    _warn_environment()
     out_dir = out_dir or run_dir
     lines = read_trace((run_dir / "trace.jsonl").read_bytes())
-    traces = [_as_dict(x) for x in lines]
-    css = (TEMPLATES / "style.css").read_text(encoding="utf-8")
-    head = {
-        "alliance": manifest["alliance"],
-        "period": manifest["period"],
-        "period_label": period_label(manifest["period"]),
-        "run_id": run_id,
-        "ledger_sha256": manifest["ledger_sha256"],
-        "ruleset_id": manifest["ruleset"]["id"],
-        "ruleset_sha": manifest["ruleset"]["sha256"],
-        "version": __version__,
-        "css": css,
-        "approval": approval or "未审批（以归档中的审批记录为准）",
-        "prior": manifest.get("prior_runs", []),
-    }
-    env = _env()
-    tpl = env.get_template("statement.html")
-    names = next(iter(lines)).entry_names.get("ph_points", {}) if lines else {}
-    groups = defaultdict(list)
-    for t in traces:
-        groups[t["inst_id"]].append(t)
-    (out_dir / "statements").mkdir(parents=True, exist_ok=True)
-    tasks = [
-        (tpl.render(**statement_context(ts, head, names)), str(out_dir / "statements" / f"{iid}.pdf"))
-        for iid, ts in sorted(groups.items())
-    ]
-    summary_html = env.get_template("summary.html").render(**summary_context(run_dir, traces, head))
-    tasks.append((summary_html, str(out_dir / "summary.pdf")))
+    summary = json.loads((run_dir / "summary.json").read_text(encoding="utf-8"))
+    head = _head(run_id, manifest, approval, chain_head)
+    _job["statements"] = job = Statements(run_dir, lines, summary, head)
+    st_dir, bundles = out_dir / "statements", out_dir / "bundles"
+    st_dir.mkdir(parents=True, exist_ok=True)
+    qr = qr_data_url(verify_text(head["period"], run_id, head["ledger_sha256"], None, head["chain_head"]))
+    summary_html = _env().get_template("summary.html").render(**summary_context(run_dir, lines, summary, head), qr=qr)
+    # summary.pdf first: the longest document should not be the last one a worker starts
+    tasks = [("html", str(out_dir / "summary.pdf"), summary_html)]
+    tasks += [("statement", str(st_dir / f"{iid}.pdf"), iid) for iid in sorted(job.groups)]
+    merges = bundle_tasks(lines, st_dir, bundles)
     jobs = max(1, jobs or os.cpu_count() or 1)
-    done = 0
-    bar = _progress(len(tasks)) if progress else None
-    if jobs == 1 or len(tasks) < 4:
-        for t in tasks:
-            _render_one(t)
-            done += 1
-            bar and bar(done)
-    else:
-        with mp.get_context("fork").Pool(jobs, initializer=_init_worker) as pool:
-            for _ in pool.imap_unordered(_render_one, tasks, chunksize=4):
-                done += 1
-                bar and bar(done)
+    bar = _progress(len(tasks) + len(merges)) if progress else None
+    try:
+        done = _run_tasks(tasks, jobs, bar, 0)
+        copy_named(lines, st_dir, bundles)
+        _run_tasks(merges, jobs, bar, done)
+    finally:
+        _job.clear()
     if bar:
         print(file=sys.stderr)
-    return len(tasks) - 1
+    return len(job.groups)
 
 
-def _progress(total: int):
+def _progress(total: int) -> Callable[[int], Any]:
     if not sys.stderr.isatty():  # a log file gets one line at the end, not 300 carriage returns
         return lambda n: n == total and print(f"生成 PDF {n}/{total}", end="", file=sys.stderr)
 
-    def show(n):
+    def show(n: int) -> None:
         w = 30
         fill = int(w * n / total)
         print(f"\r生成 PDF [{'#' * fill}{'.' * (w - fill)}] {n}/{total}", end="", file=sys.stderr, flush=True)
 
     return show
+
