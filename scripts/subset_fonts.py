@@ -18,6 +18,7 @@ Writes OUT_DIR/P4PSansSC-Regular.otf and OUT_DIR/P4PSansSC-Bold.otf (SIL Open Fo
 
 from __future__ import annotations
 
+import contextlib
 import sys
 from pathlib import Path
 
@@ -46,10 +47,8 @@ def gb2312() -> set[int]:
     out = set()
     for hi in range(0xA1, 0xF8):
         for lo in range(0xA1, 0xFF):
-            try:
+            with contextlib.suppress(UnicodeDecodeError):
                 out.add(ord(bytes([hi, lo]).decode("gb2312")))
-            except UnicodeDecodeError:
-                pass
     return out
 
 

@@ -206,9 +206,9 @@ def test_diff_of_two_runs(tmp_path, archive):
     )
     r = cli("diff", a, b)
     assert r.exit_code == 0
-    # C01 k 0.9 → 1.0: 225,000.00 → 250,000.00
-    assert "C01 县中医院 PERF_POOL：A 225000.00（数量 0.9），B 250000.00（数量 1）" in r.stdout
-    assert "差 25000.00" in r.stdout
+    # C01 k 0.9 → 1.0: 225,000.00 → 250,000.00 (the layout of diff: tests/test_report_diff.py)
+    assert "225,000.00" in r.stdout and "250,000.00" in r.stdout
+    assert "差额 +25,000.00 元" in r.stdout
 
 
 def test_an_edited_approval_record_is_detected(tmp_path, archive):

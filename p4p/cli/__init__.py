@@ -16,7 +16,6 @@ from ..app import replay as do_replay
 from ..archive.store import ArchiveError, MissingHistory, approvals, load_manifest
 from ..archive.store import approve as do_approve
 from ..engine.result import ComputeError
-from ..engine.ledger import parse_ledger
 from ..engine.trace import read_trace
 from ..engine.summary import summary_text
 from ..model.problems import InputError
@@ -212,9 +211,9 @@ def explain(run_dir, inst_id, item):
 @main.command()
 @click.argument("run_a", type=click.Path(exists=True, file_okay=False, path_type=Path))
 @click.argument("run_b", type=click.Path(exists=True, file_okay=False, path_type=Path))
-@click.option("--xlsx", "xlsx_out", type=click.Path(dir_okay=False, path_type=Path), default=None, help="同时写出 Excel 文件")
+@click.option("--xlsx", "xlsx_out", type=click.Path(dir_okay=False, path_type=Path), help="同时写出 Excel 文件")
 @_guard
-def diff(run_a, run_b, xlsx_out):
+def diff(run_a: Path, run_b: Path, xlsx_out: Path | None) -> None:
     """比较两次运行：逐机构、逐项目的金额差异和合计（只列出真正不同的行）。"""
     from ..report.diff import DiffError, compare, diff_text, diff_xlsx, load_run
 

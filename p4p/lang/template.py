@@ -146,7 +146,14 @@ def _wan(d: Decimal, digits: int | None) -> str:
     return _trim(f"{_round(d / 10000, 2 if digits is None else digits)}") + "万"
 
 
-_FORMATTERS = {"money": _money, "absmoney": _absmoney, "percent": _percent, "number": _number, "count": _count, "wan": _wan}
+_FORMATTERS = {
+    "money": _money,
+    "absmoney": _absmoney,
+    "percent": _percent,
+    "number": _number,
+    "count": _count,
+    "wan": _wan,
+}
 
 
 def group(s: str) -> str:

@@ -47,14 +47,14 @@ def stacked_bars(rows: list[tuple[str, list[Decimal]]], colors: list[str], width
         return "<p class='note'>（无数据）</p>"
     label_w, right, row_h, top_pad = 118, 62, 13, 16
     totals = [sum((max(v, Decimal(0)) for v in parts), Decimal(0)) for _, parts in rows]
-    ticks = _ticks(max(totals + [Decimal(1)]))
+    ticks = _ticks(max([*totals, Decimal(1)]))
     scale = (width - label_w - right) / float(ticks[-1] or 1)
     h = top_pad + row_h * len(rows) + 4
     body = _axis(ticks, label_w, scale, top_pad, h)
-    for i, ((label, parts), total) in enumerate(zip(rows, totals)):
+    for i, ((label, parts), total) in enumerate(zip(rows, totals, strict=True)):
         y, x = top_pad + i * row_h, float(label_w)
         body.append(_text(label_w - 4, y + 9.5, _short(label), anchor="end"))
-        for v, color in zip(parts, colors):
+        for v, color in zip(parts, colors, strict=False):  # a row may have fewer parts
             w = float(max(v, Decimal(0))) * scale
             body.append(f'<rect x="{x:.1f}" y="{y + 2}" width="{w:.1f}" height="{row_h - 4}" fill="{color}"/>')
             x += w
@@ -84,7 +84,9 @@ def strip_rows(rows: list[tuple[str, list[tuple[Decimal, str]]]], width: int = 5
     for i, (label, dots) in enumerate(rows):
         y = top_pad + i * row_h + row_h / 2
         body.append(_text(label_w - 4, y + 3, _short(label), anchor="end"))
-        body.append(f'<line x1="{label_w}" y1="{y:.1f}" x2="{width - right}" y2="{y:.1f}" stroke="#eee" stroke-width="0.5"/>')
+        body.append(
+            f'<line x1="{label_w}" y1="{y:.1f}" x2="{width - right}" y2="{y:.1f}" stroke="#eee" stroke-width="0.5"/>'
+        )
         for v, color in dots:
             x = label_w + float(max(v, Decimal(0))) * scale
             body.append(f'<circle cx="{x:.1f}" cy="{y:.1f}" r="2.3" fill="{color}" fill-opacity="0.75"/>')
@@ -99,7 +101,8 @@ def grouped_counts(categories: list[str], series: list[tuple[str, str, list[int]
     top_v = max([c for _, _, counts in series for c in counts] + [1])
     group_w = (width - left - 10) / len(categories)
     bar_w = min(22.0, (group_w - 10) / len(series))
-    body = [f'<line x1="{left}" y1="{height - bottom}" x2="{width - 10}" y2="{height - bottom}" stroke="#666" stroke-width="0.6"/>']
+    base = height - bottom
+    body = [f'<line x1="{left}" y1="{base}" x2="{width - 10}" y2="{base}" stroke="#666" stroke-width="0.6"/>']
     for gi, cat in enumerate(categories):
         gx = left + gi * group_w
         body.append(_text(gx + group_w / 2, height - bottom + 11, cat, anchor="middle"))
@@ -108,7 +111,9 @@ def grouped_counts(categories: list[str], series: list[tuple[str, str, list[int]
             c = counts[gi]
             bh = (height - bottom - 14) * c / top_v
             x = x0 + si * bar_w
-            body.append(f'<rect x="{x:.1f}" y="{height - bottom - bh:.1f}" width="{bar_w - 2:.1f}" height="{bh:.1f}" fill="{color}"/>')
+            body.append(
+                f'<rect x="{x:.1f}" y="{base - bh:.1f}" width="{bar_w - 2:.1f}" height="{bh:.1f}" fill="{color}"/>'
+            )
             if c:
                 body.append(_text(x + (bar_w - 2) / 2, height - bottom - bh - 2, str(c), size=6.5, anchor="middle"))
     return _svg(width, height, body)

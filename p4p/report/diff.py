@@ -70,7 +70,7 @@ class Comparison:
         """(item name, total in A, total in B) for every item of either run."""
         ta: dict[str, Decimal] = defaultdict(lambda: ZERO)
         tb: dict[str, Decimal] = defaultdict(lambda: ZERO)
-        names = {}
+        names: dict[str, str] = {}
         for side, acc in (("a", ta), ("b", tb)):
             for r in getattr(self, side).rows:
                 acc[r["item"]] += Decimal(r["amount"])
@@ -112,7 +112,9 @@ def compare(a: RunLedger, b: RunLedger) -> Comparison:
         c.warnings.append(f"两次运行的期间不同（A 为 {a.period}，B 为 {b.period}）：差异里包含季度之间的正常变化，"
                           "不只是规则或数据的改动")  # fmt: skip
     if a.alliance and b.alliance and a.alliance != b.alliance:
-        c.warnings.append(f"两次运行属于不同的医共体（A 为 {a.alliance}，B 为 {b.alliance}）：机构编码相同也未必是同一机构")
+        c.warnings.append(
+            f"两次运行属于不同的医共体（A 为 {a.alliance}，B 为 {b.alliance}）：机构编码相同也未必是同一机构"
+        )
     ka = {(r["inst_id"], r["item"]): r for r in a.rows}
     kb = {(r["inst_id"], r["item"]): r for r in b.rows}
     for key in sorted(set(ka) | set(kb)):
@@ -164,8 +166,8 @@ def diff_text(c: Comparison) -> list[str]:
         w1 = max(_width(d.item_name) for d in c.money)
         out.append(" ".join([_pad("机构", w0), _pad("项目", w1), _pad("A（元）", 16, True), _pad("B（元）", 16, True),
                              _pad("差额（元）", 16, True)]))  # fmt: skip
-        for x, d in zip(who, c.money, strict=True):
-            out.append(" ".join([_pad(x, w0), _pad(d.item_name, w1), _pad(_amount(d.a), 16, True),
+        for label, d in zip(who, c.money, strict=True):
+            out.append(" ".join([_pad(label, w0), _pad(d.item_name, w1), _pad(_amount(d.a), 16, True),
                                  _pad(_amount(d.b), 16, True), _pad(_signed(d.difference), 16, True)]))  # fmt: skip
     else:
         out.append("两次运行的金额逐行相同。")
@@ -174,7 +176,9 @@ def diff_text(c: Comparison) -> list[str]:
         for d in c.other:
             qa = "无此行" if d.a is None else number(d.qa)
             qb = "无此行" if d.b is None else number(d.qb)
-            out.append(f"  {d.inst_id} {d.inst_name} {d.item_name}：数量 A {qa}，B {qb}（金额 {money(d.a or d.b or ZERO)}）")
+            out.append(
+                f"  {d.inst_id} {d.inst_name} {d.item_name}：数量 A {qa}，B {qb}（金额 {money(d.a or d.b or ZERO)}）"
+            )
     items = [(n, x, y) for n, x, y in c.by_item() if x != y]
     if items:
         out += ["", "按项目合计："]

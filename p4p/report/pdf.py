@@ -31,7 +31,7 @@ from .display import period_label
 from .qr import qr_data_url, verify_text
 from .roles import run_items
 from .statement import institution, statement_context
-from .summary_pdf import summary_context
+from .summary_pdf import summary_context, warnings_of
 from .ytd import year_to_date
 
 FONT = "P4P Sans SC"
@@ -49,7 +49,9 @@ def check_harfbuzz_subset() -> bool:
 def check_font() -> bool:
     """Is the statements' font installed (fontconfig knows the family)?"""
     try:
-        out = subprocess.run(["fc-list", f":family={FONT}", "family"], capture_output=True, text=True, timeout=20)
+        out = subprocess.run(
+            ["fc-list", f":family={FONT}", "family"], capture_output=True, text=True, timeout=20, check=False
+        )
     except (OSError, subprocess.SubprocessError):
         return False
     return FONT in out.stdout
@@ -98,7 +100,7 @@ class Statements:
 
 def _vetoes(summary: dict) -> dict[str, str]:
     out = {}
-    for w in summary.get("warnings", []):
+    for w in warnings_of(summary):
         if w.get("kind") == "veto" and w.get("inst_id"):
             out[w["inst_id"]] = str(w.get("message", "")).removeprefix("一票否决：")
     return out
@@ -175,7 +177,10 @@ def _head(run_id: str, manifest: dict, approval: str | None, chain_head: str | N
         "ruleset_sha": manifest["ruleset"]["sha256"],
         "version": __version__,
         "approval": approval or "未审批（以归档中的审批记录为准）",
-        "stamp": approval if approval and approval.startswith("已审批") else "",
+        # the stamp box: approved (red), or any other state a caller prints (superseded, for checking
+        # only: grey); a run that is simply not approved yet gets none
+        "stamp": approval if approval and not approval.startswith("未审批") else "",
+        "stamp_official": bool(approval and approval.startswith("已审批")),
         "chain_head": chain_head or "",
         "created": manifest.get("created") or FIXED_DATE,
         "prior": manifest.get("prior_runs", []),
@@ -234,4 +239,3 @@ def _progress(total: int) -> Callable[[int], Any]:
         print(f"\r生成 PDF [{'#' * fill}{'.' * (w - fill)}] {n}/{total}", end="", file=sys.stderr, flush=True)
 
     return show
-

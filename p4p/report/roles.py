@@ -28,9 +28,11 @@ class Group:
 GROUPS = {
     RECEIVED: Group(RECEIVED, "拨付给本单位的款项", "本单位实收合计", ""),
     DIRECTOR: Group(DIRECTOR, "发给院长个人的款项", "院长个人合计", "直接发给院长本人，不计入本单位实收"),
-    CEILING: Group(CEILING, "核定的绩效工资总量", "核定总量合计", "单位在总量内自主发放绩效工资的上限，不是拨给本单位的款项"),
+    CEILING: Group(
+        CEILING, "核定的绩效工资总量", "核定总量合计", "单位在总量内自主发放绩效工资的上限，不是拨给本单位的款项"
+    ),
     ALLIANCE: Group(ALLIANCE, "记在医共体名下的款项", "医共体名下合计", "由医共体统一处理，不拨付给本单位"),
-}  # fmt: skip
+}
 
 
 def group_of(item: Item | None) -> str:

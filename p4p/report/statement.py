@@ -191,11 +191,17 @@ def statement_context(lines: list[TraceLine], inst: Institution, items: dict[str
     lines = ordered(lines, items)
     annual = lines[0].period.endswith("4")
     return {
-        "inst": {"inst_id": inst.inst_id, "name": inst.name, "kind_name": KINDS.get(inst.kind, inst.kind),
-                 "parent_name": inst.parent_name, "director": inst.director},  # fmt: skip
+        "inst": {
+            "inst_id": inst.inst_id,
+            "name": inst.name,
+            "kind_name": KINDS.get(inst.kind, inst.kind),
+            "parent_name": inst.parent_name,
+            "director": inst.director,
+        },
         "title": "年度绩效兑现结算单" if annual else "绩效兑现结算单",
         "veto": inst.veto_reason,
         "groups": amount_groups(lines, items),
+        "show_payer": items is not None,
         "sections": [section(t, items) for t in lines],
         "ytd": ytd_table(lines, ytd, items),
     }

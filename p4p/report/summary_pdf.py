@@ -125,6 +125,11 @@ def charts(insts: dict[str, Inst], items: dict[str, Item] | None, pass_score: De
 # ---- warnings ------------------------------------------------------------------------------------
 
 
+def warnings_of(summary: dict) -> list[dict[str, Any]]:
+    """summary.json's warnings as dicts (runs of p4p 0.1 kept them as plain sentences)."""
+    return [w if isinstance(w, dict) else {"kind": "", "message": str(w)} for w in summary.get("warnings", [])]
+
+
 def warning_groups(warnings: list[dict]) -> tuple[list[dict[str, Any]], list[dict[str, str]]]:
     """Plausibility warnings grouped by check (with institution and message); the others listed."""
     groups: dict[str, dict[str, Any]] = {}
@@ -132,8 +137,10 @@ def warning_groups(warnings: list[dict]) -> tuple[list[dict[str, Any]], list[dic
     for w in warnings:
         who = f"{w['inst_name']}（{w['inst_id']}）" if w.get("inst_id") else ""
         if w.get("kind") == "check":
-            g = groups.setdefault(w.get("check_id", ""), {"check_id": w.get("check_id", ""), "title": w.get("title", ""),
-                                                          "cite": w.get("cite", ""), "rows": []})  # fmt: skip
+            cid = w.get("check_id", "")
+            g = groups.setdefault(
+                cid, {"check_id": cid, "title": w.get("title", ""), "cite": w.get("cite", ""), "rows": []}
+            )
             g["rows"].append({"who": who, "message": w.get("message", "")})
         else:
             others.append({"kind": WARNING_KINDS.get(w.get("kind", ""), "提示"), "who": who,
@@ -175,9 +182,9 @@ def summary_context(run_dir: Path, lines: list[TraceLine], s: dict, head: dict[s
     items = run_items(run_dir)
     insts = institutions(lines)
     pass_score = Decimal(str(lines[0].values.get("pass_score", "60"))) if lines else Decimal(60)
-    checks = [{**c, "total": money(c["total"]), "distributed": money(c["distributed"]),
+    checks = [{**c, "note": c.get("note", ""), "total": money(c["total"]), "distributed": money(c["distributed"]),
                "undistributed": money(c["undistributed"])} for c in s["checks"]]  # fmt: skip
-    check_groups, others = warning_groups(s.get("warnings", []))
+    check_groups, others = warning_groups(warnings_of(s))
     for g in check_groups:
         g["cite"] = _cite_text(g["cite"])
     received = sum((u.received(items) for u in insts.values()), ZERO)
@@ -193,6 +200,7 @@ def summary_context(run_dir: Path, lines: list[TraceLine], s: dict, head: dict[s
         "checks": checks,
         "reports": [{**r, "amount": money(r["amount"])} for r in s["reports"]],
         "check_groups": check_groups,
+        "check_count": sum(len(g["rows"]) for g in check_groups),
         "other_warnings": others,
         "table": inst_table(lines, insts, items),
         "pass_score": f"{pass_score}",

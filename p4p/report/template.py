@@ -4,6 +4,7 @@ and headers, a notes sheet, drop-down lists and number checks, frozen headers.""
 from __future__ import annotations
 
 from pathlib import Path
+from typing import Any, cast
 
 from openpyxl import Workbook
 from openpyxl.styles import Alignment, Font, PatternFill
@@ -55,45 +56,51 @@ PERIOD_NOTES = {
 HEAD = PatternFill("solid", fgColor="DDEBF7")
 
 
-def write_template(out: Path, period: str, service_items: dict[str, dict]):
+def _validations(ws: Any, name: str, letter: dict[str, str], service_items: dict[str, dict]) -> None:
+    """Drop-down lists and number checks of one input sheet."""
+
+    def dv(col: str, **kw: Any) -> None:
+        v = DataValidation(allow_blank=True, showErrorMessage=True, **kw)
+        v.error = NOTES[name].get(col, "")
+        ws.add_data_validation(v)
+        v.add(f"{letter[col]}2:{letter[col]}5000")
+
+    if name == "institutions":
+        dv("kind", type="list", formula1='"' + ",".join(KINDS.values()) + '"')
+        dv("guarantee", type="list", formula1='"是,否"')
+        for c in ("staff_count", "population", "workload_target"):
+            dv(c, type="whole", operator="greaterThanOrEqual", formula1="0")
+        dv("perf_base_annual", type="decimal", operator="greaterThanOrEqual", formula1="0")
+    elif name == "assessment":
+        dv("score", type="decimal", operator="between", formula1="0", formula2="100")
+        dv("veto", type="list", formula1='"是,否"')
+    elif name == "workpoints":
+        dv("item", type="list", formula1='"' + ",".join(service_items) + '"')
+        dv("count", type="whole", operator="greaterThanOrEqual", formula1="0")
+    else:
+        for c in ("drug_subsidy", "service_fee", "operating_subsidy", "medical_income"):
+            dv(c, type="decimal", operator="greaterThanOrEqual", formula1="0")
+        dv("visits", type="whole", operator="greaterThanOrEqual", formula1="0")
+
+
+def write_template(out: Path, period: str, service_items: dict[str, dict]) -> None:
     wb = Workbook()
     first = True
     for name, spec in TABLES.items():
         ws = wb.active if first else wb.create_sheet()
         first = False
-        ws.title = spec["label"]
-        cols = list(spec["columns"])
-        ws.append([spec["columns"][c] for c in cols])
+        columns = cast(dict[str, str], spec["columns"])
+        ws.title = cast(str, spec["label"])
+        cols = list(columns)
+        ws.append([columns[c] for c in cols])
         for j, c in enumerate(cols, 1):
             cell = ws.cell(row=1, column=j)
             cell.font, cell.fill = Font(bold=True), HEAD
             cell.alignment = Alignment(horizontal="center")
-            ws.column_dimensions[cell.column_letter].width = max(12, 2.2 * len(spec["columns"][c]) + 2)
+            ws.column_dimensions[cell.column_letter].width = max(12, 2.2 * len(columns[c]) + 2)
         ws.freeze_panes = "A2"
         letter = {c: ws.cell(row=1, column=j).column_letter for j, c in enumerate(cols, 1)}
-
-        def dv(col, ws=ws, letter=letter, notes=NOTES[name], **kw):
-            v = DataValidation(allow_blank=True, showErrorMessage=True, **kw)
-            v.error = notes.get(col, "")
-            ws.add_data_validation(v)
-            v.add(f"{letter[col]}2:{letter[col]}5000")
-
-        if name == "institutions":
-            dv("kind", type="list", formula1='"' + ",".join(KINDS.values()) + '"')
-            dv("guarantee", type="list", formula1='"是,否"')
-            for c in ("staff_count", "population", "workload_target"):
-                dv(c, type="whole", operator="greaterThanOrEqual", formula1="0")
-            dv("perf_base_annual", type="decimal", operator="greaterThanOrEqual", formula1="0")
-        elif name == "assessment":
-            dv("score", type="decimal", operator="between", formula1="0", formula2="100")
-            dv("veto", type="list", formula1='"是,否"')
-        elif name == "workpoints":
-            dv("item", type="list", formula1='"' + ",".join(service_items) + '"')
-            dv("count", type="whole", operator="greaterThanOrEqual", formula1="0")
-        else:
-            for c in ("drug_subsidy", "service_fee", "operating_subsidy", "medical_income"):
-                dv(c, type="decimal", operator="greaterThanOrEqual", formula1="0")
-            dv("visits", type="whole", operator="greaterThanOrEqual", formula1="0")
+        _validations(ws, name, letter, service_items)
     ws = wb.create_sheet("期间")
     ws.append(["项目", "取值", "说明"])
     for key in PERIOD_KEYS:
@@ -105,7 +112,7 @@ def write_template(out: Path, period: str, service_items: dict[str, dict]):
     notes = wb.create_sheet("说明")
     notes.append(["工作表", "列", "说明"])
     for name, spec in TABLES.items():
-        for c, label in spec["columns"].items():
+        for c, label in cast(dict[str, str], spec["columns"]).items():
             notes.append([spec["label"], f"{label}（{c}）", NOTES[name][c]])
     notes.append(
         [

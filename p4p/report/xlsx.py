@@ -6,7 +6,7 @@ receives), 合计 (per item and level), 核对与提示.
 
 Amounts are written as numbers so Excel can sum them; the exact figures are those in ledger.csv
 (2-decimal amounts display and sum to the same fen as doubles at these magnitudes). Quantities
-are numbers too (shown to 6 decimals); their exact text is in ledger.csv and trace.jsonl.
+are numbers too (shown as Excel's General format); their exact text is in ledger.csv and trace.jsonl.
 Formulas carry their correct cached value, so a viewer that does not recalculate (LibreOffice's
 default for xlsx) shows the right total. Text is always written as text (strings_to_formulas
 off: a name starting with "=" stays a name), and the document properties are fixed, so the same
@@ -48,11 +48,11 @@ class Book:
                          "text_wrap": True})  # fmt: skip
         self.money = add({"num_format": "#,##0.00"})
         self.money_b = add({"num_format": "#,##0.00", "bold": True, "top": 1})
-        self.qty = add({"num_format": "#,##0.######"})
+        self.qty = add({"num_format": "General"})  # 0.6, 950, 0.258102 (a fixed format would show "950.")
         self.bold = add({"bold": True, "top": 1})
         self.wrap = add({"text_wrap": True, "valign": "top"})
 
-    def sheet(self, name: str, heads: list[str], widths: list[int], title: str):
+    def sheet(self, name: str, heads: list[str], widths: list[int], title: str) -> Any:
         ws = self.wb.add_worksheet(name)
         for j, (h, w) in enumerate(zip(heads, widths, strict=True)):
             ws.set_column(j, j, w)
