@@ -23,6 +23,7 @@ from conftest import cli, run_ok, write_quarter
 
 from p4p.engine.trace import read_trace
 from p4p.report.pdf import Statements, _head
+from p4p.report.qr import qr_data_url, verify_text
 from p4p.report.roles import run_items
 from p4p.report.statement import columns
 from p4p.report.ytd import year_to_date
@@ -126,7 +127,11 @@ def test_the_head_has_no_hashes_the_footer_block_has_them_and_a_qr_code(q1):
     head, foot = text_of(st_html.replace(running, "")).split("一、本期金额", 1)
     assert q1.head["ledger_sha256"] not in head and q1.head["run_id"] not in head
     assert f"台账 SHA-256 {q1.head['ledger_sha256']}" in foot
-    assert re.search(r'<img src="data:image/png;base64,[A-Za-z0-9+/=]+" alt="核验二维码">', st_html)
+    (url,) = re.findall(r'<img src="(data:image/png;base64,[A-Za-z0-9+/=]+)" alt="核验二维码">', st_html)
+    # the QR code holds the run, the ledger hash and the institution
+    want = f"p4p 2026Q1/{q1.head['run_id']}\nledger sha256 {q1.head['ledger_sha256']}\ninst V01"
+    assert verify_text("2026Q1", q1.head["run_id"], q1.head["ledger_sha256"], "V01", "") == want
+    assert url == qr_data_url(want)
 
 
 def test_old_runs_without_item_declarations_show_one_total(tmp_path):
@@ -167,6 +172,14 @@ def test_a_later_quarter_is_never_year_to_date(tmp_path):
     shutil.copy(q2_run / "ledger.csv", copy / "history" / "2025Q1.ledger.csv")
     assert year_to_date(copy, "2026Q2").periods == []
     assert "本年累计" not in page(statements_of(copy), "V01")
+
+
+def test_old_summaries_with_warnings_as_sentences_still_render(tmp_path):
+    """p4p 0.1 wrote summary.json warnings as plain sentences."""
+    from p4p.report.summary_pdf import warning_groups, warnings_of
+
+    groups, others = warning_groups(warnings_of({"warnings": ["乙镇二村卫生室一票否决：违规"]}))
+    assert groups == [] and others == [{"kind": "提示", "who": "", "message": "乙镇二村卫生室一票否决：违规"}]
 
 
 def test_columns_read_top_to_bottom():

@@ -84,3 +84,19 @@ def test_warning_groups_order_and_others():
     groups, others = warning_groups(ws)
     assert [g["check_id"] for g in groups] == ["C1", "C2"]
     assert others == [{"kind": "输入", "who": "", "message": "输入提示"}]
+
+
+def test_a_province_sized_alliance_is_cut_with_a_note(monkeypatch, tmp_path):
+    """With room for 3 rows and 1 township, the 7 institutions and 2 townships say where the rest is."""
+    import p4p.report.summary_pdf as sp
+
+    monkeypatch.setattr(sp, "MAX_TABLE_ROWS", 3)
+    monkeypatch.setattr(sp, "MAX_CHART_ROWS", 1)
+    run = run_ok(write_quarter(tmp_path / "in"), tmp_path / "a")
+    m = json.loads((run / "manifest.json").read_text(encoding="utf-8"))
+    s = json.loads((run / "summary.json").read_text(encoding="utf-8"))
+    c = summary_context(run, read_trace((run / "trace.jsonl").read_bytes()), s, _head(m["run_id"], m, None, None))
+    assert [r["inst_id"] for r in c["table"]["rows"]] == ["L01", "C01", "T01"]
+    assert c["table"]["note"] == "共 7 个机构，这里列出前 3 个；全部机构见 ledger.xlsx 的“按机构”工作表。"
+    assert c["towns_note"] == "共 2 个乡镇，图中是编码排在前面的 1 个。"
+    assert c["towns_svg"].count("<rect") == 2

@@ -18,6 +18,11 @@ from .charts import BLUE, GREEN, ORANGE, RED, grouped_counts, stacked_bars, stri
 from .display import money
 from .roles import ALLIANCE, GROUP_ORDER, GROUPS, RECEIVED, group_of, run_items
 
+# a county has some 10–40 townships and a few hundred institutions; an alliance of a whole province
+# (the benchmark: 2,000 townships, 20,000 institutions) would make a chart taller than a page and a
+# table of 400 pages: both stop at these, say so, and point to ledger.xlsx (按机构) for the rest
+MAX_CHART_ROWS = 60
+MAX_TABLE_ROWS = 2000
 BANDS = ("60分以下", "60–70分", "70–80分", "80–90分", "90分及以上")
 WARNING_KINDS = {"veto": "一票否决", "clawback": "应退回", "undistributed": "未分配", "note": "说明", "input": "输入"}
 ZERO = Decimal("0.00")
@@ -81,7 +86,7 @@ def _columns(lines: list[TraceLine], items: dict[str, Item] | None) -> tuple[lis
 def inst_table(lines: list[TraceLine], insts: dict[str, Inst], items: dict[str, Item] | None) -> dict[str, Any]:
     cols, alliance = _columns(lines, items)
     rows = []
-    for u, is_town in in_county_order(insts):
+    for u, is_town in in_county_order(insts)[:MAX_TABLE_ROWS]:
         cells = [money(u.amounts[c]) if c in u.amounts else "" for c, _ in cols]
         if alliance:
             assert items is not None
@@ -91,7 +96,13 @@ def inst_table(lines: list[TraceLine], insts: dict[str, Inst], items: dict[str, 
                      "score": f"{u.score}" if u.score is not None else "", "cells": cells,
                      "received": money(u.received(items))})  # fmt: skip
     heads = [h for _, h in cols] + (["医共体名下"] if alliance else [])
-    return {"heads": heads, "rows": rows, "received_head": "本单位实收" if items is not None else "合计"}
+    more = len(insts) - len(rows)
+    note = (
+        f"共 {len(insts):,} 个机构，这里列出前 {len(rows):,} 个；全部机构见 ledger.xlsx 的“按机构”工作表。"
+        if more
+        else ""
+    )
+    return {"heads": heads, "rows": rows, "received_head": "本单位实收" if items is not None else "合计", "note": note}
 
 
 # ---- charts --------------------------------------------------------------------------------------
@@ -102,7 +113,8 @@ def _band(score: Decimal) -> int:
 
 
 def charts(insts: dict[str, Inst], items: dict[str, Item] | None, pass_score: Decimal) -> dict[str, str]:
-    towns = sorted((u for u in insts.values() if u.kind == "township"), key=lambda u: u.inst_id)
+    all_towns = sorted((u for u in insts.values() if u.kind == "township"), key=lambda u: u.inst_id)
+    towns = all_towns[:MAX_CHART_ROWS]
     villages: dict[str, list[Inst]] = defaultdict(list)
     for u in insts.values():
         if u.kind == "village":
@@ -118,8 +130,10 @@ def charts(insts: dict[str, Inst], items: dict[str, Item] | None, pass_score: De
             if LEVEL_OF_KIND.get(u.kind) == level and u.score is not None:
                 counts[_band(u.score)] += 1
         series.append((f"{LEVEL_NAMES[level]}级", color, counts))
+    cut = len(all_towns) - len(towns)
+    note = f"共 {len(all_towns):,} 个乡镇，图中是编码排在前面的 {len(towns)} 个。" if cut else ""
     return {"towns_svg": stacked_bars(bars, [ORANGE, GREEN]), "villages_svg": strip_rows(strips),
-            "scores_svg": grouped_counts(list(BANDS), series)}  # fmt: skip
+            "scores_svg": grouped_counts(list(BANDS), series), "towns_note": note}  # fmt: skip
 
 
 # ---- warnings ------------------------------------------------------------------------------------
