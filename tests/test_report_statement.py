@@ -127,7 +127,7 @@ def test_the_head_has_no_hashes_the_footer_block_has_them_and_a_qr_code(q1):
     head, foot = text_of(st_html.replace(running, "")).split("一、本期金额", 1)
     assert q1.head["ledger_sha256"] not in head and q1.head["run_id"] not in head
     assert f"台账 SHA-256 {q1.head['ledger_sha256']}" in foot
-    (url,) = re.findall(r'<img src="(data:image/png;base64,[A-Za-z0-9+/=]+)" alt="核验二维码">', st_html)
+    (url,) = re.findall(r'<img class="qr" src="(data:image/png;base64,[A-Za-z0-9+/=]+)" alt="核验二维码">', st_html)
     # the QR code holds the run, the ledger hash and the institution
     want = f"p4p 2026Q1/{q1.head['run_id']}\nledger sha256 {q1.head['ledger_sha256']}\ninst V01"
     assert verify_text("2026Q1", q1.head["run_id"], q1.head["ledger_sha256"], "V01", "") == want
