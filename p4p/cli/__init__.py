@@ -34,7 +34,7 @@ def _stage(msg: str, t0: float):
 
 
 def _report_input_error(e: InputError):
-    _err(f"输入有 {len(e.problems)} 处问题，未计算、未写入任何文件：")
+    _err(f"输入有 {e.count} 处问题，未计算、未写入任何文件：")
     for p in e.problems:
         _err(f"  - {p.text()}")
 

@@ -17,6 +17,11 @@ class Period:
     mi_budget: Decimal | None = None
     mi_spent: Decimal | None = None
     alliance_score: Decimal | None = None
+    alliance_id: str = ""  # names the alliance in the archive; the alliance name when not given
+
+    def __post_init__(self) -> None:
+        if not self.alliance_id:
+            object.__setattr__(self, "alliance_id", self.alliance)
 
     @property
     def first_day(self) -> dt.date:
@@ -63,6 +68,7 @@ class Quarter:
     workpoints: dict[str, dict[str, int]]
     income: dict[str, VillageIncome]
     files: dict[str, bytes] = field(default_factory=dict)  # name → bytes as read, for the archive
+    warnings: list[str] = field(default_factory=list)  # Chinese, for the summary (e.g. unknown sheets)
 
     @property
     def lead(self) -> Institution:
