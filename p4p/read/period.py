@@ -41,13 +41,12 @@ def _keyed(entries: list[Entry], problems: list[Problem]) -> dict[str, Entry]:
     for e in entries:
         code = _KEY_ALIASES.get(ascii_lower(e.key.strip()))
         if code is None:
-            problems.append(Problem(e.key_where, e.key_row, None, e.key, f"未知的键（可用的键：{known}）"))
+            problems.append(Problem(e.key_where, e.key_row, None, None, f"未知的键（可用的键：{known}）", key=e.key))
         elif code in out:
             first = out[code]
-            at = first.key_where + (f" 第{first.key_row}行" if first.key_row else "")
-            problems.append(
-                Problem(e.key_where, e.key_row, None, e.key, f"键重复：{code}（{PERIOD_KEYS[code]}）已在 {at} 给出")
-            )
+            at = first.key_where + (f" 第{first.key_row}行" if first.key_row else " ")
+            msg = f"键重复：{code}（{PERIOD_KEYS[code]}）已在 {at}给出"
+            problems.append(Problem(e.key_where, e.key_row, None, None, msg, key=e.key))
         else:
             out[code] = e
     return out

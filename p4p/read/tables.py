@@ -132,6 +132,8 @@ def overlong_cells(cells: Sequence[pa.ChunkedArray | pa.Array], limit: int = 20)
     (one vectorised pass per column)."""
     out: list[tuple[int, int]] = []
     for j, c in enumerate(cells):
+        if len(c) == 0 or pc.max(pc.binary_length(c)).as_py() <= MAX_CELL:
+            continue  # no cell has more bytes than the limit allows characters
         too_long = pc.greater(pc.utf8_length(c), MAX_CELL).to_numpy(zero_copy_only=False)
         out += [(int(i), j) for i in np.flatnonzero(too_long)[:limit]]
     return sorted(out)[:limit]

@@ -40,9 +40,10 @@ def validate(
 ) -> Quarter | None:
     """Turn raw tables into a Quarter, or add every problem found to `problems` (None then).
     `service_items(period)` gives the work-point item codes of the ruleset in force."""
-    seen: Seen = {}
     insts: dict[str, Institution] = {}
+    seen: Seen | None = None  # None: the institutions table could not be read, ids are not checked
     if "institutions" in tables:
+        seen = {}
         f = Findings(tables["institutions"])
         insts = _institutions(f, tables["institutions"], seen)
         f.emit(problems)
@@ -166,12 +167,14 @@ def _structure(f: Findings, t: RawTable, out: dict[str, Institution], first: dic
             f.cell(i, "parent_id", "县级医院不应填写上级机构")
 
 
-def _unknown_ids(f: Findings, ids: list[str], bad: np.ndarray, seen: Seen) -> None:
+def _unknown_ids(f: Findings, ids: list[str], bad: np.ndarray, seen: Seen | None) -> None:
+    if seen is None:
+        return
     unknown = np.array([not b and iid not in seen for iid, b in zip(ids, bad, strict=True)], dtype=bool)
     f.cells("inst_id", unknown, "机构表中没有这个机构编码")
 
 
-def _assessment(f: Findings, t: RawTable, insts: dict[str, Institution], seen: Seen) -> dict[str, Assessment]:
+def _assessment(f: Findings, t: RawTable, insts: dict[str, Institution], seen: Seen | None) -> dict[str, Assessment]:
     ids, bad, first = _unique_ids(f, t, "同一机构有两行考核结果（另见第{row}行）")
     _unknown_ids(f, ids, bad, seen)
     score = each(t.text("score"), parse_score, (CellError,))
@@ -193,7 +196,7 @@ def _assessment(f: Findings, t: RawTable, insts: dict[str, Institution], seen: S
 _INCOME = ("drug_subsidy", "service_fee", "operating_subsidy", "medical_income")
 
 
-def _income(f: Findings, t: RawTable, insts: dict[str, Institution], seen: Seen) -> dict[str, VillageIncome]:
+def _income(f: Findings, t: RawTable, insts: dict[str, Institution], seen: Seen | None) -> dict[str, VillageIncome]:
     ids, bad, first = _unique_ids(f, t, "同一村卫生室有两行收入（另见第{row}行）")
     _unknown_ids(f, ids, bad, seen)
     not_guaranteed = np.array(

@@ -22,15 +22,20 @@ INT64_MAX = 2**63 - 1
 
 
 def workpoints(
-    f: Findings, t: RawTable, insts: dict[str, Institution], items: list[str] | None, seen: dict[str, str | None]
+    f: Findings,
+    t: RawTable,
+    insts: dict[str, Institution],
+    items: list[str] | None,
+    seen: dict[str, str | None] | None,
 ) -> dict[str, dict[str, int]]:
-    """{inst_id: {item: total count}} of the valid rows; every problem goes to `f`."""
-    known = list(seen)
+    """{inst_id: {item: total count}} of the valid rows; every problem goes to `f`. `seen` maps
+    every readable inst_id to its kind (None: no institutions table to check ids against)."""
+    known = list(seen or {})
     at = pc.index_in(t.columns["inst_id"], value_set=pa.array(known, pa.string()))
     inst_idx = at.to_numpy(zero_copy_only=False)
-    unknown = _isnull(at)
+    unknown = _isnull(at) & (seen is not None)
     f.cells("inst_id", unknown, "机构表中没有这个机构编码")
-    kinds = np.array([_kind_code(seen[i]) for i in known] + [0], dtype=np.int8)
+    kinds = np.array([_kind_code((seen or {})[i]) for i in known] + [0], dtype=np.int8)
     idx = np.where(unknown, len(known), np.nan_to_num(inst_idx, nan=len(known))).astype(np.int64)
     row_kind = kinds[idx]
     f.cells("inst_id", row_kind == 2, "只有乡镇卫生院和村卫生室有公卫工分")
