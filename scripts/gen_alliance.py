@@ -216,7 +216,7 @@ def write_events(path: Path, units: list[str], n: int, seed: int, chunk: int = 1
             m = min(chunk, n - start)
             who = rng.integers(0, len(units), m).tolist()
             what = rng.integers(0, len(ITEMS), m).tolist()
-            f.write("".join(f"{units[u]},{ITEMS[k]},1\n" for u, k in zip(who, what)))
+            f.write("".join(f"{units[u]},{ITEMS[k]},1\n" for u, k in zip(who, what, strict=True)))
 
 
 if __name__ == "__main__":

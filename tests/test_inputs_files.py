@@ -140,7 +140,7 @@ def test_an_unterminated_quote_does_not_swallow_rows_silently(tmp_path):
 
 def test_unknown_columns_and_files_are_warnings(tmp_path):
     inp = write_quarter(tmp_path / "in")
-    write_csv(inp / "workpoints.csv", ["inst_id", "item", "count", "备注"], [r + ["手工补录"] for r in BASE_WORKPOINTS])
+    write_csv(inp / "workpoints.csv", ["inst_id", "item", "count", "备注"], [[*r, "手工补录"] for r in BASE_WORKPOINTS])
     (inp / "workpoint.csv").write_text("x\n")
     q = read(inp)
     assert q.warnings == [

@@ -18,7 +18,7 @@ from p4p.read.workpoints import exact_group_sums
 
 
 def _count(tmp_path, text):
-    return write_quarter(tmp_path / "in", workpoints=BASE_WORKPOINTS + [["T01", "EHR", text]])
+    return write_quarter(tmp_path / "in", workpoints=[*BASE_WORKPOINTS, ["T01", "EHR", text]])
 
 
 COUNT_REFUSED = {
@@ -50,7 +50,11 @@ COUNT_REFUSED = {
 def test_count_spellings_that_are_refused(tmp_path, text):
     shown = text if len(text) <= 60 else text[:60] + "…"
     shown = shown.replace("\u200b", "\\u200b")
-    refused(_count(tmp_path, text), tmp_path / "a", f"workpoints.csv 第7行 列“count”（值：“{shown}”）：{COUNT_REFUSED[text]}")
+    refused(
+        _count(tmp_path, text),
+        tmp_path / "a",
+        f"workpoints.csv 第7行 列“count”（值：“{shown}”）：{COUNT_REFUSED[text]}",
+    )
 
 
 @pytest.mark.parametrize(
@@ -175,7 +179,7 @@ def test_ids_start_with_a_letter_or_digit_and_are_ascii(tmp_path, text):
 @pytest.mark.parametrize("text,why", [("ＥＨＲ", "未知的服务项目"), ("ehr\u0131", "未知的服务项目")])
 def test_item_codes_match_in_ascii_case_only(tmp_path, text, why):
     """`ehr` is EHR (codes in any case), but no Unicode case mapping makes a code."""
-    inp = write_quarter(tmp_path / "in", workpoints=BASE_WORKPOINTS + [["T01", text, "1"]])
+    inp = write_quarter(tmp_path / "in", workpoints=[*BASE_WORKPOINTS, ["T01", text, "1"]])
     refused(inp, tmp_path / "a", "workpoints.csv 第7行 列“item”", why)
 
 

@@ -22,7 +22,10 @@ def _with_period(tmp_path, text):
 
 REFUSED = {
     # PyYAML would read these as 851,968 / 16 / 90
-    "octal": (HEAD + "ph_annual_budget: 03200000\n", "period.yaml 第3行 键“ph_annual_budget”（值：“03200000”）：金额不能以 0 开头"),
+    "octal": (
+        HEAD + "ph_annual_budget: 03200000\n",
+        "period.yaml 第3行 键“ph_annual_budget”（值：“03200000”）：金额不能以 0 开头",
+    ),
     "hex": (HEAD + "ph_annual_budget: 0x10\n", "（值：“0x10”）：金额不能用十六进制"),
     "sexagesimal": (HEAD + "ph_annual_budget: 1:30\n", "（值：“1:30”）：不是有效的金额"),
     "exponent": (HEAD + "ph_annual_budget: 3.2e6\n", "金额不能用科学计数法"),
@@ -37,7 +40,10 @@ REFUSED = {
         "period.yaml 第4行 键“基本公共卫生服务经费年度预算”：键重复：ph_annual_budget（基本公共卫生服务经费年度预算）已在 period.yaml 第3行给出",
     ),
     "full-width period": ("period: ２０２６Q1\nalliance: x\nph_annual_budget: 1\n", "期间应使用半角数字"),
-    "year 0000": ("period: 0000Q1\nalliance: x\nph_annual_budget: 1\n", "（值：“0000Q1”）：期间的年份应在 2000–2099 之间"),
+    "year 0000": (
+        "period: 0000Q1\nalliance: x\nph_annual_budget: 1\n",
+        "（值：“0000Q1”）：期间的年份应在 2000–2099 之间",
+    ),
     "year 2100": ("period: 2100Q1\nalliance: x\nph_annual_budget: 1\n", "期间的年份应在 2000–2099 之间"),
     "lower-case q": ("period: 2026q1\nalliance: x\nph_annual_budget: 1\n", "期间应写成 YYYYQn"),
     "quarter 5": ("period: 2026Q5\nalliance: x\nph_annual_budget: 1\n", "期间应写成 YYYYQn"),
@@ -85,7 +91,9 @@ def test_numbers_are_their_text_quoted_or_not(tmp_path):
 def test_chinese_keys_alliance_id_and_its_default(tmp_path):
     q = read(_with_period(tmp_path / "a", "期间: 2026Q1\n医共体: 甲医共体\n基本公共卫生服务经费年度预算: 1.00\n"))
     assert (q.period.period, q.period.alliance, q.period.alliance_id) == ("2026Q1", "甲医共体", "甲医共体")
-    q = read(_with_period(tmp_path / "b", "period: 2026Q1\nalliance: 甲医共体\nph_annual_budget: 1\n医共体编码: hz-01\n"))
+    q = read(
+        _with_period(tmp_path / "b", "period: 2026Q1\nalliance: 甲医共体\nph_annual_budget: 1\n医共体编码: hz-01\n")
+    )
     assert q.period.alliance_id == "hz-01"
 
 

@@ -27,9 +27,8 @@ def _patch(book: Path, sheet: int, edit) -> None:
     src.close()
     with zipfile.ZipFile(book, "w", zipfile.ZIP_DEFLATED) as out:
         for info, data in items:
-            if info.filename == f"xl/worksheets/sheet{sheet}.xml":
-                data = edit(data.decode()).encode()
-            out.writestr(info, data)
+            mine = info.filename == f"xl/worksheets/sheet{sheet}.xml"
+            out.writestr(info, edit(data.decode()).encode() if mine else data)
 
 
 def _set_cell_xml(book: Path, ref: str, xml: str) -> None:
@@ -82,7 +81,9 @@ def _long_workpoints(tmp_path, last_item):
 def test_rows_past_the_declared_dimension_are_read(tmp_path):
     """The finding: rows 61–92 were dropped silently. EHR of T01 = 1000 + 85 + 1."""
     assert read(_long_workpoints(tmp_path / "ok", "EHR")).workpoints["T01"]["EHR"] == 1086
-    refused(_long_workpoints(tmp_path / "bad", "XRAY"), tmp_path / "a", "q.xlsx 公卫工分!B92（值：“XRAY”）：未知的服务项目")
+    refused(
+        _long_workpoints(tmp_path / "bad", "XRAY"), tmp_path / "a", "q.xlsx 公卫工分!B92（值：“XRAY”）：未知的服务项目"
+    )
 
 
 def test_a_formula_without_a_cached_value_is_named(tmp_path):
@@ -156,7 +157,14 @@ def test_period_sheet_with_a_key_twice_in_two_languages(tmp_path):
 def test_period_sheet_unknown_key_and_value_without_key(tmp_path):
     book = _period_sheet(
         tmp_path,
-        [["项目", "取值", "说明"], ["period", "2026Q1"], ["alliance", "x"], ["ph_annual_budget", 1], ["budget", 2], [None, 3]],
+        [
+            ["项目", "取值", "说明"],
+            ["period", "2026Q1"],
+            ["alliance", "x"],
+            ["ph_annual_budget", 1],
+            ["budget", 2],
+            [None, 3],
+        ],
     )
     refused(
         book,

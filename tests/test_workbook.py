@@ -143,7 +143,8 @@ def test_ledger_xlsx_totals_equal_the_csv(base_quarter, archive):
     assert [c.value for c in ws[1]][:3] == ["期间", "机构编码", "机构名称"]
     assert ws.freeze_panes == "A2" and ws.auto_filter.ref
     assert ws["G2"].number_format == "#,##0.00"
-    csv_total = sum(Decimal(r["amount"]) for r in csv.DictReader(open(rd / "ledger.csv", encoding="utf-8-sig")))
+    with open(rd / "ledger.csv", encoding="utf-8-sig") as f:
+        csv_total = sum(Decimal(r["amount"]) for r in csv.DictReader(f))
     xlsx_total = sum(Decimal(str(ws.cell(row=i, column=7).value)) for i in range(2, ws.max_row + 1))
     assert xlsx_total == csv_total
     tot = wb["合计"]
@@ -152,18 +153,16 @@ def test_ledger_xlsx_totals_equal_the_csv(base_quarter, archive):
     assert tot.freeze_panes == "A2"
 
 
+def _amounts(path):
+    with open(path, encoding="utf-8-sig") as f:
+        return {(r["inst_id"], r["item"]): r["amount"] for r in csv.DictReader(f)}
+
+
 def test_the_whole_public_year_as_workbooks_gives_the_expected_ledgers(tmp_path, archive):
     for q in ("2026Q1", "2026Q2", "2026Q3", "2026Q4"):
         book = to_workbook(ACCEPTANCE / q, tmp_path / f"{q}.xlsx")
         rd = run_ok(book, archive)
-        exp = {
-            (r["inst_id"], r["item"]): r["amount"]
-            for r in csv.DictReader(open(ACCEPTANCE / "expected" / f"{q}.csv", encoding="utf-8-sig"))
-        }
-        got = {
-            (r["inst_id"], r["item"]): r["amount"]
-            for r in csv.DictReader(open(rd / "ledger.csv", encoding="utf-8-sig"))
-        }
+        exp, got = _amounts(ACCEPTANCE / "expected" / f"{q}.csv"), _amounts(rd / "ledger.csv")
         assert got == exp, q
         if q != "2026Q4":
             assert cli("approve", rd, "--by", "验收").exit_code == 0

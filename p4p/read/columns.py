@@ -80,11 +80,12 @@ def money(col: pa.ChunkedArray, blank_ok: np.ndarray | bool = False) -> Column:
     texts = pc.replace_substring(col, "，", ",")
     cells = col.to_pylist()
     ok = _mask(pc.match_substring_regex(texts, f"^{MONEY_OK_PATTERN}$"))
+    plain = _mask(pc.match_substring_regex(col, r"^[0-9]+\.[0-9]{2}$")).tolist()  # already in fen
     blank = _mask(pc.equal(col, ""))
-    zero = Decimal("0.00")
+    zero, fen = Decimal("0.00"), Decimal("0.01")
     values = [
-        Decimal(t.replace(",", "").replace("，", "")).quantize(Decimal("0.01")) if good else zero
-        for t, good in zip(cells, ok, strict=True)
+        (Decimal(t) if p else Decimal(t.replace(",", "").replace("，", "")).quantize(fen)) if good else zero
+        for t, good, p in zip(cells, ok.tolist(), plain, strict=True)
     ]
 
     def why(i: int) -> str:
@@ -101,24 +102,49 @@ def money(col: pa.ChunkedArray, blank_ok: np.ndarray | bool = False) -> Column:
     return Column(values, bad, why)
 
 
-def each(cells: list[str], parse: Callable[[str], Any], errors: tuple[type[Exception], ...]) -> Column:
-    """A small column parsed cell by cell (scores, flags): the parser's message is the why."""
-    values: list[Any] = []
+def by_value(col: pa.ChunkedArray, parse: Callable[[str], Any], errors: tuple[type[Exception], ...]) -> Column:
+    """A column parsed cell by cell, each distinct text once (scores, flags, kinds: few distinct
+    values in many rows): `values` is an object array, the parser's message is the why."""
+    distinct = pc.unique(col)
+    parsed: list[Any] = []
     messages: dict[int, str] = {}
-    for i, text in enumerate(cells):
+    for k, text in enumerate(distinct.to_pylist()):
         try:
-            values.append(parse(text))
+            parsed.append(parse(text))
         except errors as e:
-            values.append(None)
-            messages[i] = str(e)
-    bad = np.zeros(len(cells), dtype=bool)
-    bad[list(messages)] = True
-    return Column(values, bad, messages.__getitem__)
+            parsed.append(None)
+            messages[k] = str(e)
+    which = np.asarray(pc.index_in(col, value_set=distinct).to_numpy(zero_copy_only=False), dtype=np.int64)
+    table = np.empty(len(parsed), dtype=object)
+    table[:] = parsed
+    bad_value = np.zeros(len(parsed), dtype=bool)
+    bad_value[list(messages)] = True
+    return Column(table[which], bad_value[which], lambda i: messages[int(which[i])])
 
 
-def checked(cells: list[str], problem: Callable[[str], str | None]) -> Column:
-    """Text cells with a check that returns the problem or None (ids, names)."""
-    messages = {i: m for i, m in ((i, problem(t)) for i, t in enumerate(cells)) if m}
+def checked(
+    col: pa.ChunkedArray, ok_pattern: str, problem: Callable[[str], str | None], max_len: int | None = None
+) -> Column:
+    """Text cells: those matching `ok_pattern` (RE2, whole cell; "" matches all) and no longer
+    than `max_len` characters are fine; the others are asked `problem(text)` (None: fine after
+    all). `values` are the texts."""
+    cells = col.to_pylist()
+    ok = _mask(pc.match_substring_regex(col, ok_pattern)) if ok_pattern else np.ones(len(cells), dtype=bool)
+    if max_len is not None:
+        ok &= _mask(pc.less_equal(pc.utf8_length(col), max_len))
+    suspect = np.flatnonzero(~ok)
+    messages = {int(i): m for i in suspect if (m := problem(cells[i]))}
     bad = np.zeros(len(cells), dtype=bool)
     bad[list(messages)] = True
     return Column(cells, bad, messages.__getitem__)
+
+
+def first_rows(col: pa.ChunkedArray) -> tuple[dict[str, int], np.ndarray]:
+    """The first row of each distinct text, and for every row the first row of its text (a row
+    repeats an earlier one where the two differ)."""
+    distinct = pc.unique(col)
+    which = np.asarray(pc.index_in(col, value_set=distinct).to_numpy(zero_copy_only=False), dtype=np.int64)
+    rows = np.arange(len(which))
+    first = np.full(len(distinct), len(which), dtype=np.int64)
+    np.minimum.at(first, which, rows)
+    return dict(zip(distinct.to_pylist(), first.tolist(), strict=True)), first[which]

@@ -8,13 +8,14 @@ province of 100,000 institutions validates in about a second.
 from __future__ import annotations
 
 from collections.abc import Callable, Iterable
-from decimal import Decimal
 
 import numpy as np
 
 from ..model.facts import Assessment, Institution, Period, Quarter, VillageIncome
 from ..model.fields import KIND_ALIASES, KINDS
 from .cells import (
+    ID_PATTERN,
+    MAX_TEXT,
     PERIOD_RE,  # noqa: F401 (the CLI's template command imports it from here)
     CellError,
     id_problem,
@@ -22,11 +23,12 @@ from .cells import (
     parse_score,
     text_problem,
 )
-from .columns import Column, checked, each, integers, money
+from .columns import Column, by_value, checked, first_rows, integers, money
 from .findings import Findings
 from .tables import RawTable, ascii_lower
 from .workpoints import workpoints
 
+_ONE_LINE = r"^[^\r\n\x{85}\x{2028}\x{2029}]"  # RE2: no line break of any kind
 Seen = dict[str, str | None]  # every well-formed, first-seen inst_id → its kind (None if unreadable)
 
 
@@ -70,23 +72,26 @@ def validate(
 
 def _unique_ids(f: Findings, t: RawTable, duplicate: str) -> tuple[list[str], np.ndarray, dict[str, int]]:
     """The inst_id column: ids, a mask of rows whose id is malformed or repeated, and the first
-    row of each id. `duplicate` is the message, with {row} for the first row."""
-    ids = t.text("inst_id")
-    idc = checked(ids, id_problem)
+    row of each well-formed id. `duplicate` is the message, with {row} for the first row."""
+    idc = checked(t.columns["inst_id"], f"^{ID_PATTERN}$", id_problem)
     f.cells("inst_id", idc.bad, idc.why, "机构编码格式有误")
-    first: dict[str, int] = {}
-    dup: dict[int, str] = {}
-    for i, iid in enumerate(ids):
-        if idc.bad[i]:
-            continue
-        if iid in first:
-            dup[i] = duplicate.format(row=t.loc(first[iid], None)[1])
-        else:
-            first[iid] = i
-    dup_mask = np.zeros(len(ids), dtype=bool)
-    dup_mask[list(dup)] = True
-    f.cells("inst_id", dup_mask, dup.__getitem__, "编码重复")
-    return ids, idc.bad | dup_mask, first
+    first, first_of_row = first_rows(t.columns["inst_id"])
+    dup = (first_of_row != np.arange(len(t))) & ~idc.bad
+    f.cells("inst_id", dup, lambda i: duplicate.format(row=t.loc(int(first_of_row[i]), None)[1]), "编码重复")
+    ids: list[str] = idc.values
+    return ids, idc.bad | dup, {k: v for k, v in first.items() if not idc.bad[v]}
+
+
+def _texts(t: RawTable, col: str, required: bool, one_line: bool = True) -> Column:
+    pattern = (_ONE_LINE + ("+$" if required else "*$")) if one_line else ""
+    return checked(t.columns[col], pattern, lambda s: text_problem(s, required, one_line), MAX_TEXT)
+
+
+def _kind(text: str) -> str:
+    kind = KIND_ALIASES.get(text) or KIND_ALIASES.get(ascii_lower(text))
+    if kind is None:
+        raise CellError("未知的机构类型（应为 " + "/".join(KINDS.values()) + "）")
+    return kind
 
 
 def _report(f: Findings, col: str, c: Column, kind: str) -> np.ndarray:
@@ -99,48 +104,46 @@ def _institutions(f: Findings, t: RawTable, seen: Seen) -> dict[str, Institution
         f.table(None, None, "机构表中没有任何机构")
         return {}
     ids, bad, first = _unique_ids(f, t, "机构编码重复（与第{row}行相同）")
-    kinds = [KIND_ALIASES.get(k) or KIND_ALIASES.get(ascii_lower(k)) for k in t.text("kind")]
-    bad_kind = np.array([k is None for k in kinds])
-    f.cells("kind", bad_kind, "未知的机构类型（应为 " + "/".join(KINDS.values()) + "）")
+    kind = by_value(t.columns["kind"], _kind, (CellError,))
+    bad_kind = kind.bad
+    f.cells("kind", bad_kind, kind.why, "未知的机构类型")
+    kinds = kind.values.tolist()
     for iid, i in first.items():
         seen[iid] = kinds[i]
-    village = np.array([k == "village" for k in kinds])
-    township = np.array([k == "township" for k in kinds])
-    names = checked(t.text("name"), lambda s: text_problem(s, required=True))
-    directors = checked(t.text("director"), lambda s: text_problem(s, required=False))
+    village = kind.values == "village"
+    township = kind.values == "township"
+    names = _texts(t, "name", required=True)
+    directors = _texts(t, "director", required=False)
     staff = integers(t.columns["staff_count"], blank_ok=village, minimum=np.where(township, 1, 0))
     base = money(t.columns["perf_base_annual"], blank_ok=village)
     # a blank cell is 0 where no rule of SPEC §4 reads it for this kind (population only
     # weighs villages' insurance share; the target only matters with the guarantee)
     pop = integers(t.columns["population"], blank_ok=~village)
-    guarantee = each(t.text("guarantee"), parse_flag, (CellError,))
-    has_guarantee = np.array([g == 1 for g in guarantee.values])
+    guarantee = by_value(t.columns["guarantee"], parse_flag, (CellError,))
+    has_guarantee = guarantee.values == 1
     target = integers(t.columns["workload_target"], blank_ok=~(village & has_guarantee))
     bad |= bad_kind | _report(f, "name", names, "名称有误") | _report(f, "director", directors, "院长姓名有误")
     bad |= _report(f, "staff_count", staff, "在岗人数有误") | _report(f, "perf_base_annual", base, "金额有误")
     bad |= _report(f, "population", pop, "服务人口有误") | _report(f, "guarantee", guarantee, "应为 0/1 或 是/否")
     bad |= _report(f, "workload_target", target, "门诊目标人次有误")
-    village_base = village & ~base.bad & np.array([b != 0 for b in base.values])
+    village_base = village & ~base.bad & (np.array(base.values, dtype=object) != 0)
     f.cells("perf_base_annual", village_base, "村卫生室的核定绩效工资基数应为 0")
     not_village = ~village & ~bad_kind & has_guarantee
     f.cells("guarantee", not_village, "只有村卫生室可以享受保底")
     bad |= village_base | not_village
-    parents = t.text("parent_id")
-    out = {
-        ids[i]: Institution(
-            ids[i],
-            names.values[i],
-            str(kinds[i]),
-            parents[i],
-            int(staff.values[i]),
-            base.values[i],
-            int(pop.values[i]),
-            int(guarantee.values[i]),
-            int(target.values[i]),
-            directors.values[i],
-        )
-        for i in np.flatnonzero(~bad)
-    }
+    cols = (
+        ids,
+        names.values,
+        kinds,
+        t.text("parent_id"),
+        staff.values.tolist(),
+        base.values,
+        pop.values.tolist(),
+        guarantee.values.tolist(),
+        target.values.tolist(),
+        directors.values,
+    )
+    out = {r[0]: Institution(*r) for r, b in zip(zip(*cols, strict=True), bad.tolist(), strict=True) if not b}
     _structure(f, t, out, first, seen)
     return out
 
@@ -177,14 +180,15 @@ def _unknown_ids(f: Findings, ids: list[str], bad: np.ndarray, seen: Seen | None
 def _assessment(f: Findings, t: RawTable, insts: dict[str, Institution], seen: Seen | None) -> dict[str, Assessment]:
     ids, bad, first = _unique_ids(f, t, "同一机构有两行考核结果（另见第{row}行）")
     _unknown_ids(f, ids, bad, seen)
-    score = each(t.text("score"), parse_score, (CellError,))
-    veto = each(t.text("veto"), parse_flag, (CellError,))
-    reasons = checked(t.text("veto_reason"), lambda s: text_problem(s, required=False, one_line=False))
+    score = by_value(t.columns["score"], parse_score, (CellError,))
+    veto = by_value(t.columns["veto"], parse_flag, (CellError,))
+    reasons = _texts(t, "veto_reason", required=False, one_line=False)
     bad = bad | _report(f, "score", score, "考核得分有误") | _report(f, "veto", veto, "应为 0/1 或 是/否")
     bad |= _report(f, "veto_reason", reasons, "文字过长")
+    scores, vetoes = score.values.tolist(), veto.values.tolist()
     out = {
-        ids[i]: Assessment(score.values[i], veto.values[i], reasons.values[i])
-        for i in np.flatnonzero(~bad)
+        ids[i]: Assessment(scores[i], vetoes[i], reasons.values[i])
+        for i in np.flatnonzero(~bad).tolist()
         if ids[i] in insts
     }
     for iid, inst in insts.items():
@@ -212,17 +216,14 @@ def _income(f: Findings, t: RawTable, insts: dict[str, Institution], seen: Seen 
     for k, c in zip(_INCOME, amounts, strict=True):
         bad = bad | _report(f, k, c, "金额有误")
     bad |= _report(f, "visits", visits, "门诊人次有误") | not_guaranteed
+    drug, fee, operating, medical = (c.values for c in amounts)
+    n_visits = visits.values.tolist()
     out = {
-        ids[i]: VillageIncome(*_amounts(amounts, int(i)), int(visits.values[i]))
-        for i in np.flatnonzero(~bad)
+        ids[i]: VillageIncome(drug[i], fee[i], operating[i], medical[i], n_visits[i])
+        for i in np.flatnonzero(~bad).tolist()
         if ids[i] in insts
     }
     for iid, inst in insts.items():
         if inst.kind == "village" and inst.guarantee == 1 and iid not in first:
             f.table("inst_id", iid, f"享受保底的村卫生室 {iid}（{inst.name}）没有收入行")
     return out
-
-
-def _amounts(cols: list[Column], i: int) -> tuple[Decimal, Decimal, Decimal, Decimal]:
-    a, b, c, d = (col.values[i] for col in cols)
-    return a, b, c, d

@@ -8,6 +8,8 @@ trusts int64, and adds in Python integers beyond it.
 
 from __future__ import annotations
 
+import itertools
+
 import numpy as np
 import pyarrow as pa
 import pyarrow.compute as pc
@@ -56,10 +58,23 @@ def workpoints(
     n_items = len(items)
     keys = idx[use] * n_items + item_idx[use]
     sums = exact_group_sums(keys, np.asarray(count.values)[use], MAX_COUNT)
-    out: dict[str, dict[str, int]] = {}
-    for key in sorted(sums, key=lambda k: (known[k // n_items], items[k % n_items])):
-        out.setdefault(known[key // n_items], {})[items[key % n_items]] = sums[key]
-    return out
+    return _nested(sums, known, items)
+
+
+def _nested(sums: dict[int, int], known: list[str], items: list[str]) -> dict[str, dict[str, int]]:
+    """{inst_id: {item: sum}} in inst_id then item order (deterministic whatever the grouping)."""
+    n_items = len(items)
+    keys = np.fromiter(sums, dtype=np.int64, count=len(sums))
+    inst_rank = np.argsort(np.argsort(np.array(known, dtype=object)))
+    item_rank = np.argsort(np.argsort(np.array(items, dtype=object)))
+    keys = keys[np.lexsort((item_rank[keys % n_items], inst_rank[keys // n_items]))]
+    insts, item_of = keys // n_items, (keys % n_items).tolist()
+    totals = [sums[k] for k in keys.tolist()]
+    starts = [*np.flatnonzero(np.diff(insts, prepend=-1)).tolist(), len(keys)]
+    return {
+        known[int(insts[a])]: {items[k]: n for k, n in zip(item_of[a:b], totals[a:b], strict=True)}
+        for a, b in itertools.pairwise(starts)
+    }
 
 
 def _isnull(a: pa.ChunkedArray | pa.Array) -> np.ndarray:
@@ -82,6 +97,10 @@ def exact_group_sums(keys: np.ndarray, counts: np.ndarray, bound: int) -> dict[i
     for start in range(0, len(keys), per_block):
         k, c = keys[start : start + per_block], counts[start : start + per_block]
         table = pa.table({"k": k, "c": c.astype(np.int64)}).group_by("k").aggregate([("c", "sum")])
-        for key, s in zip(table["k"].to_pylist(), table["c_sum"].to_pylist(), strict=True):
+        block = dict(zip(table["k"].to_pylist(), table["c_sum"].to_pylist(), strict=True))
+        if not totals:
+            totals = block
+            continue
+        for key, s in block.items():
             totals[key] = totals.get(key, 0) + s
     return totals

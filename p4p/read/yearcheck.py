@@ -11,7 +11,11 @@ from ..model.facts import Period
 from ..model.money import fmt_amount, group_thousands
 
 _COMPARED: tuple[tuple[str, str, Callable[[object], str]], ...] = (
-    ("ph_annual_budget", "基本公共卫生服务经费年度预算", lambda v: group_thousands(fmt_amount(Decimal(str(v)))) + " 元"),
+    (
+        "ph_annual_budget",
+        "基本公共卫生服务经费年度预算",
+        lambda v: group_thousands(fmt_amount(Decimal(str(v)))) + " 元",
+    ),
     ("alliance", "医共体名称", lambda v: f"“{v}”"),
     ("alliance_id", "医共体编码", lambda v: f"“{v}”"),
 )
