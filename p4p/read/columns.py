@@ -46,21 +46,20 @@ def integers(
     """Integers from 0 (or `minimum`, per row) to `maximum`, as int64 (exact: the bound keeps
     every value far inside int64). A blank cell is 0 where `blank_ok`."""
     n = len(col)
-    texts = col
 
     def why(i: int) -> str:
-        text = str(texts[i].as_py())
+        text = str(col[i].as_py())
         if not text:
             return "不能为空"
         try:
-            v = parse_int(text, maximum)
+            parse_int(text, maximum)
         except MoneyError as e:
             return str(e)
-        return f"应为不小于 {int(np.broadcast_to(minimum, (n,))[i])} 的整数" if v >= 0 else "应为不小于 0 的整数"
+        return f"应为不小于 {int(np.broadcast_to(minimum, (n,))[i])} 的整数"
 
     if n and pc.all(pc.match_substring_regex(col, _SIMPLE_INT)).as_py():
         values = pc.cast(col, pa.int64()).to_numpy()
-        return Column(values, values < minimum, why)
+        return Column(values, (values < minimum) | (values > maximum), why)
     blank = _mask(pc.equal(col, ""))
     shape_ok = _mask(pc.match_substring_regex(col, f"^-?{INT_PATTERN}$"))
     digits = pc.replace_substring_regex(pc.replace_substring(col, ",", ""), r"\.0+$", "")

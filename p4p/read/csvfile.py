@@ -81,11 +81,9 @@ def _body_arrow(utf8: bytes, width: int) -> tuple[list[pa.ChunkedArray], np.ndar
     """All records as text columns, or None when some record does not have `width` cells
     (or pyarrow cannot parse the file): the caller then reads it row by row."""
     names = [f"c{j}" for j in range(width)]
-    ragged: list[int | None] = []
 
     def on_invalid(row: pacsv.InvalidRow) -> str:
-        ragged.append(row.number)
-        return "skip"
+        return "error"  # stop at once: the row-by-row reader takes over
 
     try:
         table = pacsv.read_csv(
@@ -102,8 +100,6 @@ def _body_arrow(utf8: bytes, width: int) -> tuple[list[pa.ChunkedArray], np.ndar
             ),
         )
     except (pa.ArrowInvalid, pa.ArrowException):
-        return None
-    if ragged:
         return None
     table = table.slice(1)  # the header record
     return [table.column(j) for j in range(width)], np.arange(2, table.num_rows + 2)

@@ -36,22 +36,24 @@ def _lines_named(lines: list[int]) -> str:
 
 
 def _utf8_cjk_lines(data: bytes) -> list[int]:
-    """Lines of a non-UTF-8 file that decode as UTF-8 to text with 3-byte characters."""
+    """Lines of a non-UTF-8 file that decode as UTF-8 to text with 3-byte characters (one pass:
+    line numbers are counted on from the previous find)."""
     found: list[int] = []
-    last_line_start = -1
+    line, counted_to, last_start = 1, 0, -1
     for m in _UTF8_3.finditer(data):
         start = data.rfind(b"\n", 0, m.start()) + 1
-        if start == last_line_start:
+        if start == last_start:
             continue
-        last_line_start = start
+        last_start = start
         end = data.find(b"\n", m.end())
-        line = data[start : end if end >= 0 else len(data)]
         try:
-            text = line.decode("utf-8")
+            text = data[start : end if end >= 0 else len(data)].decode("utf-8")
         except UnicodeDecodeError:
             continue
         if any("\u0800" <= ch <= "\uffff" for ch in text):
-            found.append(line_of(data, start))
+            line += data.count(b"\n", counted_to, start)
+            counted_to = start
+            found.append(line)
     return found
 
 

@@ -18,7 +18,6 @@ from __future__ import annotations
 import datetime as dt
 import io
 import math
-import zipfile
 from dataclasses import dataclass
 from decimal import ROUND_HALF_EVEN, Decimal
 from typing import Any
@@ -175,7 +174,7 @@ def read_workbook(
     """The tables and the period entries of a workbook (None when the period sheet is missing)."""
     try:
         wb = load_workbook(io.BytesIO(data), read_only=True, data_only=True)
-    except (zipfile.BadZipFile, KeyError, ValueError, OSError, TypeError) as e:
+    except Exception as e:  # whatever a damaged file makes openpyxl raise is a bad input
         problems.append(Problem(book, None, None, None, f"无法打开工作簿（不是有效的 .xlsx 文件）：{e}"))
         return {}, None
     try:
