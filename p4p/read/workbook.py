@@ -24,9 +24,11 @@ from typing import Any
 
 import numpy as np
 import pyarrow as pa
-from openpyxl import load_workbook
+from openpyxl.reader.excel import ExcelReader
 from openpyxl.utils import get_column_letter
-from openpyxl.worksheet._reader import FORMULA_TAG, VALUE_TAG, WorkSheetParser
+from openpyxl.utils.cell import coordinate_to_tuple
+from openpyxl.worksheet._reader import FORMULA_TAG, INLINE_STRING, VALUE_TAG, WorkSheetParser
+from openpyxl.xml.constants import SHEET_MAIN_NS
 
 from ..model.fields import NOTES_SHEETS, PERIOD_SHEET, TABLES
 from ..model.problems import Problem
@@ -74,11 +76,44 @@ def _double_text(v: float) -> str:
     return repr(v)
 
 
+_T, _R = f"{{{SHEET_MAIN_NS}}}t", f"{{{SHEET_MAIN_NS}}}r"
+
+
+@dataclass
+class _SheetPart:
+    title: str
+    state: str  # visible / hidden / veryHidden
+    path: str | None  # the sheet's XML in the package; None when it is missing
+    chart: bool
+
+
+class _Book(ExcelReader):
+    """openpyxl's package reader (shared strings, styles for date formats, the sheet list), without
+    opening the worksheets: openpyxl's read-only sheets would scan a whole sheet for its
+    dimension at load, and trust it when reading."""
+
+    sheets: list[_SheetPart]
+
+    def read_worksheets(self) -> None:
+        self.sheets = [
+            _SheetPart(
+                sheet.name,
+                sheet.state or "visible",
+                rel.target if rel.target in self.valid_files else None,
+                "chartsheet" in rel.Type,
+            )
+            for sheet, rel in self.parser.find_sheets()
+        ]
+
+
 class _Cells(WorkSheetParser):
     """openpyxl's streaming sheet parser, also telling a formula without a cached value from an
-    empty cell, and keeping a number it cannot convert as its text."""
+    empty cell, keeping a number it cannot convert as its text, and reading plain inline
+    strings without building rich-text objects."""
 
     def parse_cell(self, element: Any) -> dict[str, Any]:
+        if element.get("t") == "inlineStr":
+            return self._inline(element)
         try:
             cell = super().parse_cell(element)
         except (ValueError, OverflowError, TypeError, KeyError, IndexError):
@@ -87,6 +122,22 @@ class _Cells(WorkSheetParser):
         if cell["value"] is None and element.find(FORMULA_TAG) is not None:
             cell["data_type"] = "formula"
         return cell
+
+    def _inline(self, element: Any) -> dict[str, Any]:
+        """The text of an inline string: its `t`, or its runs' `t` (phonetic runs left out), as
+        openpyxl's Text.content gives it."""
+        ref = element.get("r")
+        if ref:
+            self.row_counter, self.col_counter = coordinate_to_tuple(ref)
+        else:
+            self.col_counter += 1
+        box = element.find(INLINE_STRING)
+        text = None
+        if box is not None:
+            text = box.findtext(_T)
+            if len(box) != 1 or text is None:  # rich text: the runs' t after the plain t
+                text = (text or "") + "".join(r.findtext(_T, "") for r in box.iterfind(_R))
+        return {"row": self.row_counter, "column": self.col_counter, "value": text, "data_type": "s"}
 
 
 @dataclass
@@ -101,13 +152,14 @@ class _Sheet:
         return f"{self.book} {self.title}!{get_column_letter(col)}{row}"
 
 
-def _read_sheet(ws: Any, wb: Any, book: str) -> _Sheet:
+def _read_sheet(part: _SheetPart, reader: _Book, book: str) -> _Sheet:
     """Every cell of every row element of the sheet's XML, as text; formula cells without a
     cached value and error cells are problems."""
-    sheet = _Sheet(book, ws.title, {}, [], set())
-    src = ws._get_source()
+    sheet = _Sheet(book, part.title, {}, [], set())
+    wb = reader.wb
+    src = reader.archive.open(str(part.path))
     try:
-        parser = _Cells(src, ws._shared_strings, data_only=True, epoch=wb.epoch,
+        parser = _Cells(src, reader.shared_strings, data_only=True, epoch=wb.epoch,
                         date_formats=wb._date_formats, timedelta_formats=wb._timedelta_formats)  # fmt: skip
         for row, cells in parser.parse():
             for c in cells:
@@ -136,35 +188,31 @@ def _cell(sheet: _Sheet, row: int, c: dict[str, Any]) -> str:
     return ""
 
 
-def _pick_sheets(wb: Any, book: str, problems: list[Problem], warnings: list[str]) -> dict[str, Any]:
+def _pick_sheets(parts: list[_SheetPart], book: str, problems: list[Problem], warnings: list[str]) -> dict:
     """role → the one visible worksheet holding it, or None when the sheets for it are refused."""
-    by_role: dict[str, list[Any]] = {}
+    by_role: dict[str, list[_SheetPart]] = {}
     unknown = []
-    for title in wb.sheetnames:
-        ws = wb[title]
-        role = sheet_role(title)
-        if role is None:
-            if title.strip() not in NOTES_SHEETS:
-                hidden = "（隐藏）" if ws.sheet_state != "visible" else ""
-                unknown.append(f"“{title}”{hidden}")
-            continue
-        by_role.setdefault(role, []).append(ws)
+    for part in parts:
+        role = sheet_role(part.title)
+        if role is not None:
+            by_role.setdefault(role, []).append(part)
+        elif part.title.strip() not in NOTES_SHEETS:
+            unknown.append(f"“{part.title}”" + ("（隐藏）" if part.state != "visible" else ""))
     if unknown:
         warnings.append(f"{book}：工作表 {'、'.join(unknown)} 不是 p4p 使用的表，已忽略")
-    out: dict[str, Any] = {}
+    out: dict[str, _SheetPart | None] = {}
     for role, sheets in by_role.items():
-        out[role] = None
-        names = "、".join(f"“{ws.title}”" for ws in sheets)
+        names = "、".join(f"“{p.title}”" for p in sheets)
+        why = None
         if len(sheets) > 1:
-            problems.append(Problem(book, None, None, None, f"工作表 {names} 都是 {role} 表；每张表只能有一个工作表"))
-        elif sheets[0].sheet_state != "visible":
-            problems.append(
-                Problem(book, None, None, None, f"工作表 {names}（{role}）是隐藏的；请取消隐藏，或删除这个工作表")
-            )
-        elif not hasattr(sheets[0], "_get_source"):
-            problems.append(Problem(book, None, None, None, f"{names} 不是数据工作表（{role}）"))
-        else:
-            out[role] = sheets[0]
+            why = f"工作表 {names} 都是 {role} 表；每张表只能有一个工作表"
+        elif sheets[0].state != "visible":
+            why = f"工作表 {names}（{role}）是隐藏的；请取消隐藏，或删除这个工作表"
+        elif sheets[0].chart or sheets[0].path is None:
+            why = f"工作表 {names}（{role}）不是数据工作表，或其内容缺失"
+        if why:
+            problems.append(Problem(book, None, None, None, why))
+        out[role] = None if why else sheets[0]
     return out
 
 
@@ -173,36 +221,37 @@ def read_workbook(
 ) -> tuple[dict[str, RawTable], list[Entry] | None]:
     """The tables and the period entries of a workbook (None when the period sheet is missing)."""
     try:
-        wb = load_workbook(io.BytesIO(data), read_only=True, data_only=True)
+        reader = _Book(io.BytesIO(data), read_only=True, data_only=True)
+        reader.read()
     except Exception as e:  # whatever a damaged file makes openpyxl raise is a bad input
         problems.append(Problem(book, None, None, None, f"无法打开工作簿（不是有效的 .xlsx 文件）：{e}"))
         return {}, None
     try:
-        sheets = _pick_sheets(wb, book, problems, warnings)
+        sheets = _pick_sheets(reader.sheets, book, problems, warnings)
         tables = {}
         for name in TABLES:
-            sheet = _sheet(wb, sheets, name, book, problems)
+            sheet = _sheet(reader, sheets, name, book, problems)
             t = _table(sheet, name, problems, warnings) if sheet else None
             if t is not None:
                 tables[name] = t
-        sheet = _sheet(wb, sheets, "period", book, problems)
+        sheet = _sheet(reader, sheets, "period", book, problems)
         entries = _period_entries(sheet, problems) if sheet else None
     finally:
-        wb.close()
+        reader.archive.close()
     return tables, entries
 
 
-def _sheet(wb: Any, sheets: dict[str, Any], role: str, book: str, problems: list[Problem]) -> _Sheet | None:
+def _sheet(reader: _Book, sheets: dict, role: str, book: str, problems: list[Problem]) -> _Sheet | None:
     if role not in sheets:
         label = TABLES[role]["label"] if role in TABLES else "期间"
         problems.append(Problem(book, None, None, None, f"缺少工作表 {role}（{label}）"))
-    ws = sheets.get(role)
-    if ws is None:
+    part = sheets.get(role)
+    if part is None:
         return None
     try:
-        sheet = _read_sheet(ws, wb, book)
+        sheet = _read_sheet(part, reader, book)
     except Exception as e:  # any failure to parse the user's file is a bad input, not an internal error
-        problems.append(Problem(f"{book} {ws.title}", None, None, None, f"工作表无法读取：{type(e).__name__}: {e}"))
+        problems.append(Problem(f"{book} {part.title}", None, None, None, f"工作表无法读取：{type(e).__name__}: {e}"))
         return None
     problems.extend(sheet.problems)
     return sheet
