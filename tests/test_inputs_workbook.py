@@ -187,6 +187,6 @@ def test_period_sheet_values_are_what_the_cells_show(tmp_path):
 def test_rich_text_inline_strings_read_as_excel_shows_them(tmp_path):
     """A name written as two formatted runs with a phonetic guide reads as the runs' text."""
     book = _book(tmp_path)
-    runs = '<is><r><t>甲镇</t></r><r><t>卫生院</t></r><rPh sb="0" eb="1"><t>jia</t></rPh></is>'
+    runs = '<is><r><t>甲镇</t></r><r><t>中心卫生院</t></r><rPh sb="0" eb="1"><t>jia</t></rPh></is>'
     _patch(book, 1, lambda s: re.sub(r'<c r="B4"[^>]*?>.*?</c>', f'<c r="B4" t="inlineStr">{runs}</c>', s, count=1))
-    assert read(book).institutions["T01"].name == "甲镇卫生院"
+    assert read(book).institutions["T01"].name == "甲镇中心卫生院"
