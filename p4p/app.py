@@ -12,7 +12,7 @@ from .archive.store import history_from, load_manifest, prior_quarters, sha256, 
 from .engine.checks import PriorQuarter
 from .engine.compute import Engine
 from .engine.ledger import ledger_csv, ledger_rows, parse_ledger
-from .engine.result import Result
+from .engine.result import ComputeError, Result
 from .engine.summary import build_summary, summary_text
 from .engine.trace import trace_jsonl
 from .model.facts import Quarter
@@ -23,6 +23,10 @@ from .ruleset.model import Ruleset
 
 DEFAULT_RULES = REFERENCE_RULES
 XLSX_IN_BACKGROUND = 5000  # ledger lines above which ledger.xlsx is written on the second core
+# Above this many ledger lines ledger.xlsx is left out unless asked for (--xlsx): a province
+# ledger is read through ledger.csv (it opens in Excel too), and XlsxWriter needs ~2 s of CPU
+# per 40,000 lines (see README "Figures").
+XLSX_MAX_LINES = 20_000
 
 
 @dataclass
@@ -43,6 +47,8 @@ def compute_run(
     *,
     v1_rules: bool = False,
     previous: PriorQuarter | None = None,
+    xlsx: bool | None = None,
+    strict: bool = False,
 ) -> Computed:
     """Validate and compute. `prior` (replay) or the archive's approvals (run) give Q4 history;
     `previous` is the previous approved quarter for the ruleset's plausibility checks."""
@@ -53,9 +59,17 @@ def compute_run(
             prior_quarters(archive, q.period.year, q.period.quarter, q.period.alliance) if q.period.quarter == 4 else []
         )
     result = Engine(ruleset).compute(q, history_from(prior), previous)
-    summary = build_summary(result, [{"kind": "input", "message": w} for w in getattr(q, "warnings", [])])
+    notes = [{"kind": "input", "message": w} for w in getattr(q, "warnings", [])]
     rows = ledger_rows(result)
-    xlsx = _in_background(_ledger_xlsx, rows, summary) if len(rows) > XLSX_IN_BACKGROUND else None
+    with_xlsx = len(rows) <= XLSX_MAX_LINES if xlsx is None else xlsx
+    if not with_xlsx:
+        notes.append({"kind": "note", "message": f"未生成 ledger.xlsx：台账 {len(rows):,} 行"
+                      + (f"，超过 {XLSX_MAX_LINES:,} 行（需要时加 --xlsx）" if xlsx is None else "（--no-xlsx）")})  # fmt: skip
+    summary = build_summary(result, notes)
+    if strict:
+        _refuse_implausible(summary)
+    background = with_xlsx and len(rows) > XLSX_IN_BACKGROUND
+    pending = _in_background(_ledger_xlsx, rows, summary) if background else None
     head = {"ruleset": {"id": ruleset.id, "sha256": ruleset.sha256}, "engine_version": __version__}
     files = {
         "ledger.csv": ledger_csv(result),
@@ -69,8 +83,19 @@ def compute_run(
         files[f"rules/{name}"] = data
     for p in prior:
         files[f"history/{p['period']}.ledger.csv"] = p["bytes"]
-    files["ledger.xlsx"] = xlsx() if xlsx else _ledger_xlsx(rows, summary)
+    if with_xlsx:
+        files["ledger.xlsx"] = pending() if pending else _ledger_xlsx(rows, summary)
     return Computed(q, ruleset, result, prior, files, summary)
+
+
+def _refuse_implausible(summary: dict) -> None:
+    """--strict: the ruleset's plausibility warnings stop the run (exit 2, nothing written)."""
+    from .engine.summary import warning_text
+
+    found = [w for w in summary["warnings"] if w.get("kind") == "check"]
+    if found:
+        listed = "\n".join(f"  - {warning_text(w)}" for w in found)
+        raise ComputeError(f"--strict：有 {len(found)} 条需要核实的数据，未写入任何文件：\n{listed}")
 
 
 def _ledger_xlsx(rows: list[list[str]], summary: dict) -> bytes:

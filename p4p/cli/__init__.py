@@ -11,7 +11,7 @@ from pathlib import Path
 import click
 
 from .. import __version__
-from ..app import DEFAULT_RULES, compute_run, diff_rows, write
+from ..app import DEFAULT_RULES, XLSX_MAX_LINES, compute_run, diff_rows, write
 from ..app import replay as do_replay
 from ..archive.store import ArchiveError, MissingHistory, approvals, load_manifest
 from ..archive.store import approve as do_approve
@@ -91,12 +91,15 @@ def main():
 @click.option("--no-pdf", is_flag=True, help="不生成 PDF 结算单")
 @click.option("--jobs", type=int, default=None, help="生成 PDF 的并行进程数（默认 CPU 核数）")
 @click.option("--json", "as_json", is_flag=True, help="以 JSON 输出汇总")
+@click.option("--xlsx/--no-xlsx", "xlsx", default=None,
+              help=f"是否生成 ledger.xlsx（默认：台账不超过 {XLSX_MAX_LINES:,} 行时生成）")  # fmt: skip
+@click.option("--strict", is_flag=True, help="把规则集声明的数据核实提示当作错误（退出码 2，不写入任何文件）")
 @_guard
-def run(input_path, rules_dir, archive, no_pdf, jobs, as_json):
+def run(input_path, rules_dir, archive, no_pdf, jobs, as_json, xlsx, strict):
     """校验输入、计算本季度全部兑现金额，并写入归档运行目录。"""
     t0 = time.perf_counter()
     _stage("读取规则与输入，校验中…", t0)
-    c = compute_run(input_path, rules_dir or DEFAULT_RULES, archive)
+    c = compute_run(input_path, rules_dir or DEFAULT_RULES, archive, xlsx=xlsx, strict=strict)
     _stage(f"计算完成：{len(c.result.order)} 行台账", t0)
     render = None
     if not no_pdf:

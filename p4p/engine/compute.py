@@ -90,11 +90,18 @@ class Run:
     def _classes(self) -> None:
         u = self.units
         quarter = self.q.period.quarter
-        keys = list(zip(u.kind.tolist(), u.guarantee.tolist(), u.veto.tolist(), u.score10.tolist(), strict=True))
+        # the score is part of a class only if some rule or check tests it in `when`
+        scored = any("score" in x.when for x in [*self.rs.rules, *self.rs.checks])
+        scores = u.score10.tolist() if scored else [0] * self.n
+        keys = list(zip(u.kind.tolist(), u.guarantee.tolist(), u.veto.tolist(), scores, strict=True))
         self.classes: list[Class] = sorted({(k, quarter, g, v, s) for k, g, v, s in keys})
         where = {c: i for i, c in enumerate(self.classes)}
         self.class_of = np.array([where[(k, quarter, g, v, s)] for k, g, v, s in keys], dtype=np.int64)
-        self.assessments = sorted({(c[4], c[3]) for c in self.classes} | set(self._period_scores().values()))
+        results = set(zip(u.score10.tolist(), u.veto.tolist(), strict=True))
+        self.assessments = sorted(results | set(self._period_scores().values()))
+        index = {a: i for i, a in enumerate(self.assessments)}
+        pairs = zip(u.score10.tolist(), u.veto.tolist(), strict=True)
+        self.assess_of = np.array([index[a] for a in pairs], dtype=np.int64)
         self.matches: Matches = Matcher(self.resolved).match(self.classes, self.assessments)
 
     def _period_scores(self) -> dict[str, tuple[int, int]]:
@@ -114,9 +121,8 @@ class Run:
         for tid in self.resolved.tables:
             values, labels = self._table(tid, self.assessments)
             pos = {a: i for i, a in enumerate(self.assessments)}
-            per_class = np.array([pos[(cl[4], cl[3])] for cl in self.classes], dtype=np.int64)
-            at = per_class[self.class_of]
-            c[tid] = _gather(values, at)
+            at = self.assess_of
+            c[tid] = _gather(values, at) if self.n else Vec.of([])
             self.labels[f"{tid}_label"] = [labels[i] for i in at.tolist()]
             for field, prefix in PERIOD_SCORE_PREFIX.items():
                 score = self._period_scores().get(field)

@@ -46,6 +46,7 @@ class Block:
     values: dict[str, LineValues]  # name → one value per line
     constants: dict[str, str | dict[str, str]]  # name → the value every line shares
     statement: Statement
+    numeric: frozenset[str] = frozenset()  # names whose values are numbers (no JSON escaping needed)
 
     @property
     def key(self) -> str:

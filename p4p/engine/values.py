@@ -62,13 +62,13 @@ def _store(name: str, v: object, n: int, per_line: dict, shared: dict) -> None:
     elif isinstance(v, list):
         per_line[name] = v
     elif isinstance(v, Vec):
-        t = texts(v)
+        t = texts(v, ratios=True)
         if len(t) == 1 and n != 1:
             shared[name] = t[0]
         else:
             per_line[name] = t
     elif isinstance(v, dict):
-        cols = {k: texts(x) for k, x in sorted(v.items())}
+        cols = {k: texts(x, ratios=True) for k, x in sorted(v.items())}
         if all(len(c) == 1 for c in cols.values()) and n != 1:
             shared[name] = {k: c[0] for k, c in cols.items()}
         else:
@@ -100,8 +100,17 @@ def block(rule: Rule, part: str, item: str, item_name: str, ids: list[str], amou
           quantities: list[str], case_of: list[int], values: tuple[dict, dict]) -> Block:  # fmt: skip
     statement = rule.statement if part == "main" else _und(rule).statement
     per_line, shared = values
+    numeric = frozenset(n for n, col in per_line.items() if col and isinstance(col[0], str) and _numeric(col))
     return Block(rule, part, item, item_name, ids, amounts, quantities, case_of, sorted(per_line), per_line,
-                 shared, statement)  # fmt: skip
+                 shared, statement, numeric)  # fmt: skip
+
+
+_NUMBER_CHARS = frozenset("0123456789.-/")
+
+
+def _numeric(col: list) -> bool:
+    """Exact number texts (digits, point, sign, fraction bar) need no escaping in JSON."""
+    return all(_NUMBER_CHARS.issuperset(v) for v in col)
 
 
 def _und(rule: Rule) -> Undistributed:

@@ -267,9 +267,9 @@ def _places(den: int) -> int | None:
     return out
 
 
-def texts(v: Vec) -> list[str]:
-    """Every row as exact decimal text (the ledger's and the trace's form)."""
-    n = len(v)
+def texts(v: Vec, *, ratios: bool = False) -> list[str]:
+    """Every row as exact text: a decimal when it terminates; otherwise 28 significant digits
+    (the ledger's form) or, with `ratios`, the exact fraction `n/d` (the trace's form)."""
     nums = v.num.tolist()
     if isinstance(v.den, int):
         den = v.den
@@ -279,9 +279,29 @@ def texts(v: Vec) -> list[str]:
         if places is not None:
             scale = 10**places // den
             return [_decimal(x * scale, places) for x in nums]
-        return [fraction_text(Fraction(x, den)) for x in nums]
-    dens = v.den.tolist()
-    return [fraction_text(Fraction(nums[i], dens[i])) for i in range(n)]
+        dens = [den] * len(nums)
+    else:
+        dens = v.den.tolist()
+    cache: dict[tuple[int, int], str] = {}
+    out = []
+    for n, d in zip(nums, dens, strict=True):
+        key = (n, d)
+        text = cache.get(key)
+        if text is None:
+            text = cache[key] = _exact(n, d, ratios)
+        out.append(text)
+    return out
+
+
+def _exact(n: int, d: int, ratios: bool) -> str:
+    g = math.gcd(n, d)
+    n, d = n // g, d // g
+    if d == 1:
+        return str(n)
+    places = _places(d)
+    if places is not None:
+        return _decimal(n * (10**places // d), places)
+    return f"{n}/{d}" if ratios else fraction_text(Fraction(n, d))
 
 
 def _decimal(scaled: int, places: int) -> str:
