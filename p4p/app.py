@@ -195,7 +195,9 @@ def replay(run_dir: Path) -> tuple[list[str], list[str]]:
     c = compute_run(archived_input(run_dir), run_dir / "rules", prior=prior)
     diffs = []
     if c.files["ledger.csv"] != (run_dir / "ledger.csv").read_bytes():
-        diffs = diff_rows(parse_ledger((run_dir / "ledger.csv").read_bytes()), parse_ledger(c.files["ledger.csv"]), "归档", "重算")
+        diffs = diff_rows(
+            parse_ledger((run_dir / "ledger.csv").read_bytes()), parse_ledger(c.files["ledger.csv"]), "归档", "重算"
+        )
         if not diffs:
             diffs = ["ledger.csv 字节不同（内容行相同：格式或编码被改动）"]
     if c.files["trace.jsonl"] != (run_dir / "trace.jsonl").read_bytes():

@@ -9,9 +9,9 @@ values of its derivation (its trace).
 from __future__ import annotations
 
 from collections import defaultdict
-from typing import TYPE_CHECKING
 from decimal import Decimal
 from fractions import Fraction
+from typing import TYPE_CHECKING
 
 import numpy as np
 
@@ -19,7 +19,7 @@ from ..lang.exact import Vec
 from ..lang.formula import FormulaError, Value
 from ..model.facts import Quarter
 from ..model.fields import LEVEL_OF_KIND, PERIOD_FIELD_TYPES, PERIOD_SCORE_PREFIX, SCALE
-from ..ruleset.model import Resolved, Ruleset
+from ..ruleset.model import Formula, Resolved, Rule, Ruleset, Template
 from .matcher import Class, Matcher, Matches, score10
 from .result import Block, ComputeError, HistoryLine, Result, UnitInfo
 from .scope import Scope
@@ -91,7 +91,7 @@ class Run:
         u = self.units
         quarter = self.q.period.quarter
         # the score is part of a class only if some rule or check tests it in `when`
-        scored = any("score" in x.when for x in [*self.rs.rules, *self.rs.checks])
+        scored = any("score" in r.when for r in self.rs.rules) or any("score" in c.when for c in self.rs.checks)
         scores = u.score10.tolist() if scored else [0] * self.n
         keys = list(zip(u.kind.tolist(), u.guarantee.tolist(), u.veto.tolist(), scores, strict=True))
         self.classes: list[Class] = sorted({(k, quarter, g, v, s) for k, g, v, s in keys})
@@ -161,16 +161,16 @@ class Run:
         labels = [self._label(version.rows[r].label) for r in chosen]
         return Vec.of_fractions([Fraction(n, d) for n, d in zip(nums, dens, strict=True)]), labels
 
-    def _label(self, t: object) -> str:
-        return t.render(self.param_texts) if t is not None else ""  # type: ignore[attr-defined]
+    def _label(self, t: Template | None) -> str:
+        return t.render(self.param_texts) if t is not None else ""
 
     # -- which rows -----------------------------------------------------------------------------
-    def in_period(self, rule: object) -> bool:
-        quarters = rule.quarters()  # type: ignore[attr-defined]
+    def in_period(self, rule: Rule) -> bool:
+        quarters = rule.quarters()
         return quarters is None or self.q.period.quarter in quarters
 
-    def rows_of(self, rule: object) -> np.ndarray:
-        applies = np.array([self.matches.rule_applies(rule.id, c) for c in self.classes], dtype=bool)  # type: ignore[attr-defined]
+    def rows_of(self, rule: Rule) -> np.ndarray:
+        applies = np.array([self.matches.rule_applies(rule.id, c) for c in self.classes], dtype=bool)
         return np.flatnonzero(applies[self.class_of]) if self.n else np.zeros(0, dtype=np.int64)
 
     def check_rows(self, check_id: str) -> np.ndarray:
@@ -200,13 +200,13 @@ class Run:
         s.own.update(period.own)
         return s
 
-    def period_truth(self, rule: object, f: object) -> bool:
+    def period_truth(self, rule: Rule, f: Formula) -> bool:
         try:
-            m = f.truth(self.period_scope())  # type: ignore[attr-defined]
+            m = f.truth(self.period_scope())
         except FormulaError as e:
-            raise ComputeError(f"规则 {rule.id} only_if：{e}") from None  # type: ignore[attr-defined]
+            raise ComputeError(f"规则 {rule.id} only_if：{e}") from None
         if m.bad is not None and m.bad.any():
-            raise ComputeError(f"规则 {rule.id} only_if：除以零（{self.period_values_text()}）")  # type: ignore[attr-defined]
+            raise ComputeError(f"规则 {rule.id} only_if：除以零（{self.period_values_text()}）")
         return bool(m.v[0])
 
     def period_values_text(self) -> str:
@@ -243,7 +243,9 @@ class Run:
 
     def result(self) -> Result:
         units = self._unit_infos()
-        order = sorted(((b.inst_ids[i], b.item, bi, i) for bi, b in enumerate(self.blocks) for i in range(len(b.inst_ids))))
+        order = sorted(
+            ((b.inst_ids[i], b.item, bi, i) for bi, b in enumerate(self.blocks) for i in range(len(b.inst_ids)))
+        )
         rs = self.rs
         titles = {b.key: b.rule.title.render(self.param_texts) for b in self.blocks}
         return Result(self.q.period.period, self.q.period.alliance, self.blocks, units, self.param_texts,

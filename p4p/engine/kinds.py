@@ -62,7 +62,9 @@ def _total(run: Run, rule: Rule, pscope: Scope) -> int:
     total = _number(rule.total, pscope, rule, ["本期"], "总额 total")
     fen = _fen(total, rule, ["本期"], "总额")[0]
     if fen < 0:
-        raise ComputeError(f"规则 {rule.id} 的可分配总额为负数 {Fraction(fen, 100)} 元，无法分配（{run.period_values_text()}）")
+        raise ComputeError(
+            f"规则 {rule.id} 的可分配总额为负数 {Fraction(fen, 100)} 元，无法分配（{run.period_values_text()}）"
+        )
     return fen
 
 
@@ -95,7 +97,9 @@ def _weights(f: Formula, scope: Scope, rule: Rule, ids: list[str], what: str) ->
         w = Vec(np.repeat(w.num, len(ids)), w.den if isinstance(w.den, int) else np.repeat(w.den, len(ids)))
     neg = np.flatnonzero(np.asarray(w.num < 0, dtype=bool))
     if len(neg):
-        raise ComputeError(f"规则 {rule.id} 的权重为负数（{'、'.join(ids[i] for i in neg[:5].tolist())}），无法按比例分配")
+        raise ComputeError(
+            f"规则 {rule.id} 的权重为负数（{'、'.join(ids[i] for i in neg[:5].tolist())}），无法按比例分配"
+        )
     return w
 
 
@@ -121,7 +125,7 @@ def _emit(run: Run, rule: Rule, idx: np.ndarray, scope: Scope, kind: dict, part:
     quantities = texts(qty) if qty is not None else [""]
     if len(quantities) == 1 and len(ids) != 1:
         quantities = quantities * len(ids)
-    run.add_block(block(rule, part, item, run.rs.items[item].name, ids, _fen(amounts, rule, ids, "金额"),
+    run.add_block(block(rule, part, run.rs.items[item].name, ids, _fen(amounts, rule, ids, "金额"),
                         quantities, case_of, values))  # fmt: skip
 
 
@@ -238,7 +242,9 @@ def _emit_settlement(run: Run, rule: Rule, present: list[str], absent: list[str]
         if not names:
             continue
         rows = np.arange(sl.start, sl.stop)
-        k = {key: (v.take(rows) if isinstance(v, Vec) and len(v) == len(all_ids) else v) for key, v in kind_rows.items()}
+        k = {
+            key: (v.take(rows) if isinstance(v, Vec) and len(v) == len(all_ids) else v) for key, v in kind_rows.items()
+        }
         k["quantity"] = k["weight"]
         case_scope = scope.child()
         case_scope.own.update({key: v for key, v in k.items() if isinstance(v, Vec)})
@@ -248,7 +254,7 @@ def _emit_settlement(run: Run, rule: Rule, present: list[str], absent: list[str]
     merged = _merge(parts, back, len(all_ids))
     amounts = _fen(kind["amount"], rule, all_ids, "金额")
     quantity = texts(kind["weight"])
-    run.add_block(block(rule, "main", rule.item, run.rs.items[rule.item].name, all_ids, amounts, quantity,
+    run.add_block(block(rule, "main", run.rs.items[rule.item].name, all_ids, amounts, quantity,
                         merged[0], (merged[1], merged[2])))  # fmt: skip
 
 
@@ -374,7 +380,9 @@ def _check(run: Run, rule: Rule, total: int, distributed: int, undistributed: in
                        "distributed": _plain(distributed), "undistributed": _plain(undistributed), "ok": ok,
                        "note": note})  # fmt: skip
     if not ok:
-        raise ComputeError(f"规则 {rule.id} 分配不平：总额 {_plain(total)}，已分配 {_plain(distributed)}，未分配 {_plain(undistributed)}")
+        raise ComputeError(
+            f"规则 {rule.id} 分配不平：总额 {_plain(total)}，已分配 {_plain(distributed)}，未分配 {_plain(undistributed)}"
+        )
 
 
 KINDS: dict[str, Callable[[Run, Rule, np.ndarray], None]] = {

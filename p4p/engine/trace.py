@@ -107,7 +107,7 @@ def _quote_block(b: Block) -> list[list[str]]:
             out.append([f'"{v}"' for v in col])
         elif col and isinstance(col[0], str):
             seen: dict[str, str] = {}
-            out.append([seen[v] if v in seen else seen.setdefault(v, _dumps(v)) for v in col])  # type: ignore[arg-type]
+            out.append([seen[v] if v in seen else seen.setdefault(v, _dumps(v)) for v in col])
         else:
             out.append([_dumps(v) for v in col])
     return out

@@ -6,12 +6,13 @@ from __future__ import annotations
 
 from dataclasses import dataclass
 from decimal import Decimal
+from typing import Any
 
 import numpy as np
 
 from ..lang.exact import Vec
 from ..model.facts import Quarter
-from ..model.fields import KINDS, NUMERIC, SCALE, TABLES, UNIT_TABLES, unit_fields
+from ..model.fields import KINDS, NUMERIC, SCALE, table_of, unit_fields
 
 TEXT_FIELDS = ("inst_id", "name", "kind", "parent_id", "director", "veto_reason")
 
@@ -48,12 +49,12 @@ def units_of(q: Quarter, service_items: list[str]) -> Units:
     insts = [q.institutions[i] for i in ids]
     assess = [q.assessment[i] for i in ids]
     income = [q.income.get(i) for i in ids]
-    records = {"institutions": insts, "assessment": assess, "village_income": income}
+    records: dict[str, list[Any]] = {"institutions": insts, "assessment": assess, "village_income": income}
     num: dict[str, Vec] = {}
     for name, typ in unit_fields().items():
         if typ not in NUMERIC:
             continue
-        table = next(t for t in UNIT_TABLES if name in TABLES[t]["columns"])
+        table = table_of(name)
         scale = SCALE[typ]
         vals = [0 if r is None else _scaled(getattr(r, name), scale) for r in records[table]]
         num[name] = Vec.of(vals, scale)

@@ -27,7 +27,7 @@ def trace_names(rule: Rule, part: str) -> list[str]:
     else:
         u = rule.undistributed
         assert u is not None
-        names = u.explain.names | u.statement.names()
+        names = set(u.explain.names) | u.statement.names()
     return sorted(names - {"amount", "quantity"})
 
 
@@ -96,9 +96,10 @@ def cases(statement: Statement, scope: Mapping[str, Value], n: int, where: str) 
     return chosen.tolist()
 
 
-def block(rule: Rule, part: str, item: str, item_name: str, ids: list[str], amounts: list[int],
+def block(rule: Rule, part: str, item_name: str, ids: list[str], amounts: list[int],
           quantities: list[str], case_of: list[int], values: tuple[dict, dict]) -> Block:  # fmt: skip
     statement = rule.statement if part == "main" else _und(rule).statement
+    item = rule.item if part == "main" else _und(rule).item
     per_line, shared = values
     numeric = frozenset(n for n, col in per_line.items() if col and isinstance(col[0], str) and _numeric(col))
     return Block(rule, part, item, item_name, ids, amounts, quantities, case_of, sorted(per_line), per_line,

@@ -186,15 +186,15 @@ def _reduced(num: np.ndarray, den: Den, bad: Bad) -> Vec:
     if isinstance(den, int):
         if den == 1:
             return Vec(num, 1, bad)
-        g = math.gcd(den, *num.tolist()) if len(num) < 64 else _gcd_all(num, den)
-        return Vec(num // g, den // g, bad) if g > 1 else Vec(num, den, bad)
-    g = np.gcd(num, den)
+        common = math.gcd(den, *num.tolist()) if len(num) < 64 else _gcd_all(num, den)
+        return Vec(num // common, den // common, bad) if common > 1 else Vec(num, den, bad)
+    g: np.ndarray = np.gcd(num, den)
     g = np.where(_truth(g == 0), 1, g)
-    num, den = num // g, den // g
-    first = den[0] if len(den) else 1
-    if len(den) and (den == first).all():
+    num, dens = num // g, den // g
+    first = dens[0] if len(dens) else 1
+    if len(dens) and bool(np.all(dens == first)):
         return Vec(num, int(first), bad)
-    return Vec(num, den, bad)
+    return Vec(num, dens, bad)
 
 
 def _gcd_all(num: np.ndarray, den: int) -> int:

@@ -79,7 +79,7 @@ def _convert(node: yaml.Node, path: Path, doc: Document, problems: list, count: 
             out.append(_convert(item, (*path, i), doc, problems, count))
         return out
     value = str(node.value)
-    if node.style is None and value.strip() in _NULLS:
+    if getattr(node, "style", None) is None and value.strip() in _NULLS:
         return None
     return value
 
@@ -117,7 +117,8 @@ def _aliases(text: str) -> list[tuple[int, str]]:
     try:
         for ev in yaml.parse(text, Loader=yaml.BaseLoader):
             if isinstance(ev, yaml.AliasEvent) or getattr(ev, "anchor", None):
-                out.append((ev.start_mark.line + 1, "不允许使用 YAML 锚点（&）和别名（*）"))
+                line = ev.start_mark.line + 1 if ev.start_mark is not None else 0
+                out.append((line, "不允许使用 YAML 锚点（&）和别名（*）"))
     except yaml.YAMLError:
         return []  # parse() reports the syntax error
     return out

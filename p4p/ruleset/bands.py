@@ -47,7 +47,7 @@ def _dates(rs: Ruleset, table: Table, vi: int) -> list[dt.date]:
     return sorted(days)
 
 
-def _interval(row: TableRow, r: Resolved) -> Interval | None | str:
+def _interval(row: TableRow, r: Resolved) -> Interval | str | None:
     if row.band is None:
         return (LOW, TOP)
     lo, hi = (r.edge(e) for e in row.band)
@@ -71,7 +71,7 @@ def _problems(version: TableVersion, r: Resolved) -> list[tuple[str, int | None]
         if iv is None:
             out.append(("分档为空：下限不小于上限，这一行永远不会生效", i))
             continue
-        vetoes = set(row.when.get("veto") or ["0", "1"])  # type: ignore[arg-type]
+        vetoes = set(row.when.get("veto") or ["0", "1"])
         spans.append((i, iv, vetoes))
     never: dict[int, int] = {}
     for veto in ("0", "1"):

@@ -37,7 +37,7 @@ from .model import (
 
 FILES = ("ruleset.yaml", "items.yaml", "parameters.yaml", "tables.yaml", "rules.yaml", "checks.yaml")
 MAX_FILE_BYTES = 1_000_000
-_ADAPTERS = {name: TypeAdapter(model) for name, model in S.FILE_MODELS.items()}
+_ADAPTERS: dict[str, TypeAdapter[Any]] = {name: TypeAdapter(model) for name, model in S.FILE_MODELS.items()}
 
 YamlPath = tuple[str | int, ...]
 
@@ -58,7 +58,7 @@ class _Loader:
         self.docs: dict[str, Document] = {}
         self.files: dict[str, bytes] = {}
 
-    def problem(self, file: str, path: YamlPath, message: str, key: str | None = None, hint: str | None = None):
+    def problem(self, file: str, path: YamlPath, message: str, key: str | None = None, hint: str | None = None) -> None:
         doc = self.docs.get(file)
         line = doc.line(path) if doc else None
         self.problems.append(RuleProblem(file, line, _label(doc, tuple(path)), message, hint))
@@ -251,7 +251,9 @@ class _Builder:
                                   tuple(sorted(names, key=lambda x: x[0])))  # fmt: skip
         return out
 
-    def _param_value(self, file: str, path: YamlPath, value: object):
+    def _param_value(
+        self, file: str, path: YamlPath, value: object
+    ) -> tuple[Fraction | dict[str, Fraction], dict[str, str]] | None:
         if isinstance(value, str):
             num = _number(value)
             if num is None:
@@ -259,7 +261,9 @@ class _Builder:
                 return None
             return num, {}
         if not isinstance(value, dict) or not value:
-            self.l.problem(file, path, "参数值应为数字，或按项目列出的映射（项目: 数字，或 项目: {value: 数字, name: 名称}）")
+            self.l.problem(
+                file, path, "参数值应为数字，或按项目列出的映射（项目: 数字，或 项目: {value: 数字, name: 名称}）"
+            )
             return None
         mapping, names, ok = {}, {}, True
         for key, entry in value.items():
@@ -304,10 +308,12 @@ class _Builder:
         for tid, t in raw.items():
             if t.rows is not None:
                 assert t.hit_policy is not None
-                forms = [(start, t.hit_policy, t.rows, (tid, "rows"))]
+                forms: list[tuple[str, str, list[S.Row], YamlPath]] = [(start, t.hit_policy, t.rows, (tid, "rows"))]
             else:
                 assert t.versions is not None
-                forms = [(v.from_, v.hit_policy, v.rows, (tid, "versions", i, "rows")) for i, v in enumerate(t.versions)]
+                forms = [
+                    (v.from_, v.hit_policy, v.rows, (tid, "versions", i, "rows")) for i, v in enumerate(t.versions)
+                ]
             versions = []
             for day, policy, rows, path in forms:
                 built = [self.row(file, (*path, i), r) for i, r in enumerate(rows)]
@@ -336,7 +342,7 @@ class _Builder:
             return None
         return TableRow(value, when, band, label)  # type: ignore[arg-type]
 
-    def _edge(self, file: str, path: YamlPath, e: str | None) -> Fraction | str | None | bool:
+    def _edge(self, file: str, path: YamlPath, e: str | None) -> Fraction | str | bool | None:
         if e is None:
             return None
         num = _number(e)

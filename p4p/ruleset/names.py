@@ -95,7 +95,7 @@ class _Checker:
         return s.add(unit)
 
     # -- formulas and texts -----------------------------------------------------------------------
-    def formula(self, f: Formula | None, scope: _Scope, at: tuple, *, period: bool = False, want: str = NUMBER):
+    def formula(self, f: Formula | None, scope: _Scope, at: tuple, *, period: bool = False, want: str = NUMBER) -> None:
         if f is None:
             return
         file, path = at
@@ -159,7 +159,7 @@ class _Checker:
                 continue
             if key == "score":
                 for op, v in want.items():
-                    if not 0 <= float(v) <= 100 or "." in v and len(v.split(".")[1]) > 1:
+                    if not 0 <= float(v) <= 100 or ("." in v and len(v.split(".")[1]) > 1):
                         self.report(file, (*path, key, op), f"得分条件 {op} {v} 应在 0–100 之间、最多一位小数")
                 continue
             for v in want:
@@ -218,7 +218,9 @@ class _Checker:
         if st.breakdown:
             for name in st.breakdown[:2]:
                 if scope.types.get(name) != MAPPING:
-                    self.report(file, (*path, "breakdown"), f"明细表的 {name} 应为按项目列出的取值（如 workpoints、ph_points）")
+                    self.report(
+                        file, (*path, "breakdown"), f"明细表的 {name} 应为按项目列出的取值（如 workpoints、ph_points）"
+                    )
                 self.used.add(name)
 
     def _item(self, item: str, at: tuple) -> None:
@@ -240,14 +242,20 @@ class _Checker:
                 if not levels <= set(LEVELS):
                     self.report("parameters.yaml", (rule.level_ratio,), f"层级只能是 {', '.join(LEVELS)}")
                 if set(rule.weights) != levels:
-                    self.report(file, (*path, "weights"), f"weights 的层级应与 {rule.level_ratio} 一致：{', '.join(sorted(levels))}")
+                    self.report(
+                        file,
+                        (*path, "weights"),
+                        f"weights 的层级应与 {rule.level_ratio} 一致：{', '.join(sorted(levels))}",
+                    )
         if rule.weight_labels and set(rule.weight_labels) != set(rule.weights):
             self.report(file, (*path, "weight_labels"), "weight_labels 的层级应与 weights 一致")
         if rule.undistributed:
             u = rule.undistributed
             self._item(u.item, (file, (*path, "undistributed", "item")))
             if u.release_parked and rule.kind != "settlement":
-                self.report(file, (*path, "undistributed", "release_parked"), "只有 settlement（年终清算）规则能释放暂记金额")
+                self.report(
+                    file, (*path, "undistributed", "release_parked"), "只有 settlement（年终清算）规则能释放暂记金额"
+                )
             uscope = self.base.add(UNDISTRIBUTED_NAMES).add(dict.fromkeys(rule.period_let, NUMBER))
             self.template(u.explain, uscope, (file, (*path, "undistributed", "explain")))
             self.statement(u.statement, uscope, (file, (*path, "undistributed", "statement")))
@@ -298,17 +306,8 @@ class _Checker:
 
     # -- what is declared but never takes effect -----------------------------------------------------
     def unused(self, meta: S.Meta) -> None:
-        ids = set()
-        for i, r in enumerate(self.rs.rules):
-            if r.id in ids:
-                self.report("rules.yaml", ("rules", i, "id"), f"规则编号 {r.id} 重复")
-            ids.add(r.id)
-        label_names = {n for t in self.rs.tables.values() for v in t.versions for r in v.rows if r.label
-                       for n in r.label.names}  # fmt: skip
-        edges = {e for t in self.rs.tables.values() for v in t.versions for r in v.rows if r.band
-                 for e in r.band if isinstance(e, str)}  # fmt: skip
-        table_names = {n for t in self.rs.tables.values() for v in t.versions for r in v.rows for n in r.value.names}
-        used = self.used | label_names | edges | table_names | {self.rs.workpoint_items}
+        self._duplicate_rule_ids()
+        used = self.used | _table_names(self.rs) | {self.rs.workpoint_items}
         for name in self.rs.parameters:
             if name not in used:
                 self.report("parameters.yaml", (name,), f"参数 {name} 没有被任何规则、决策表或提示使用")
@@ -326,8 +325,15 @@ class _Checker:
                                 f"摘录了条款 {clause}，但没有规则、参数或决策表引用它")  # fmt: skip
         wp = self.rs.parameters.get(self.rs.workpoint_items)
         if wp is None or not wp.is_mapping:
-            self.report("ruleset.yaml", ("workpoint_items",), f"workpoint_items 应为按服务项目列出的参数",
+            self.report("ruleset.yaml", ("workpoint_items",), "workpoint_items 应为按服务项目列出的参数",
                         hint=nearest(self.rs.workpoint_items, self.rs.parameters))  # fmt: skip
+
+    def _duplicate_rule_ids(self) -> None:
+        ids = set()
+        for i, r in enumerate(self.rs.rules):
+            if r.id in ids:
+                self.report("rules.yaml", ("rules", i, "id"), f"规则编号 {r.id} 重复")
+            ids.add(r.id)
 
     def tables(self) -> None:
         base = self.base.add({"score": NUMBER, "veto": NUMBER})
@@ -348,6 +354,17 @@ class _Checker:
                                         hint=nearest(e, self.rs.parameters))  # fmt: skip
         for p in self.rs.parameters.values():
             self.cites(p.cite)
+
+
+def _table_names(rs: Ruleset) -> set[str]:
+    """Names the decision tables read: row values, labels and band edges (parameters)."""
+    out: set[str] = set()
+    for t in rs.tables.values():
+        for v in t.versions:
+            for r in v.rows:
+                out |= r.value.names | (r.label.names if r.label else set())
+                out |= {e for e in r.band or () if isinstance(e, str)}
+    return out
 
 
 def _all_names(rule: Rule, lets: bool = True) -> set[str]:
