@@ -125,7 +125,7 @@ def _emit(run: Run, rule: Rule, idx: np.ndarray, scope: Scope, kind: dict, part:
     quantities = texts(qty) if qty is not None else [""]
     if len(quantities) == 1 and len(ids) != 1:
         quantities = quantities * len(ids)
-    run.add_block(block(rule, part, run.rs.items[item].name, ids, _fen(amounts, rule, ids, "金额"),
+    run.add_block(block(rule, part, _item_name(run, rule, item), ids, _fen(amounts, rule, ids, "金额"),
                         quantities, case_of, values))  # fmt: skip
 
 
@@ -203,11 +203,15 @@ def settlement(run: Run, rule: Rule, idx: np.ndarray) -> None:
         if a < 0:
             name = run.units.text["name"][run.units.index[iid]] if iid in run.units.index else who[iid][0]
             run.warnings.append({"kind": "clawback", "inst_id": iid, "inst_name": name,
-                                 "message": f"{run.rs.items[rule.item].name}年终清算应退 {_yuan(-a)} 元"})  # fmt: skip
+                                 "message": f"{_item_name(run, rule, rule.item)}年终清算应退 {_yuan(-a)} 元"})  # fmt: skip
     _release(run, rule, total, wsum, sum(paid), pscope)
     _report(run, rule, pscope, total)
     note = f"全年应得合计 {_yuan(sum(ent))}，前三季度已拨 {_yuan(sum(paid))}"
     _check(run, rule, total, sum(ent), 0 if wsum else total, note=note)
+
+
+def _item_name(run: Run, rule: Rule, item: str) -> str:
+    return rule.item_names.get(item) or run.rs.items[item].name
 
 
 def _yuan(fen: int) -> str:
@@ -254,7 +258,7 @@ def _emit_settlement(run: Run, rule: Rule, present: list[str], absent: list[str]
     merged = _merge(parts, back, len(all_ids))
     amounts = _fen(kind["amount"], rule, all_ids, "金额")
     quantity = texts(kind["weight"])
-    run.add_block(block(rule, "main", run.rs.items[rule.item].name, all_ids, amounts, quantity,
+    run.add_block(block(rule, "main", _item_name(run, rule, rule.item), all_ids, amounts, quantity,
                         merged[0], (merged[1], merged[2])))  # fmt: skip
 
 
@@ -354,7 +358,7 @@ def _undistributed(run: Run, rule: Rule, amount: int, pscope: Scope, *, total: i
     _emit(run, rule, lead, scope, k, part="undistributed")
     lead_id = run.units.ids[run.lead]
     run.warnings.append({"kind": "undistributed", "inst_id": lead_id, "inst_name": run.units.text["name"][run.lead],
-                         "message": f"{run.rs.items[u.item].name} {_yuan(amount)} 元（规则 {rule.id}）记在牵头医院名下"})  # fmt: skip
+                         "message": f"{_item_name(run, rule, u.item)} {_yuan(amount)} 元（规则 {rule.id}）记在牵头医院名下"})  # fmt: skip
 
 
 def _report(run: Run, rule: Rule, pscope: Scope, total: int) -> None:
@@ -375,7 +379,7 @@ def _plain(fen: int) -> str:
 
 def _check(run: Run, rule: Rule, total: int, distributed: int, undistributed: int, note: str = "") -> None:
     ok = distributed + undistributed == total
-    name = run.rs.items[rule.item].name
+    name = _item_name(run, rule, rule.item)
     run.checks.append({"rule_id": rule.id, "item": rule.item, "title": f"{name}分配核对", "total": _plain(total),
                        "distributed": _plain(distributed), "undistributed": _plain(undistributed), "ok": ok,
                        "note": note})  # fmt: skip

@@ -470,3 +470,17 @@ def _check_all(rs: Ruleset, meta: S.Meta, loader: _Loader) -> None:
     report: Callable[[str, YamlPath, str], None] = loader.problem
     check_names(rs, meta, report, loader.docs)
     check_bands(rs, report)
+
+
+def ruleset_format(path: Path) -> int:
+    """2 for rulesets that declare `format: 2`, else 1 (written by p4p 0.1–0.2)."""
+    try:
+        data = load_yaml((Path(path) / "ruleset.yaml").read_bytes().decode("utf-8-sig")).data
+    except (OSError, UnicodeDecodeError, YamlError):
+        return 2  # let the strict loader report what is wrong
+    return 2 if isinstance(data, dict) and "format" in data else 1
+
+
+def load_archived_ruleset(path: Path) -> Ruleset:
+    """The ruleset copied into a run folder, in whichever format the run was made with."""
+    return load_ruleset(path, v1=ruleset_format(path) == 1)

@@ -129,6 +129,7 @@ class Rule:
     history_item: str | None = None
     undistributed: Undistributed | None = None
     report: dict[str, tuple[str, Formula]] = field(default_factory=dict)
+    item_names: dict[str, str] = field(default_factory=dict)  # format 1: ledger item names set per rule
 
     def unit_formulas(self) -> dict[str, Formula]:
         out = {f"let.{k}": f for k, f in self.let.items()}
