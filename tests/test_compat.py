@@ -6,11 +6,12 @@ from pathlib import Path
 
 import pytest
 
-from conftest import DATA, cli
 from p4p.app import compute_run
 from p4p.archive.store import history_from
 from p4p.engine.trace import read_trace
 from p4p.ruleset.load import load_archived_ruleset, ruleset_format
+
+from conftest import DATA, cli
 
 V1 = DATA / "archive-v1" / "archive"
 RUNS = sorted(V1.glob("2026Q*/*"))

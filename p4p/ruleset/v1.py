@@ -24,6 +24,7 @@ from .model import (
     Cite,
     Item,
     Parameter,
+    ParamValue,
     Rule,
     Ruleset,
     Statement,
@@ -83,7 +84,8 @@ def _num(v: Any) -> Fraction:
 
 
 def _parameter(name: str, p: dict, cites: Any) -> Parameter:
-    values, names = [], []
+    values: list[tuple[dt.date, ParamValue]] = []
+    names: list[tuple[dt.date, dict[str, str]]] = []
     for v in p["values"]:
         day = dt.date.fromisoformat(str(v["from"]))
         value = v["value"]
