@@ -233,12 +233,8 @@ def prior_quarters(archive: Path, year: int, quarter: int, alliance: str) -> lis
     return out
 
 
-def history_from(prior: list[dict]):
-    import csv
-    import io
-
+def history_from(prior: list[dict]) -> list:
     lines = []
     for p in prior:
-        rows = list(csv.DictReader(io.StringIO(p["bytes"].decode("utf-8-sig"))))
-        lines += history_lines(rows)
+        lines += history_lines(p["bytes"])
     return lines
