@@ -33,7 +33,7 @@ REFUSED = {
     "30 digits": (HEAD + "ph_annual_budget: " + "9" * 30 + "\n", "金额过大"),
     "duplicate period files Q1 as Q2": (
         HEAD + "ph_annual_budget: 1.00\nperiod: 2026Q2\n",
-        "period.yaml 第4行 键“period”：键重复：period（期间）已在 period.yaml 第1行给出",
+        "period.yaml 第4行：键 period 重复（第1行已有）",
     ),
     "duplicate budget through its Chinese label": (
         HEAD + "ph_annual_budget: 1.00\n基本公共卫生服务经费年度预算: 2.00\n",
@@ -48,11 +48,11 @@ REFUSED = {
     "lower-case q": ("period: 2026q1\nalliance: x\nph_annual_budget: 1\n", "期间应写成 YYYYQn"),
     "quarter 5": ("period: 2026Q5\nalliance: x\nph_annual_budget: 1\n", "期间应写成 YYYYQn"),
     "unknown key": (HEAD + "ph_annual_budget: 1\nbudget: 2\n", "period.yaml 第4行 键“budget”：未知的键"),
-    "tag": (HEAD + "ph_annual_budget: !!float 1\n", "period.yaml 第3行：不支持 YAML 标签"),
-    "anchor and alias": (HEAD + "ph_annual_budget: &b 1\nmi_budget: *b\n", "period.yaml 第3行：不支持 YAML 锚点（&）"),
-    "list value": (HEAD + "ph_annual_budget: [1, 2]\n", "值应为单个数字或文字"),
+    "tag": (HEAD + "ph_annual_budget: !!float 1\n", "period.yaml 第3行：不允许使用 YAML 标签"),
+    "anchor and alias": (HEAD + "ph_annual_budget: &b 1\nmi_budget: *b\n", "period.yaml 第3行：不允许使用 YAML 锚点（&）和别名（*）"),
+    "list value": (HEAD + "ph_annual_budget: [1, 2]\n", "period.yaml 第3行 键“ph_annual_budget”：值应为单个数字或文字"),
     "not a mapping": ("- 2026Q1\n", "period.yaml 第1行：应为“键: 值”的形式"),
-    "two documents": (HEAD + "ph_annual_budget: 1\n---\nperiod: 2026Q2\n", "文件中只能有一个 YAML 文档"),
+    "two documents": (HEAD + "ph_annual_budget: 1\n---\nperiod: 2026Q2\n", "period.yaml 第4行：YAML 格式错误"),
     "syntax": (HEAD + "ph_annual_budget: 1\n  x: 2\n", "YAML 格式错误"),
     "empty": ("# nothing\n", "period.yaml：文件是空的"),
     "null budget": (HEAD + "ph_annual_budget: ~\n", "缺少 ph_annual_budget"),
@@ -78,7 +78,7 @@ def test_billion_laughs_is_refused_before_anything_is_expanded(tmp_path):
     lol = "a: &a [lol, lol, lol, lol, lol, lol, lol, lol, lol]\n" + "".join(
         f"{c}: &{c} [{', '.join(['*' + p] * 9)}]\n" for p, c in zip("abcdefgh", "bcdefghi", strict=True)
     )
-    refused(_with_period(tmp_path, lol), tmp_path / "a", "period.yaml 第1行：不支持 YAML 锚点（&）")
+    refused(_with_period(tmp_path, lol), tmp_path / "a", "period.yaml 第1行：不允许使用 YAML 锚点（&）和别名（*）")
 
 
 def test_numbers_are_their_text_quoted_or_not(tmp_path):

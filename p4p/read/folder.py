@@ -6,11 +6,11 @@ from pathlib import Path
 
 from ..model.fields import TABLES
 from ..model.problems import Problem
+from ..model.yamldoc import YamlError, load
 from .csvfile import read_csv_table
 from .encoding import to_utf8
 from .period import Entry
 from .tables import RawTable
-from .yamlio import read_flat_mapping
 
 PERIOD_FILE = "period.yaml"
 MAX_PERIOD_BYTES = 64 * 1024  # a few keys; anything larger is not a period file
@@ -50,13 +50,32 @@ def read_folder(
 
 
 def period_entries(data: bytes, problems: list[Problem]) -> list[Entry] | None:
+    """The key/value entries of period.yaml, read strictly (model/yamldoc.py: every value the
+    text written, duplicate keys, anchors, aliases and tags refused); None after a problem."""
     if len(data) > MAX_PERIOD_BYTES:
         problems.append(Problem(PERIOD_FILE, None, None, None, f"文件过大（超过 {MAX_PERIOD_BYTES // 1024} KB）"))
         return None
     utf8 = to_utf8(data, PERIOD_FILE, problems)
     if utf8 is None:
         return None
-    pairs = read_flat_mapping(utf8.decode("utf-8"), PERIOD_FILE, problems)
-    if pairs is None:
+    try:
+        doc = load(utf8.decode("utf-8"))
+    except YamlError as e:
+        problems.extend(Problem(PERIOD_FILE, line, None, None, msg) for line, msg in e.problems)
         return None
-    return [Entry(key.text or "", value.text, PERIOD_FILE, value.line, PERIOD_FILE, key.line) for key, value in pairs]
+    if doc.data is None:
+        problems.append(Problem(PERIOD_FILE, None, None, None, "文件是空的"))
+        return None
+    if not isinstance(doc.data, dict):
+        problems.append(Problem(PERIOD_FILE, doc.line(()), None, None, "应为“键: 值”的形式，每行一项"))
+        return None
+    entries = []
+    for key, value in doc.data.items():
+        line = doc.line((key,))
+        if isinstance(value, (dict, list)):
+            problems.append(
+                Problem(PERIOD_FILE, line, None, None, "值应为单个数字或文字，不能是列表或嵌套的键值", key=key)
+            )
+        else:
+            entries.append(Entry(key, value, PERIOD_FILE, line, PERIOD_FILE, line))
+    return entries
