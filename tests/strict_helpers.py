@@ -5,10 +5,10 @@ from __future__ import annotations
 
 from pathlib import Path
 
-from conftest import cli
-
 from p4p.model.facts import Quarter
 from p4p.read.load import load_quarter
+
+from conftest import cli
 
 ITEMS = ["EHR", "HTN", "DM", "ELD", "CHILD", "MAT", "SMI", "TB", "TCM", "EDU"]  # SPEC §4 R4
 

@@ -5,6 +5,8 @@ import subprocess
 import sys
 
 import pytest
+from strict_helpers import refused
+
 from conftest import (
     BASE_ASSESSMENT,
     BASE_INCOME,
@@ -18,7 +20,6 @@ from conftest import (
     write_csv,
     write_quarter,
 )
-from strict_helpers import refused
 
 
 def _inst(change: dict):

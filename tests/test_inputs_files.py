@@ -5,10 +5,11 @@ that is not an input."""
 import codecs
 
 import pytest
-from conftest import BASE_INSTITUTIONS, BASE_WORKPOINTS, cli, write_csv, write_quarter
 from strict_helpers import read, refused
 
 from p4p.read.encoding import to_utf8
+
+from conftest import BASE_INSTITUTIONS, BASE_WORKPOINTS, cli, write_csv, write_quarter
 
 GB = "gb18030"
 

@@ -10,11 +10,12 @@ from decimal import Decimal
 
 import numpy as np
 import pytest
-from conftest import BASE_ASSESSMENT, BASE_INSTITUTIONS, BASE_WORKPOINTS, INST_HEAD, write_csv, write_quarter
 from strict_helpers import read, refused
 
 from p4p.model.money import MAX_COUNT, MoneyError, parse_int, parse_money
 from p4p.read.workpoints import exact_group_sums
+
+from conftest import BASE_ASSESSMENT, BASE_INSTITUTIONS, BASE_WORKPOINTS, INST_HEAD, write_csv, write_quarter
 
 
 def _count(tmp_path, text):

@@ -5,11 +5,12 @@ Plus the year check: a budget or alliance that differs from the approved quarter
 from decimal import Decimal
 
 import pytest
-from conftest import write_quarter
 from strict_helpers import read, refused
 
 from p4p.model.facts import Period
 from p4p.read.yearcheck import year_warnings
+
+from conftest import write_quarter
 
 HEAD = "period: 2026Q1\nalliance: 测试医共体\n"
 
@@ -49,7 +50,10 @@ REFUSED = {
     "quarter 5": ("period: 2026Q5\nalliance: x\nph_annual_budget: 1\n", "期间应写成 YYYYQn"),
     "unknown key": (HEAD + "ph_annual_budget: 1\nbudget: 2\n", "period.yaml 第4行 键“budget”：未知的键"),
     "tag": (HEAD + "ph_annual_budget: !!float 1\n", "period.yaml 第3行：不允许使用 YAML 标签"),
-    "anchor and alias": (HEAD + "ph_annual_budget: &b 1\nmi_budget: *b\n", "period.yaml 第3行：不允许使用 YAML 锚点（&）和别名（*）"),
+    "anchor and alias": (
+        HEAD + "ph_annual_budget: &b 1\nmi_budget: *b\n",
+        "period.yaml 第3行：不允许使用 YAML 锚点（&）和别名（*）",
+    ),
     "list value": (HEAD + "ph_annual_budget: [1, 2]\n", "period.yaml 第3行 键“ph_annual_budget”：值应为单个数字或文字"),
     "not a mapping": ("- 2026Q1\n", "period.yaml 第1行：应为“键: 值”的形式"),
     "two documents": (HEAD + "ph_annual_budget: 1\n---\nperiod: 2026Q2\n", "period.yaml 第4行：YAML 格式错误"),

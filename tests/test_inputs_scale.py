@@ -7,8 +7,9 @@ from collections import Counter
 from decimal import Decimal
 
 import pytest
-from conftest import ROOT
 from strict_helpers import read, refused
+
+from conftest import ROOT
 
 _spec = importlib.util.spec_from_file_location("gen_alliance", ROOT / "scripts" / "gen_alliance.py")
 assert _spec and _spec.loader

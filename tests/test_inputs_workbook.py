@@ -7,10 +7,11 @@ import zipfile
 from pathlib import Path
 
 import pytest
-from conftest import write_quarter
 from openpyxl import load_workbook
 from strict_helpers import read, refused
 from test_workbook import to_workbook
+
+from conftest import write_quarter
 
 # sheets as to_workbook writes them (Chinese names, in this order): sheet1.xml … sheet5.xml
 WP_SHEET = 3  # 公卫工分: header row 1, rows 2–6 = T01 EHR 1000, T02 HTN 250, V01 ELD 10, V02 EDU 5, V03 TB 20

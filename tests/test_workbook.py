@@ -6,12 +6,13 @@ import io
 import re
 
 import pytest
-from conftest import ACCEPTANCE, ROOT, cli, run_ok, write_quarter
 from openpyxl import Workbook, load_workbook
 
 from p4p.model.fields import TABLES
 from p4p.read.workbook import cell_text
 from p4p.read.yamlio import load_yaml
+
+from conftest import ACCEPTANCE, ROOT, cli, run_ok, write_quarter
 
 
 def decode(data: bytes) -> str:
