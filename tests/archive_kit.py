@@ -61,9 +61,10 @@ def write_records(archive: Path, recs: list[dict], rechain: bool = True) -> None
     """Write records back; with `rechain`, recompute every prev_sha256 (the chain has no key, so
     anyone can do this) and keep each seq equal to its position."""
     out, prev = [], ""
-    for i, rec in enumerate(recs, 1):
+    for i, original in enumerate(recs, 1):
+        rec = dict(original)
         if rechain:
-            rec = {**rec, "prev_sha256": prev}
+            rec["prev_sha256"] = prev
             if "seq" in rec:
                 rec["seq"] = i
         line = line_of(rec)

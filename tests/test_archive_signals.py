@@ -64,7 +64,7 @@ def test_ctrl_c_while_statements_render(tmp_path, approved, jobs):
     p = start("run", write_quarter(tmp_path / "q2", period="2026Q2"), "--archive", approved, "--jobs", jobs)
     wait_for(lambda: [t for t in temporaries(approved) if list(t.glob("statements/*.pdf"))], p, "the first PDF")
     os.killpg(p.pid, signal.SIGINT)
-    out, err = p.communicate(timeout=120)
+    out, _ = p.communicate(timeout=120)
     assert p.returncode != 0, out
     assert snapshot(approved) == before  # nothing added, nothing removed, nothing changed
     assert temporaries(approved) == []
@@ -118,7 +118,7 @@ def test_ctrl_c_during_an_approval_leaves_no_folder_and_no_record(tmp_path, appr
     before = snapshot(approved)
     flag = tmp_path / "paused"
     p = start("approve", q2, "--by", "张", "--no-pdf", env={PAUSE: str(flag)})
-    wait_for(lambda: flag.is_file(), p, "the pause")
+    wait_for(flag.is_file, p, "the pause")
     os.killpg(p.pid, signal.SIGINT)
     p.communicate(timeout=120)
     assert p.returncode != 0
