@@ -54,6 +54,37 @@ def test_ctrl_c_removes_only_its_own_temporary_folder(base_quarter, archive):
     assert len(list((archive / "2026Q1").iterdir())) == 1
 
 
+def test_ctrl_c_on_a_first_run_keeps_what_another_user_approved_meanwhile(base_quarter, tmp_path):
+    """The issue's case: the first run into a new archive is interrupted after another user
+    has run and approved a quarter in it; before, the whole archive went."""
+    archive = tmp_path / "archive"
+    c = compute_run(base_quarter, DEFAULT_RULES, archive)
+
+    def meanwhile_another_user_approves(tmp, run_id, manifest):
+        approve_ok(run_ok(write_quarter(tmp_path / "other", period="2026Q2"), archive))
+        raise KeyboardInterrupt
+
+    with pytest.raises(KeyboardInterrupt):
+        write(c, archive, render=meanwhile_another_user_approves)
+    assert sorted(p.name for p in archive.iterdir()) == [".lock", "2026Q2", "approvals", "approvals.jsonl"]
+    assert verify(archive).exit_code == 0
+
+
+def test_a_full_disk_is_said_in_chinese_and_leaves_nothing(base_quarter, archive):
+    import errno
+
+    first = run_ok(base_quarter, archive)
+    c = compute_run(base_quarter, DEFAULT_RULES, archive)
+
+    def disk_full(tmp, run_id, manifest):
+        raise OSError(errno.ENOSPC, "No space left on device", str(tmp / "statements" / "T01.pdf"))
+
+    with pytest.raises(ArchiveError, match="磁盘已满") as e:
+        write(c, archive, render=disk_full)
+    assert "未写入任何内容" in str(e.value) and "statements/T01.pdf" in str(e.value)
+    assert sorted(p.name for p in archive.iterdir()) == ["2026Q1"] and [first] == list((archive / "2026Q1").iterdir())
+
+
 def test_a_failing_first_run_leaves_another_writers_temporary_folder(base_quarter, tmp_path):
     """Two first runs into a new archive: the one that fails must not take the other's
     temporary folder (nor the archive folder it is in) with it."""

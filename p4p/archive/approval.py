@@ -35,7 +35,7 @@ from .chain import (
     signature_findings,
 )
 from .digest import sha256, sha256_file
-from .errors import ArchiveError
+from .errors import ArchiveError, os_reason
 from .findings import Finding
 from .headfile import head_findings, write_head
 from .keys import ArchiveKey
@@ -186,13 +186,13 @@ def _append(path: Path, line: str, ends_with_newline: bool) -> None:
     try:
         fd = os.open(path, os.O_WRONLY | os.O_APPEND | os.O_CREAT, 0o644)
     except OSError as e:
-        raise ArchiveError(f"不能打开审批记录文件 {path}：{e.strerror or e}") from None
+        raise ArchiveError(f"不能打开审批记录文件 {path}：{os_reason(e)}") from None
     try:
         while buf:
             buf = buf[os.write(fd, buf) :]
         os.fsync(fd)
     except OSError as e:
-        raise ArchiveError(f"不能追加审批记录到 {path}：{e.strerror or e}") from None
+        raise ArchiveError(f"不能追加审批记录到 {path}：{os_reason(e)}") from None
     finally:
         os.close(fd)
 

@@ -14,7 +14,7 @@ from typing import Any
 
 from .chain import Chain
 from .digest import pretty
-from .errors import ArchiveError
+from .errors import ArchiveError, os_reason
 from .findings import Finding
 from .keys import ArchiveKey
 from .layout import HEAD_FILE
@@ -54,7 +54,7 @@ def write_head(archive: Path, chain: Chain, folder_sha256: str, key: ArchiveKey)
         os.replace(tmp, archive / HEAD_FILE)
     except OSError as e:
         tmp.unlink(missing_ok=True)
-        raise ArchiveError(f"不能写入签名头文件 {archive / HEAD_FILE}：{e.strerror or e}") from None
+        raise ArchiveError(f"不能写入签名头文件 {archive / HEAD_FILE}：{os_reason(e)}") from None
 
 
 def read_head(archive: Path) -> dict[str, Any] | str | None:

@@ -12,7 +12,7 @@ from pathlib import Path
 from typing import Any
 
 from .digest import canonical
-from .errors import ArchiveError
+from .errors import ArchiveError, os_reason
 
 KEY_ENV = "P4P_ARCHIVE_KEY"
 MIN_KEY_BYTES = 16
@@ -42,7 +42,7 @@ def load_key(key_file: Path | None, archive: Path | None = None) -> ArchiveKey |
         try:
             secret = key_file.read_bytes().strip()
         except OSError as e:
-            raise ArchiveError(f"不能读取密钥文件 {key_file}：{e.strerror or e}") from None
+            raise ArchiveError(f"不能读取密钥文件 {key_file}：{os_reason(e)}") from None
         source = f"密钥文件 {key_file}"
     elif os.environ.get(KEY_ENV):
         secret, source = os.environ[KEY_ENV].strip().encode("utf-8"), f"环境变量 {KEY_ENV}"

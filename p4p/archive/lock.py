@@ -9,7 +9,7 @@ from pathlib import Path
 
 from filelock import FileLock, Timeout
 
-from .errors import ArchiveError
+from .errors import ArchiveError, os_reason
 from .layout import LOCK
 
 WAIT_SECONDS = 600.0
@@ -26,7 +26,7 @@ def archive_lock(archive: Path, timeout: float = WAIT_SECONDS) -> Iterator[None]
             f"归档正被另一个命令写入，等待 {timeout:.0f} 秒后仍未轮到（锁文件：{archive / LOCK}）"
         ) from None
     except OSError as e:
-        raise ArchiveError(f"不能锁定归档（{archive / LOCK}）：{e.strerror or e}") from None
+        raise ArchiveError(f"不能锁定归档（{archive / LOCK}）：{os_reason(e)}") from None
     try:
         yield
     finally:

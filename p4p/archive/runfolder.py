@@ -17,7 +17,7 @@ from contextlib import contextmanager
 from pathlib import Path, PurePosixPath
 from typing import Any
 
-from .errors import ArchiveError
+from .errors import ArchiveError, os_reason
 from .layout import host_name, parse_tmp, tmp_name
 from .manifest import hash_files, write_manifest
 
@@ -124,7 +124,7 @@ class Staging:
                 made += _make_dirs(final.parent)
             except OSError as e:
                 _remove_if_empty(made)
-                raise ArchiveError(f"不能把临时目录移到 {final}：{e.strerror or e}") from None
+                raise ArchiveError(f"不能把临时目录移到 {final}：{os_reason(e)}") from None
         else:
             raise ArchiveError(f"不能把临时目录移到 {final}")
         self.committed = final
@@ -141,10 +141,15 @@ class Staging:
 @contextmanager
 def staging(archive: Path, period: str) -> Iterator[Staging]:
     """A Staging that is removed again unless committed (on any exception, Ctrl-C included)."""
-    sweep_temporaries(archive)
-    st = Staging(archive, period)
+    try:
+        sweep_temporaries(archive)
+        st = Staging(archive, period)
+    except OSError as e:
+        raise ArchiveError(f"不能在归档 {archive} 中建立临时目录：{os_reason(e)}") from e
     try:
         yield st
+    except OSError as e:  # disk full, no permission…: the environment, said in Chinese (exit 1)
+        raise ArchiveError(f"写入归档 {archive} 失败，未写入任何内容：{os_reason(e)}") from e
     finally:
         if st.committed is None:
             st.discard()

@@ -33,7 +33,7 @@ def _place(run: RunInfo, records: list[Record]) -> tuple[int, list[Finding]]:
     return n, []
 
 
-def _prior(run: RunInfo, p: dict[str, Any], rec: Record | None, n: int) -> list[Finding]:
+def _prior(run: RunInfo, p: dict[str, Any], rec: Record | None, n: int, approved_hash: str | None) -> list[Finding]:
     where, period, run_id = f"{run.rel}/{MANIFEST}", p.get("period"), p.get("run_id")
     if rec is None:
         return [Finding(where, f"用了 {period} 的运行 {run_id}，但在它计算时（第{n}条审批记录之后）该期没有有效的审批")]
@@ -44,7 +44,8 @@ def _prior(run: RunInfo, p: dict[str, Any], rec: Record | None, n: int) -> list[
     out = []
     if p.get("ledger_sha256") != rec.get("ledger_sha256"):
         out.append(Finding(where, f"{period} 的台账 SHA-256 与第{rec.seq}条审批记录不符"))
-    if p.get("run_sha256") and p.get("run_sha256") != rec.get("run_sha256"):
+    # a record of p4p 0.2 holds no run hash: then the approved run's manifest as it is now
+    if p.get("run_sha256") and p.get("run_sha256") != (rec.get("run_sha256") or approved_hash):
         out.append(Finding(where, f"{period} 的运行哈希与第{rec.seq}条审批记录不符"))
     if p.get("approved_by") != rec.get("by") or p.get("approved_at") != rec.get("at"):
         out.append(
@@ -66,6 +67,7 @@ def _needed(m: dict[str, Any]) -> set[str]:
 
 
 def run_prior_findings(runs: list[RunInfo], records: list[Record]) -> list[Finding]:
+    by_rel = {r.rel: r for r in runs}
     out: list[Finding] = []
     for run in runs:
         m = run.manifest
@@ -77,7 +79,9 @@ def run_prior_findings(runs: list[RunInfo], records: list[Record]) -> list[Findi
         for missing in sorted(_needed(m) - {str(p.get("period")) for p in run.priors}):
             out.append(Finding(f"{run.rel}/{MANIFEST}", f"第四季度运行的前期季度中缺少 {missing}"))
         for p in run.priors:
-            out += _prior(run, p, force.get((alliance_of(m), str(p.get("period")))), n)
+            rec = force.get((alliance_of(m), str(p.get("period"))))
+            approved = by_rel.get(str(rec.get("run_dir"))) if rec else None
+            out += _prior(run, p, rec, n, approved.run_hash if approved else None)
     return out
 
 
