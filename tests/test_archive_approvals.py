@@ -220,7 +220,9 @@ def test_statements_stamped_at_approval_print_the_chain_head(tmp_path, archive):
     } | {"summary.pdf"}
     for doc in ("statements/V01.pdf", "summary.pdf"):
         text = re.sub(
-            r"\s+", "", subprocess.run(["pdftotext", folder / doc, "-"], capture_output=True, text=True).stdout
+            r"\s+",
+            "",
+            subprocess.run(["pdftotext", folder / doc, "-"], capture_output=True, text=True, check=True).stdout,
         )
         assert "已审批：王会计" in text and "（北京时间）" in text and head in text, doc
     assert snapshot(rd) == before  # the run folder's own statements stay unstamped
