@@ -6,6 +6,7 @@ archive and a signed head file; preconditions checked under the lock."""
 import datetime as dt
 import json
 import re
+import shutil
 import subprocess
 from pathlib import Path
 
@@ -227,3 +228,34 @@ def test_statements_stamped_at_approval_print_the_chain_head(tmp_path, archive):
         assert "已审批：王会计" in text and "（北京时间）" in text and head in text, doc
     assert snapshot(rd) == before  # the run folder's own statements stay unstamped
     assert verify(archive).exit_code == 0
+
+
+def test_an_approval_never_chains_over_a_changed_approval_folder(tmp_path, archive):
+    """The next record holds the hash of the last approval folder's manifest: extending the
+    chain over an edited stamped document would bless the edit."""
+    folder = approve_ok(run_ok(write_quarter(tmp_path / "a"), archive))
+    (folder / "run-manifest.json").write_text("{}", encoding="utf-8")
+    r = cli("approve", run_ok(write_quarter(tmp_path / "b", period="2026Q2"), archive), "--by", "财务", "--no-pdf")
+    assert r.exit_code == 1 and f"approvals/{folder.name}/run-manifest.json：文件已被修改" in r.stderr
+    assert len(records(archive)) == 1
+
+
+def test_a_folder_left_by_an_interrupted_approval_is_named_not_overwritten(tmp_path, archive):
+    approve_ok(run_ok(write_quarter(tmp_path / "a"), archive))
+    b = run_ok(write_quarter(tmp_path / "b", period="2026Q2"), archive)
+    orphan = archive / "approvals" / f"0002-2026Q2-{b.name}"
+    orphan.mkdir()
+    (orphan / "summary.pdf").write_bytes(b"%PDF")
+    r = cli("approve", b, "--by", "财务", "--no-pdf")
+    assert r.exit_code == 1 and str(orphan) in r.stderr and "没有对应的审批记录" in r.stderr
+    assert (orphan / "summary.pdf").read_bytes() == b"%PDF" and len(records(archive)) == 1
+
+
+def test_a_run_folder_outside_an_archive_is_refused_without_writing_next_to_it(tmp_path, archive):
+    rd = run_ok(write_quarter(tmp_path / "a"), archive)
+    loose = tmp_path / "copies" / "somewhere" / "run"
+    loose.parent.mkdir(parents=True)
+    shutil.copytree(rd, loose)
+    r = cli("approve", loose, "--by", "财务", "--no-pdf")
+    assert r.exit_code == 1 and "不在归档中它应在的位置" in r.stderr
+    assert sorted(p.name for p in (tmp_path / "copies").iterdir()) == ["somewhere"]

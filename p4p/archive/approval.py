@@ -23,6 +23,7 @@ from pathlib import Path
 from typing import Any
 
 from . import clock
+from .approvalfolder import RUN_MANIFEST_COPY, approval_folder, approval_folder_findings, last_folder_hash
 from .chain import (
     RECORD_PURPOSE,
     RECORD_VERSION,
@@ -39,28 +40,10 @@ from .errors import ArchiveError, os_reason
 from .findings import Finding
 from .headfile import head_findings, write_head
 from .keys import ArchiveKey
-from .layout import APPROVAL_DIRS, APPROVALS, HEAD_FILE, MANIFEST, archive_of
+from .layout import APPROVALS, HEAD_FILE, MANIFEST, archive_of
 from .lock import archive_lock
-from .manifest import folder_hash, hash_files, load_manifest, run_file_findings, write_manifest
+from .manifest import alliance_of, hash_files, load_manifest, run_file_findings, write_manifest
 from .runfolder import Staging, staging
-
-RUN_MANIFEST_COPY = "run-manifest.json"
-
-
-def alliance_of(m: dict[str, Any]) -> str:
-    """The alliance as the archive keys it (an alliance_id when the run has one)."""
-    return str(m.get("alliance_id") or m.get("alliance") or "")
-
-
-def approval_folder(seq: int, period: str, run_id: str) -> str:
-    return f"{APPROVAL_DIRS}/{seq:04d}-{period}-{run_id}"
-
-
-def last_folder_hash(archive: Path, records: list[Record]) -> str | None:
-    """SHA-256 of the manifest of the last record's approval folder (None: no such folder)."""
-    if not records or not isinstance(records[-1].get("folder"), str):
-        return None
-    return folder_hash(archive / str(records[-1].get("folder")))
 
 
 def chain_problems(archive: Path, chain: Chain, key: ArchiveKey | None, writing: bool = False) -> list[Finding]:
@@ -214,22 +197,40 @@ def _check_request(req: Request) -> None:
 
 def _check_chain(archive: Path, chain: Chain, key: ArchiveKey | None) -> None:
     bad = chain_problems(archive, chain, key, writing=True)
+    if chain.records and chain.records[-1].version >= RECORD_VERSION:
+        # the new record holds the hash of the last approval folder's manifest: never of a changed one
+        bad += approval_folder_findings(archive, chain.records[-1])
     if bad:
         raise refusal("审批记录有问题，不能追加新的审批（请先用 p4p verify 核查）：", bad)
     if key is None and (any(r.signed for r in chain.records) or (archive / HEAD_FILE).exists()):
         raise ArchiveError("这个归档的审批记录有签名：请用 --key-file 或环境变量 P4P_ARCHIVE_KEY 提供密钥")
 
 
-def _check_run(run_dir: Path) -> dict[str, Any]:
+def _placed_run(run_dir: Path) -> dict[str, Any]:
+    """The run's manifest, when the run folder is where it belongs: <archive>/<period>/<run_id>."""
     m = load_manifest(run_dir)
     if m.get("period") != run_dir.parent.name or m.get("run_id") != run_dir.name:
         raise ArchiveError(
             f"{run_dir} 不在归档中它应在的位置（manifest 记为 {m.get('period')}/{m.get('run_id')}），不能审批"
         )
+    return m
+
+
+def _check_run(run_dir: Path) -> dict[str, Any]:
+    m = _placed_run(run_dir)
     bad = run_file_findings(run_dir, f"{run_dir.parent.name}/{run_dir.name}")
     if bad:
         raise refusal("运行目录与其 manifest 不符，不能审批：", bad)
     return m
+
+
+def _check_folder_free(archive: Path, chain: Chain, m: dict[str, Any]) -> None:
+    folder = approval_folder(len(chain.records) + 1, m["period"], m["run_id"])
+    if (archive / folder).exists():
+        raise ArchiveError(
+            f"审批目录 {archive / folder} 已存在，却没有对应的审批记录（上一次审批在写入记录前被中断？）；"
+            "请审计人员核实后把它移出归档，再重新审批"
+        )
 
 
 def _check_current(m: dict[str, Any], current: Record | None, supersede: bool) -> None:
@@ -279,6 +280,7 @@ def begin_approval(
     _check_request(req)
     run_dir = run_dir.resolve()
     archive = archive_of(run_dir)
+    _placed_run(run_dir)  # before the lock file is made next to what may not be an archive
     with archive_lock(archive):
         chain = read_chain(archive)
         _check_chain(archive, chain, key)
@@ -287,6 +289,7 @@ def begin_approval(
         current = force.get((alliance_of(m), m["period"]))
         _check_current(m, current, supersede)
         _check_priors(m, force)
+        _check_folder_free(archive, chain, m)
         with staging(archive, m["period"]) as st:
             draft = Draft(run_dir, m, st, chain, current, req)
             draft.add_data(RUN_MANIFEST_COPY, (run_dir / MANIFEST).read_bytes())

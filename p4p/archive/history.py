@@ -10,7 +10,7 @@ from pathlib import Path
 from typing import Any
 
 from ..engine.ledger import history_lines
-from .approval import alliance_of, chain_problems, refusal
+from .approval import chain_problems, refusal
 from .chain import Chain, Record, in_force, read_chain
 from .digest import sha256
 from .errors import ArchiveError, MissingHistory
@@ -18,7 +18,7 @@ from .findings import Finding
 from .keys import ArchiveKey, load_key
 from .layout import archive_of, inside
 from .lock import reading_lock
-from .manifest import folder_hash, load_manifest, run_file_findings
+from .manifest import alliance_of, folder_hash, load_manifest, run_file_findings
 
 
 def _approved_ledger(archive: Path, rec: Record, chain: Chain) -> dict[str, Any]:

@@ -18,6 +18,11 @@ def as_dict(value: Any) -> dict[str, Any]:
     return value if isinstance(value, dict) else {}
 
 
+def alliance_of(m: dict[str, Any]) -> str:
+    """The alliance as the archive keys it (an alliance_id when the run has one)."""
+    return str(m.get("alliance_id") or m.get("alliance") or "")
+
+
 def load_manifest(folder: Path) -> dict[str, Any]:
     p = folder / MANIFEST
     if not p.is_file():

@@ -6,7 +6,7 @@ from __future__ import annotations
 from dataclasses import dataclass, field
 from pathlib import Path
 
-from .approval import last_folder_hash
+from .approvalfolder import last_folder_hash
 from .chain import Chain, link_findings, read_chain, signature_findings
 from .errors import NoArchive
 from .findings import Finding

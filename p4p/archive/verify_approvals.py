@@ -8,13 +8,13 @@ import json
 from pathlib import Path
 from typing import Any
 
-from .approval import RUN_MANIFEST_COPY, alliance_of
+from .approvalfolder import RUN_MANIFEST_COPY, approval_folder_findings
 from .chain import RECORD_VERSION, Record, read_chain
 from .digest import sha256, sha256_file, short
 from .errors import ArchiveError
 from .findings import Finding
 from .layout import APPROVAL_DIRS, APPROVALS, MANIFEST, archive_of, inside
-from .manifest import as_dict, file_findings, folder_hash, load_manifest, manifest_changes
+from .manifest import alliance_of, folder_hash, load_manifest, manifest_changes
 from .verify_runs import RunInfo
 
 
@@ -85,7 +85,7 @@ def folder_findings(archive: Path, records: list[Record]) -> list[Finding]:
             out += _prev_folder_link(archive, r, prev)
             folder = str(r.get("folder") or "")
             named.add(folder)
-            out += _folder(archive, r, folder)
+            out += approval_folder_findings(archive, r)
         prev = r
     root = archive / APPROVAL_DIRS
     for d in sorted(root.iterdir()) if root.is_dir() else []:
@@ -106,33 +106,6 @@ def _prev_folder_link(archive: Path, r: Record, prev: Record | None) -> list[Fin
             f"与{r.where}中记下的前一个审批目录的 manifest 哈希不符：该审批目录在之后被改动",
         )
     ]
-
-
-def _folder(archive: Path, r: Record, folder: str) -> list[Finding]:
-    path = inside(archive, folder)
-    if path is None or not folder.startswith(f"{APPROVAL_DIRS}/"):
-        return [Finding(r.where, f"所记的审批目录不在归档的 approvals/ 中：{folder}")]
-    if not path.is_dir():
-        return [Finding(folder, f"{r.where}的审批目录不见了")]
-    try:
-        fm = json.loads((path / MANIFEST).read_text(encoding="utf-8"))
-        assert isinstance(fm, dict)
-    except (OSError, ValueError, AssertionError):
-        return [Finding(f"{folder}/{MANIFEST}", "审批目录的 manifest 缺失或不是有效的 JSON")]
-    out = []
-    if fm.get("record_sha256") != r.sha256 or fm.get("seq") != r.seq:
-        out.append(
-            Finding(
-                f"{folder}/{MANIFEST}",
-                f"记下的审批记录（第{fm.get('seq')}条，{short(fm.get('record_sha256'))}）与{r.where}"
-                f"（{short(r.sha256)}）不符：记录或审批目录被改动",
-            )
-        )
-    data = as_dict(r.get("files"))
-    if fm.get("data") != data:
-        out.append(Finding(f"{folder}/{MANIFEST}", f"数据文件清单与{r.where}中的不符"))
-    documents = as_dict(fm.get("documents"))
-    return out + file_findings(path, {**documents, **data}, folder)
 
 
 def supersede_findings(records: list[Record]) -> list[Finding]:

@@ -7,11 +7,11 @@ from __future__ import annotations
 
 from typing import Any
 
-from .approval import alliance_of
 from .chain import Record, in_force
 from .digest import sha256_file
 from .findings import Finding
 from .layout import MANIFEST
+from .manifest import alliance_of
 from .verify_runs import RunInfo
 
 
