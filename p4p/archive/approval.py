@@ -111,7 +111,7 @@ class Draft:
             "at": clock.utc_text(t),
             "at_beijing": clock.beijing_text(t),
             "supersedes": self.superseded.run_id if self.superseded else None,
-            "reason": (req.reason or "").strip() or None if self.superseded else None,
+            "reason": ((req.reason or "").strip() or None) if self.superseded else None,
             "prev_sha256": self.chain.last_sha256,
             "prev_folder_sha256": last_folder_hash(self.archive, self.chain.records) or "",
         }
