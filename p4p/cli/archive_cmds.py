@@ -10,10 +10,11 @@ import click
 
 from ..app import approve as do_approve
 from ..app import replay as do_replay
-from ..archive.chain import in_force
+from ..archive.chain import Record, in_force
 from ..archive.headfile import PaperHead
 from ..archive.keys import load_key
 from ..archive.layout import archive_of
+from ..archive.manifest import as_dict
 from ..archive.verify import Report, verify_archive
 from . import EXIT_DIFF, _err, _guard, main
 
@@ -92,6 +93,19 @@ def verify(archive: Path, paper: PaperHead | None, key_file: Path | None) -> Non
         sys.exit(EXIT_DIFF)
 
 
+def _approval_marks(records: list[Record]) -> dict[str, list[str]]:
+    """For each approved run folder: its approvals, each in force (现行) or superseded."""
+    current = {r.get("run_dir"): r.seq for r in in_force(records).values()}
+    marks: dict[str, list[str]] = {}
+    for r in records:
+        state = "现行" if current.get(r.get("run_dir")) == r.seq else "已被替换"
+        sup = f"，替换 {r.get('supersedes')}（{r.get('reason')}）" if r.get("supersedes") else ""
+        marks.setdefault(str(r.get("run_dir")), []).append(
+            f"第{r.seq}条审批 {r.get('by')} {r.get('at_beijing') or r.get('at')}{sup}（{state}）"
+        )
+    return marks
+
+
 @main.command()
 @click.option("--archive", type=click.Path(path_type=Path), default=Path("archive"), show_default=True)
 @head_option
@@ -100,25 +114,17 @@ def verify(archive: Path, paper: PaperHead | None, key_file: Path | None) -> Non
 def history(archive: Path, paper: PaperHead | None, key_file: Path | None) -> None:
     """列出归档中的期间、运行、审批和替换，并做与 p4p verify 相同的核验。"""
     rep = _report(archive, paper, key_file)
-    approvals: dict[str, list[str]] = {}
-    current = {r.get("run_dir"): r.seq for r in in_force(rep.chain.records).values()}
-    for r in rep.chain.records:
-        state = "现行" if current.get(r.get("run_dir")) == r.seq else "已被替换"
-        sup = f"，替换 {r.get('supersedes')}（{r.get('reason')}）" if r.get("supersedes") else ""
-        approvals.setdefault(str(r.get("run_dir")), []).append(
-            f"第{r.seq}条审批 {r.get('by')} {r.get('at_beijing') or r.get('at')}{sup}（{state}）"
-        )
+    marks = _approval_marks(rep.chain.records)
     period = None
     for run in rep.runs:
-        if run.rel.split("/")[0] != period:
-            period = run.rel.split("/")[0]
+        run_period, run_id = run.rel.split("/")
+        if run_period != period:
+            period = run_period
             click.echo(period)
         m = run.manifest or {}
-        ruleset = (m.get("ruleset") or {}).get("id", "?") if isinstance(m.get("ruleset"), dict) else "?"
-        marks = "；".join(approvals.get(run.rel, [])) or "未审批"
         click.echo(
-            f"  {run.rel.split('/')[1]}  {m.get('alliance', '（manifest 缺失）')}  规则 {ruleset}  "
-            f"台账 {str(m.get('ledger_sha256', ''))[:12]}  {marks}"
+            f"  {run_id}  {m.get('alliance', '（manifest 缺失）')}  规则 {as_dict(m.get('ruleset')).get('id', '?')}  "
+            f"台账 {str(m.get('ledger_sha256', ''))[:12]}  {'；'.join(marks.get(run.rel, [])) or '未审批'}"
         )
     _print_report(rep)
     if rep.findings:
