@@ -114,7 +114,7 @@ def test_a_run_computed_from_superseded_quarters_is_not_approved(tmp_path, archi
     approve_ok(fixed, "--supersede", "--reason", "工分更正")
     assert verify(archive).exit_code == 0  # the Q4 run is judged at its place in the chain
     r = cli("approve", q4, "--by", "财务", "--no-pdf")
-    assert r.exit_code == 1 and "2026Q3" in r.stderr and f"现行为 {fixed.name}" in r.stderr
+    assert r.exit_code == 1 and "2026Q3" in r.stderr and f"有效的是运行 {fixed.name}" in r.stderr
     assert len(records(archive)) == 4
 
 

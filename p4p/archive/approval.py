@@ -40,10 +40,12 @@ from .errors import ArchiveError, os_reason
 from .findings import Finding
 from .headfile import head_findings, write_head
 from .keys import ArchiveKey
-from .layout import APPROVALS, HEAD_FILE, MANIFEST, archive_of
+from .layout import APPROVALS, HEAD_FILE, MANIFEST, archive_of, inside
 from .lock import archive_lock
-from .manifest import alliance_of, hash_files, load_manifest, run_file_findings, write_manifest
+from .manifest import alliance_of, folder_hash, hash_files, load_manifest, run_file_findings, write_manifest
 from .runfolder import Staging, staging
+from .verify_priors import prior_findings
+from .verify_runs import RunInfo
 
 
 def chain_problems(archive: Path, chain: Chain, key: ArchiveKey | None, writing: bool = False) -> list[Finding]:
@@ -243,20 +245,20 @@ def _check_current(m: dict[str, Any], current: Record | None, supersede: bool) -
         )
 
 
-def _check_priors(m: dict[str, Any], force: dict[tuple[str, str], Record]) -> None:
+def _check_priors(archive: Path, run_dir: Path, m: dict[str, Any], chain: Chain) -> None:
     """A run computed from earlier quarters is approved only while those are the ones in force."""
-    stale = []
-    for p in m.get("prior_runs") or []:
+    run = RunInfo(f"{m['period']}/{m['run_id']}", run_dir, m, folder_hash(run_dir))
+    force = in_force(chain.records)
+    bad = []
+    for p in run.priors:
         rec = force.get((alliance_of(m), str(p.get("period"))))
-        if rec is None or rec.run_id != p.get("run_id") or rec.get("ledger_sha256") != p.get("ledger_sha256"):
-            now = f"现行为 {rec.run_id}（第{rec.seq}条记录）" if rec else "现在没有有效的审批"
-            stale.append(f"{p.get('period')} 用的是运行 {p.get('run_id')}，{now}")
-        elif p.get("run_sha256") and rec.get("run_sha256") and p["run_sha256"] != rec.get("run_sha256"):
-            stale.append(f"{p.get('period')} 运行 {p.get('run_id')} 的运行哈希与现行审批记录不符")
-    if stale:
-        raise ArchiveError(
-            f"这次 {m['period']} 运行所用的前期季度已不是现行审批，不能审批：{'；'.join(stale)}。"
-            f"请重新运行 {m['period']}，再审批新的运行"
+        approved = inside(archive, str(rec.get("run_dir"))) if rec else None
+        bad += prior_findings(run, p, rec, len(chain.records), folder_hash(approved) if approved else None)
+    if bad:
+        raise refusal(
+            f"这次 {m['period']} 运行所用的前期季度与现行审批不符，不能审批"
+            f"（请重新运行 {m['period']}，再审批新的运行）：",
+            bad,
         )
 
 
@@ -288,7 +290,7 @@ def begin_approval(
         force = in_force(chain.records)
         current = force.get((alliance_of(m), m["period"]))
         _check_current(m, current, supersede)
-        _check_priors(m, force)
+        _check_priors(archive, run_dir, m, chain)
         _check_folder_free(archive, chain, m)
         with staging(archive, m["period"]) as st:
             draft = Draft(run_dir, m, st, chain, current, req)

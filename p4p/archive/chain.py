@@ -138,9 +138,13 @@ def in_force(records: list[Record], upto: int | None = None) -> dict[tuple[str, 
     return out
 
 
+def bad_line_findings(chain: Chain) -> list[Finding]:
+    return [Finding(f"{APPROVALS} 第{n}行", f"{why}：这一行不是审批记录") for n, why in chain.bad_lines]
+
+
 def link_findings(chain: Chain) -> list[Finding]:
     """Lines that are not records, broken links, sequence numbers out of place."""
-    out = [Finding(f"{APPROVALS} 第{n}行", f"{why}：这一行不是审批记录") for n, why in chain.bad_lines]
+    out = bad_line_findings(chain)
     if not chain.ends_with_newline:
         out.append(Finding(APPROVALS, "文件末尾没有换行：最后一条记录可能写到一半（被截断）"))
     prev = ""

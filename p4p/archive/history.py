@@ -12,13 +12,13 @@ from typing import Any
 from ..engine.ledger import history_lines
 from .approval import chain_problems, refusal
 from .chain import Chain, Record, in_force, read_chain
-from .digest import sha256
 from .errors import ArchiveError, MissingHistory
-from .findings import Finding
 from .keys import ArchiveKey, load_key
 from .layout import archive_of, inside
 from .lock import reading_lock
-from .manifest import alliance_of, folder_hash, load_manifest, run_file_findings
+from .manifest import alliance_of, folder_hash, load_manifest, manifest_or_none, run_file_findings
+from .verify_approvals import record_run_findings
+from .verify_runs import RunInfo
 
 
 def _approved_ledger(archive: Path, rec: Record, chain: Chain) -> dict[str, Any]:
@@ -29,21 +29,16 @@ def _approved_ledger(archive: Path, rec: Record, chain: Chain) -> dict[str, Any]
             f"{rec.period} 已审批的运行 {rec.run_id} 的运行目录不见了：{archive / str(rec.get('run_dir'))}"
         )
     where = str(rec.get("run_dir"))
-    bad = run_file_findings(run_dir, where)
-    run_hash = folder_hash(run_dir)
-    if rec.get("run_sha256") and run_hash != rec.get("run_sha256"):
-        bad.append(Finding(f"{where}/manifest.json", f"与{rec.where}中的运行哈希不符"))
-    ledger = run_dir / "ledger.csv"
-    data = ledger.read_bytes() if ledger.is_file() else b""
-    if sha256(data) != rec.get("ledger_sha256"):
-        bad.append(Finding(f"{where}/ledger.csv", f"与{rec.where}中的台账 SHA-256 不符（可能被修改）"))
+    run = RunInfo(where, run_dir, manifest_or_none(run_dir), folder_hash(run_dir))
+    bad = run_file_findings(run_dir, where) + (record_run_findings(archive, rec, run) if run.manifest else [])
     if bad:
         raise refusal(f"{rec.period} 已审批的运行 {rec.run_id} 与审批时不符，不能使用：", bad)
+    data = (run_dir / "ledger.csv").read_bytes()
     return {
         "period": rec.period,
         "run_id": rec.run_id,
         "ledger_sha256": rec.get("ledger_sha256"),
-        "run_sha256": run_hash,
+        "run_sha256": run.run_hash,
         "bytes": data,
         "approved_by": rec.get("by"),
         "approved_at": rec.get("at"),

@@ -36,6 +36,13 @@ def load_manifest(folder: Path) -> dict[str, Any]:
     return m
 
 
+def manifest_or_none(folder: Path) -> dict[str, Any] | None:
+    try:
+        return load_manifest(folder)
+    except ArchiveError:
+        return None
+
+
 def folder_hash(folder: Path) -> str | None:
     """SHA-256 of the folder's manifest.json (None when it has none)."""
     p = folder / MANIFEST

@@ -9,12 +9,11 @@ from pathlib import Path
 from typing import Any
 
 from .approvalfolder import RUN_MANIFEST_COPY, approval_folder_findings
-from .chain import RECORD_VERSION, Record, read_chain
+from .chain import RECORD_VERSION, Record, bad_line_findings, read_chain
 from .digest import sha256, sha256_file, short
-from .errors import ArchiveError
 from .findings import Finding
-from .layout import APPROVAL_DIRS, APPROVALS, MANIFEST, archive_of, inside
-from .manifest import alliance_of, folder_hash, load_manifest, manifest_changes
+from .layout import APPROVAL_DIRS, MANIFEST, archive_of, inside
+from .manifest import alliance_of, folder_hash, manifest_changes, manifest_or_none
 from .verify_runs import RunInfo
 
 
@@ -30,11 +29,13 @@ def record_findings(archive: Path, records: list[Record], runs: dict[str, RunInf
         elif rel not in runs or runs[rel].manifest is None:
             out.append(Finding(rel, f"{r.where}批准的运行没有可读的 {MANIFEST}，无法核对"))
         else:
-            out += _against_run(archive, r, runs[rel])
+            out += record_run_findings(archive, r, runs[rel])
     return out
 
 
-def _against_run(archive: Path, r: Record, run: RunInfo) -> list[Finding]:
+def record_run_findings(archive: Path, r: Record, run: RunInfo) -> list[Finding]:
+    """An approval record against the run it approved: run hash (naming what changed in the
+    manifest), alliance, period, run id and ledger hash."""
     m = run.manifest or {}
     where = f"{run.rel}/{MANIFEST}"
     out = []
@@ -140,17 +141,13 @@ def run_approval_findings(run_dir: Path) -> tuple[list[Finding], list[str]]:
     archive = archive_of(run_dir)
     rel = f"{run_dir.resolve().parent.name}/{run_dir.resolve().name}"
     chain = read_chain(archive)
-    out = [Finding(f"{APPROVALS} 第{n}行", f"{why}：这一行不是审批记录") for n, why in chain.bad_lines]
+    out = bad_line_findings(chain)
     mine = [r for r in chain.records if r.get("run_dir") == rel]
     if not mine:
         return out, []
-    try:
-        m: dict[str, Any] | None = load_manifest(run_dir)
-    except ArchiveError:
-        m = None
-    run = RunInfo(rel, run_dir, m, folder_hash(run_dir))
+    run = RunInfo(rel, run_dir, manifest_or_none(run_dir), folder_hash(run_dir))
     for r in mine:
-        out += _against_run(archive, r, run) if m is not None else []
+        out += record_run_findings(archive, r, run) if run.manifest is not None else []
     return out, [_describe(r) for r in mine]
 
 

@@ -33,13 +33,21 @@ def _place(run: RunInfo, records: list[Record]) -> tuple[int, list[Finding]]:
     return n, []
 
 
-def _prior(run: RunInfo, p: dict[str, Any], rec: Record | None, n: int, approved_hash: str | None) -> list[Finding]:
+def prior_findings(
+    run: RunInfo, p: dict[str, Any], rec: Record | None, n: int, approved_hash: str | None
+) -> list[Finding]:
+    """One prior quarter a run used (`p`, from its manifest) against `rec`, the approval of that
+    quarter in force after the first `n` records; `approved_hash` is the approved run's manifest
+    hash now (for records of p4p 0.2, which hold none)."""
     where, period, run_id = f"{run.rel}/{MANIFEST}", p.get("period"), p.get("run_id")
     if rec is None:
-        return [Finding(where, f"用了 {period} 的运行 {run_id}，但在它计算时（第{n}条审批记录之后）该期没有有效的审批")]
+        return [Finding(where, f"用了 {period} 的运行 {run_id}，但到第{n}条审批记录为止该期没有有效的审批")]
     if rec.run_id != run_id:
         return [
-            Finding(where, f"用了 {period} 的运行 {run_id}，而当时有效的审批（第{rec.seq}条记录）是运行 {rec.run_id}")
+            Finding(
+                where,
+                f"用了 {period} 的运行 {run_id}，而到第{n}条审批记录为止有效的是运行 {rec.run_id}（第{rec.seq}条记录）",
+            )
         ]
     out = []
     if p.get("ledger_sha256") != rec.get("ledger_sha256"):
@@ -81,7 +89,7 @@ def run_prior_findings(runs: list[RunInfo], records: list[Record]) -> list[Findi
         for p in run.priors:
             rec = force.get((alliance_of(m), str(p.get("period"))))
             approved = by_rel.get(str(rec.get("run_dir"))) if rec else None
-            out += _prior(run, p, rec, n, approved.run_hash if approved else None)
+            out += prior_findings(run, p, rec, n, approved.run_hash if approved else None)
     return out
 
 

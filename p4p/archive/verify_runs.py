@@ -7,10 +7,9 @@ from dataclasses import dataclass
 from pathlib import Path
 from typing import Any
 
-from .errors import ArchiveError
 from .findings import Finding
 from .layout import MANIFEST, period_dirs
-from .manifest import folder_hash, load_manifest, run_file_findings
+from .manifest import folder_hash, manifest_or_none, run_file_findings
 
 
 @dataclass
@@ -35,7 +34,7 @@ def scan_runs(archive: Path) -> tuple[list[RunInfo], list[Finding]]:
                 out.append(Finding(rel, "期间目录中多出的文件（不是运行目录）"))
                 continue
             out += run_file_findings(entry, rel)
-            m = _manifest(entry)
+            m = manifest_or_none(entry)
             if m is not None and (m.get("period") != pd.name or m.get("run_id") != entry.name):
                 out.append(
                     Finding(
@@ -45,10 +44,3 @@ def scan_runs(archive: Path) -> tuple[list[RunInfo], list[Finding]]:
                 )
             runs.append(RunInfo(rel, entry, m, folder_hash(entry)))
     return runs, out
-
-
-def _manifest(run_dir: Path) -> dict[str, Any] | None:
-    try:
-        return load_manifest(run_dir)
-    except ArchiveError:
-        return None
