@@ -17,16 +17,25 @@ from .archive.keys import ArchiveKey
 from .archive.manifest import load_manifest, run_file_findings
 from .archive.runfolder import staged_run
 from .archive.verify_approvals import run_approval_findings
-from .engine.compute import Engine, Result
-from .engine.ledger import ledger_csv, read_ledger, trace_jsonl
+from .engine.checks import PriorQuarter
+from .engine.compute import Engine
+from .engine.ledger import ledger_csv, ledger_rows, parse_ledger
+from .engine.result import ComputeError, Result
 from .engine.summary import build_summary, summary_text
+from .engine.trace import TraceLine, read_trace, trace_jsonl
 from .model.facts import Quarter
 from .model.problems import InputError
 from .read.load import load_quarter
 from .resources import REFERENCE_RULES
-from .ruleset.load import RULESET_FILES, Ruleset, load_ruleset
+from .ruleset.load import load_ruleset, ruleset_format
+from .ruleset.model import Ruleset
 
 DEFAULT_RULES = REFERENCE_RULES
+XLSX_IN_BACKGROUND = 5000  # ledger lines above which ledger.xlsx is written on the second core
+# Above this many ledger lines ledger.xlsx is left out unless asked for (--xlsx): a province
+# ledger is read through ledger.csv (it opens in Excel too), and XlsxWriter needs ~2 s of CPU
+# per 40,000 lines (see README "Figures").
+XLSX_MAX_LINES = 20_000
 
 
 @dataclass
@@ -40,39 +49,68 @@ class Computed:
 
 
 def compute_run(
-    input_path: Path, rules_dir: Path, archive: Path | None = None, prior: list[dict] | None = None
+    input_path: Path,
+    rules_dir: Path,
+    archive: Path | None = None,
+    prior: list[dict] | None = None,
+    *,
+    v1_rules: bool = False,
+    previous: PriorQuarter | None = None,
+    xlsx: bool | None = None,
+    strict: bool = False,
 ) -> Computed:
-    """Validate and compute. `prior` (replay) or the archive's approvals (run) give Q4 history."""
-    ruleset = load_ruleset(rules_dir)
+    """Validate and compute. `prior` (replay) or the archive's approvals (run) give Q4 history;
+    `previous` is the previous approved quarter for the ruleset's plausibility checks."""
+    ruleset = load_ruleset(rules_dir, v1=v1_rules)
     q = load_quarter(input_path, lambda p: ruleset.service_items(p.first_day))
     if prior is None:
         prior = (
             prior_quarters(archive, q.period.year, q.period.quarter, q.period.alliance) if q.period.quarter == 4 else []
         )
-    result = Engine(ruleset).compute(q, history_from(prior))
-    ledger = ledger_csv(result.lines)
-    summary = build_summary(result, q.period.alliance)
-    xlsx = _in_background(_ledger_xlsx, result.lines, summary) if len(result.lines) > 5000 else None
+    result = Engine(ruleset).compute(q, history_from(prior), previous)
+    notes = [{"kind": "input", "message": w} for w in getattr(q, "warnings", [])]
+    rows = ledger_rows(result)
+    with_xlsx = len(rows) <= XLSX_MAX_LINES if xlsx is None else xlsx
+    if not with_xlsx:
+        notes.append({"kind": "note", "message": f"未生成 ledger.xlsx：台账 {len(rows):,} 行"
+                      + (f"，超过 {XLSX_MAX_LINES:,} 行（需要时加 --xlsx）" if xlsx is None else "（--no-xlsx）")})  # fmt: skip
+    summary = build_summary(result, notes)
+    if strict:
+        _refuse_implausible(summary)
+    background = with_xlsx and len(rows) > XLSX_IN_BACKGROUND
+    pending = _in_background(_ledger_xlsx, rows, summary) if background else None
+    head = {"ruleset": {"id": ruleset.id, "sha256": ruleset.sha256}, "engine_version": __version__}
     files = {
-        "ledger.csv": ledger,
-        "trace.jsonl": trace_jsonl(result.lines),
+        "ledger.csv": ledger_csv(result),
+        "trace.jsonl": trace_jsonl(result, head),
         "summary.json": (json.dumps(summary, ensure_ascii=False, indent=2, sort_keys=True) + "\n").encode(),
         "summary.txt": summary_text(summary).encode("utf-8"),
     }
     for name, data in q.files.items():
         files[f"inputs/{name}"] = data
-    for name in RULESET_FILES:
-        files[f"rules/{name}"] = (ruleset.path / name).read_bytes()
+    for name, data in ruleset.files.items():
+        files[f"rules/{name}"] = data
     for p in prior:
         files[f"history/{p['period']}.ledger.csv"] = p["bytes"]
-    files["ledger.xlsx"] = xlsx() if xlsx else _ledger_xlsx(result.lines, summary)
+    if with_xlsx:
+        files["ledger.xlsx"] = pending() if pending else _ledger_xlsx(rows, summary)
     return Computed(q, ruleset, result, prior, files, summary)
 
 
-def _ledger_xlsx(lines, summary) -> bytes:
+def _refuse_implausible(summary: dict) -> None:
+    """--strict: the ruleset's plausibility warnings stop the run (exit 2, nothing written)."""
+    from .engine.summary import warning_text
+
+    found = [w for w in summary["warnings"] if w.get("kind") == "check"]
+    if found:
+        listed = "\n".join(f"  - {warning_text(w)}" for w in found)
+        raise ComputeError(f"--strict：有 {len(found)} 条需要核实的数据，未写入任何文件：\n{listed}")
+
+
+def _ledger_xlsx(rows: list[list[str]], summary: dict) -> bytes:
     from .report.xlsx import ledger_xlsx
 
-    return ledger_xlsx(lines, summary)
+    return ledger_xlsx(rows, summary)
 
 
 def _in_background(fn, *args):
@@ -131,7 +169,7 @@ def run_manifest(c: Computed, run_id: str) -> dict:
             "id": c.ruleset.id,
             "title": c.ruleset.title,
             "sha256": c.ruleset.sha256,
-            "files": {n: sha256(c.files[f"rules/{n}"]) for n in RULESET_FILES},
+            "files": {n: sha256(d) for n, d in sorted(c.ruleset.files.items())},
         },
         "inputs": {n: sha256(d) for n, d in sorted(q.files.items())},
         "ledger_sha256": sha256(c.files["ledger.csv"]),
@@ -236,7 +274,13 @@ def replay(run_dir: Path) -> Replayed:
             tampered.append(f"history/{copy.name} 与 manifest 中前期运行的 SHA-256 不符")
         prior.append({**p, "bytes": data})
     try:
-        c = compute_run(archived_input(run_dir), run_dir / "rules", prior=prior)
+        c = compute_run(
+            archived_input(run_dir),
+            run_dir / "rules",
+            prior=prior,
+            v1_rules=ruleset_format(run_dir / "rules") == 1,  # runs archived by p4p 0.2
+            xlsx="ledger.xlsx" in m.get("files", {}),  # recompute the workbook when the run has one
+        )
     except InputError as e:
         return Replayed(tampered, [f"归档的输入不能读取：{p.text()}" for p in e.problems], checked)
     return Replayed(tampered, _differences(run_dir, c, m), checked)
@@ -249,22 +293,44 @@ def _differences(run_dir: Path, c: Computed, m: dict) -> list[str]:
 
     diffs = []
     if c.files["ledger.csv"] != archived("ledger.csv"):
-        diffs = diff_rows(read_ledger(run_dir / "ledger.csv"), _rows(c.files["ledger.csv"]), "归档", "重算")
+        diffs = diff_rows(parse_ledger(archived("ledger.csv")), parse_ledger(c.files["ledger.csv"]), "归档", "重算")
         if not diffs:
             diffs = ["ledger.csv 字节不同（内容行相同：格式或编码被改动）"]
-    if c.files["trace.jsonl"] != archived("trace.jsonl"):
-        diffs.append("trace.jsonl 与重算结果不同")
+    trace = _trace_difference(archived("trace.jsonl"), c.files["trace.jsonl"])
+    if trace:
+        diffs.append(trace)
     # ledger.xlsx is byte-identical from archive format 2 on (earlier ones carry the time they were made)
-    if m.get("archive_format", 1) >= ARCHIVE_FORMAT and c.files["ledger.xlsx"] != archived("ledger.xlsx"):
+    xlsx = c.files.get("ledger.xlsx")
+    if m.get("archive_format", 1) >= ARCHIVE_FORMAT and xlsx is not None and xlsx != archived("ledger.xlsx"):
         diffs.append("ledger.xlsx 与重算结果不同")
     return diffs
 
 
-def _rows(data: bytes) -> list[dict]:
-    import csv
-    import io
+def _trace_difference(archived: bytes, recomputed: bytes) -> str | None:
+    """trace.jsonl is compared byte for byte when written in today's format; a trace of an older
+    format (p4p 0.2) is compared line by line on what it states: amount, quantity, rule."""
+    if archived == recomputed:
+        return None
+    try:
+        old = read_trace(archived)
+    except (ValueError, KeyError, TypeError):
+        return "trace.jsonl 不能读取"
+    if _trace_format(archived) == _trace_format(recomputed):
+        return "trace.jsonl 与重算结果不同"
+    if [_trace_key(t) for t in old] != [_trace_key(t) for t in read_trace(recomputed)]:
+        return "trace.jsonl（旧格式）中的金额、数量或规则与重算结果不同"
+    return None
 
-    return list(csv.DictReader(io.StringIO(data.decode("utf-8-sig"))))
+
+def _trace_format(data: bytes) -> int:
+    """2 when the trace opens with its run record (p4p 0.3 on), else 1."""
+    first = data.split(b"\n", 1)[0]
+    return 2 if first.strip() and json.loads(first).get("type") == "run" else 1
+
+
+def _trace_key(t: TraceLine) -> tuple:
+    rule = t.rule.get("id") if isinstance(t.rule, dict) else t.rule
+    return (t.inst_id, t.item, t.amount, t.quantity, rule)
 
 
 def diff_rows(a: list[dict], b: list[dict], la="A", lb="B") -> list[str]:

@@ -12,10 +12,11 @@ from pathlib import Path
 
 import pytest
 from archive_kit import approve_ok, approved_quarters, lines, q4_input, records, sha, verify
-from conftest import cli, run_ok, write_quarter
 
 from p4p.archive.approval import begin_approval
 from p4p.archive.errors import ArchiveError
+
+from conftest import cli, run_ok, write_quarter
 
 SECRET = "correct horse battery staple 2026"
 

@@ -6,6 +6,7 @@ import subprocess
 
 import pytest
 from archive_kit import copy_archive, records, verify
+
 from conftest import P4P, ROOT, run_ok, write_quarter
 
 pytestmark = pytest.mark.slow

@@ -9,12 +9,13 @@ import sys
 
 import pytest
 from archive_kit import approve_ok, sha, verify
-from conftest import cli, run_ok, write_quarter
 
 from p4p.app import DEFAULT_RULES, compute_run, write
 from p4p.archive.errors import ArchiveError
 from p4p.archive.layout import host_name, parse_tmp, tmp_name
 from p4p.archive.runfolder import Staging, staging, sweep_temporaries
+
+from conftest import cli, run_ok, write_quarter
 
 
 def boom(*_):

@@ -11,6 +11,7 @@ from pathlib import Path
 
 import pytest
 from archive_kit import approve_ok, problems, verify
+
 from conftest import P4P, ROOT, run_ok, write_quarter
 
 pytestmark = pytest.mark.slow

@@ -25,6 +25,9 @@ from archive_kit import (
     verify,
     write_records,
 )
+
+from p4p import __version__
+
 from conftest import DATA, cli, run_ok, write_quarter
 
 SECRET = "an archive key kept in the finance office safe"
@@ -132,7 +135,7 @@ def test_a_deleted_manifest(year):
     [
         ("alliance", "别的医共体", 'alliance："测试医共体" → "别的医共体"'),
         ("created", "2020-01-01T00:00:00Z", "created："),
-        ("engine_version", "9.9.9", 'engine_version："0.2.0" → "9.9.9"'),
+        ("engine_version", "9.9.9", f'engine_version："{__version__}" → "9.9.9"'),
     ],
 )
 def test_edited_manifest_metadata_names_what_changed(year, key, value, shown):

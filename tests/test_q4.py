@@ -122,8 +122,10 @@ def test_surplus_with_no_villages_at_all(tmp_path, archive):
 def test_no_points_all_year_leaves_the_budget_undistributed(tmp_path, archive):
     zero = [["T01", "EHR", "0"]]
     rd = run_ok(approved_year(tmp_path, archive, q4_workpoints=zero, q13_workpoints=zero), archive)
-    # Q1–Q3 each booked 80,000.00 as PH_UNDISTRIBUTED and paid no PH_FUND: the whole budget is left
-    assert amounts(rd, "PH_UNDISTRIBUTED") == {"L01": "400000.00"}
+    # Q1–Q3 each parked 80,000.00 as PH_UNDISTRIBUTED and paid no PH_FUND. SPEC v2 R4: with ΣW = 0
+    # Q4 writes budget − Σ prior PH_FUND − P = 400,000 − 0 − 240,000 = 160,000.00, so the year's
+    # PH lines add up to the budget: 3 × 80,000 + 160,000 = 400,000.
+    assert amounts(rd, "PH_UNDISTRIBUTED") == {"L01": "160000.00"}
     assert set(amounts(rd, "PH_FUND").values()) == {"0.00"}
 
 
@@ -187,7 +189,7 @@ def test_replay_detects_an_edited_ledger(year):
 def test_explain_q4_lines(year):
     r = cli("explain", year, "T02", "PH_FUND")
     assert r.exit_code == 0
-    for s in ("全年加权工分 2400", "全年应得 63,408.19", "已预拨 102,127.65", "应退 38,719.46", "R4-Q4"):
+    for s in ("全年加权工分 2400", "全年应得 63,408.19", "已预拨 102,127.65", "本季度 -38,719.46 元", "R4-Q4"):
         assert s in r.stdout, s
     r = cli("explain", year, "T01", "MI_SURPLUS")
     for s in ("结余 1,000,000.00", "k 0.9", "留用 900,000.00", "乡级分得 270,000.00", "186,206.90"):

@@ -3,8 +3,6 @@ their approval records before use), and a run's approval state for statements.""
 
 from __future__ import annotations
 
-import csv
-import io
 from contextlib import nullcontext
 from pathlib import Path
 from typing import Any
@@ -82,7 +80,7 @@ def history_from(prior: list[dict[str, Any]]) -> list[Any]:
     """The engine's history lines from the approved ledgers."""
     lines: list[Any] = []
     for p in prior:
-        lines += history_lines(list(csv.DictReader(io.StringIO(p["bytes"].decode("utf-8-sig")))))
+        lines += history_lines(p["bytes"])
     return lines
 
 

@@ -11,14 +11,16 @@ from pathlib import Path
 import click
 
 from .. import __version__
-from ..app import DEFAULT_RULES, compute_run, diff_rows, write
+from ..app import DEFAULT_RULES, XLSX_MAX_LINES, compute_run, diff_rows, write
 from ..archive.store import ArchiveError, MissingHistory, load_manifest
-from ..engine.compute import ComputeError
-from ..engine.ledger import read_ledger, read_trace
+from ..engine.result import ComputeError
+from ..engine.ledger import parse_ledger
+from ..engine.trace import read_trace
 from ..engine.summary import summary_text
 from ..model.problems import InputError
 from ..report.explain import explain_lines
-from ..ruleset.load import RulesetError, load_ruleset
+from ..ruleset.errors import RulesetError
+from ..ruleset.load import load_ruleset
 
 EXIT_OK, EXIT_FAIL, EXIT_INPUT, EXIT_DIFF = 0, 1, 2, 3
 
@@ -50,9 +52,14 @@ def _guard(fn):
             _err(f"输入被拒绝：{e}")
             sys.exit(EXIT_INPUT)
         except RulesetError as e:
-            _err("规则集有问题：\n" + "\n".join(f"  - {p}" for p in e.problems))
-            sys.exit(EXIT_FAIL)
-        except (ArchiveError, ComputeError) as e:
+            _err(f"规则集有 {len(e.problems)} 处问题，未计算、未写入任何文件：")
+            for p in e.problems:
+                _err(f"  - {p.text()}")
+            sys.exit(EXIT_INPUT)
+        except ComputeError as e:
+            _err(f"计算被拒绝（规则集或输入的问题），未写入任何文件：{e}")
+            sys.exit(EXIT_INPUT)
+        except ArchiveError as e:
             _err(f"失败：{e}")
             sys.exit(EXIT_FAIL)
         except click.exceptions.Exit:
@@ -82,13 +89,16 @@ def main():
 @click.option("--no-pdf", is_flag=True, help="不生成 PDF 结算单")
 @click.option("--jobs", type=int, default=None, help="生成 PDF 的并行进程数（默认 CPU 核数）")
 @click.option("--json", "as_json", is_flag=True, help="以 JSON 输出汇总")
+@click.option("--xlsx/--no-xlsx", "xlsx", default=None,
+              help=f"是否生成 ledger.xlsx（默认：台账不超过 {XLSX_MAX_LINES:,} 行时生成）")  # fmt: skip
+@click.option("--strict", is_flag=True, help="把规则集声明的数据核实提示当作错误（退出码 2，不写入任何文件）")
 @_guard
-def run(input_path, rules_dir, archive, no_pdf, jobs, as_json):
+def run(input_path, rules_dir, archive, no_pdf, jobs, as_json, xlsx, strict):
     """校验输入、计算本季度全部兑现金额，并写入归档运行目录。"""
     t0 = time.perf_counter()
     _stage("读取规则与输入，校验中…", t0)
-    c = compute_run(input_path, rules_dir or DEFAULT_RULES, archive)
-    _stage(f"计算完成：{len(c.result.lines)} 行台账", t0)
+    c = compute_run(input_path, rules_dir or DEFAULT_RULES, archive, xlsx=xlsx, strict=strict)
+    _stage(f"计算完成：{len(c.result.order)} 行台账", t0)
     render = None
     if not no_pdf:
         from ..report.pdf import render_run
@@ -136,7 +146,7 @@ def validate(input_path, rules_dir, archive):
 @_guard
 def explain(run_dir, inst_id, item):
     """说明某机构（某项目）每一笔金额的计算过程、规则和政策依据。"""
-    out = explain_lines(read_trace(run_dir / "trace.jsonl"), inst_id, item)
+    out = explain_lines(read_trace((run_dir / "trace.jsonl").read_bytes()), inst_id, item)
     if not out:
         _err(f"运行 {run_dir} 中没有机构 {inst_id}" + (f" 的项目 {item}" if item else "") + " 的台账行")
         sys.exit(EXIT_FAIL)
@@ -151,7 +161,7 @@ def diff(run_a, run_b):
     """比较两次运行：逐机构、逐项目的差异和合计。"""
     from decimal import Decimal
 
-    a, b = read_ledger(run_a / "ledger.csv"), read_ledger(run_b / "ledger.csv")
+    a, b = parse_ledger((run_a / "ledger.csv").read_bytes()), parse_ledger((run_b / "ledger.csv").read_bytes())
     lines = diff_rows(a, b, "A", "B")
     for l in lines:
         click.echo(l)
@@ -194,7 +204,11 @@ def template(out, period, rules_dir):
         sys.exit(EXIT_INPUT)
     rs = load_ruleset(rules_dir or DEFAULT_RULES)
     on = dt.date(int(m.group(1)), 3 * int(m.group(2)) - 2, 1)
-    write_template(out, period, rs.resolve(on).params.get("ph_points", {}))
+    r = rs.resolve(on)
+    points = r.params.get(rs.workpoint_items, {})
+    names = rs.service_items(on)
+    items = {k: {"name": names[k], "points": r.texts().get(k) or str(points[k])} for k in names}  # type: ignore[index]
+    write_template(out, period, items)
     click.echo(f"已生成输入模板：{out}")
 
 

@@ -1,68 +1,60 @@
-"""The ledger and its trace as files: ledger.csv (UTF-8 with BOM, sorted, no timestamps) and
-trace.jsonl (one JSON object per ledger line, keys sorted) — byte-identical for identical
-inputs and rules."""
+"""The ledger as a file: ledger.csv (UTF-8 with BOM, one line per institution × item, sorted,
+no timestamps — byte-identical for identical inputs and rules), and reading a ledger back (the
+approved earlier quarters a Q4 settles against)."""
 
 from __future__ import annotations
 
 import csv
 import io
-import json
 from decimal import Decimal
 from fractions import Fraction
-from pathlib import Path
 
-from ..model.money import fmt_amount
-from .compute import HistoryLine, Line
+from ..model.money import fmt_amount, from_fen
+from .result import HistoryLine, Result
 
 COLUMNS = ["period", "inst_id", "inst_name", "kind", "item", "item_name", "amount", "quantity", "rule_id"]
-CHINESE = {
-    "period": "期间",
-    "inst_id": "机构编码",
-    "inst_name": "机构名称",
-    "kind": "机构类型",
-    "item": "项目",
-    "item_name": "项目名称",
-    "amount": "金额（元）",
-    "quantity": "数量/系数",
-    "rule_id": "规则",
-}
+CHINESE = {"period": "期间", "inst_id": "机构编码", "inst_name": "机构名称", "kind": "机构类型", "item": "项目",
+           "item_name": "项目名称", "amount": "金额（元）", "quantity": "数量/系数", "rule_id": "规则"}  # fmt: skip
+FORMULA_START = ("=", "+", "-", "@")
 
 
-def ledger_csv(lines: list[Line]) -> bytes:
+def as_text(s: str) -> str:
+    """Text a spreadsheet would take for a formula stays text: a leading ' (SPEC §3)."""
+    return "'" + s if s.startswith(FORMULA_START) else s
+
+
+def from_text(s: str) -> str:
+    return s[1:] if s.startswith("'") and s[1:].startswith(FORMULA_START) else s
+
+
+def ledger_rows(result: Result) -> list[list[str]]:
+    out = []
+    for b, i in result.lines():
+        u = result.units[b.inst_ids[i]]
+        out.append([result.period, u.inst_id, u.name, u.kind, b.item, b.item_name, fmt_amount(from_fen(b.amounts[i])),
+                    b.quantities[i], b.rule.id])  # fmt: skip
+    return out
+
+
+def ledger_csv(result: Result) -> bytes:
     buf = io.StringIO()
     w = csv.writer(buf, lineterminator="\r\n")
     w.writerow(COLUMNS)
-    for l in lines:
-        w.writerow(
-            [l.period, l.inst_id, l.inst_name, l.kind, l.item, l.item_name, fmt_amount(l.amount), l.quantity, l.rule_id]
-        )
+    for row in ledger_rows(result):
+        row[2], row[5] = as_text(row[2]), as_text(row[5])
+        w.writerow(row)
     return b"\xef\xbb\xbf" + buf.getvalue().encode("utf-8")
 
 
-def trace_jsonl(lines: list[Line]) -> bytes:
-    return "".join(json.dumps(l.trace, ensure_ascii=False, sort_keys=True) + "\n" for l in lines).encode("utf-8")
+def parse_ledger(data: bytes) -> list[dict[str, str]]:
+    rows = list(csv.DictReader(io.StringIO(data.decode("utf-8-sig"), newline="")))
+    for r in rows:
+        r["inst_name"] = from_text(r.get("inst_name", ""))
+        r["item_name"] = from_text(r.get("item_name", ""))
+    return rows
 
 
-def read_ledger(path: Path) -> list[dict]:
-    with open(path, encoding="utf-8-sig", newline="") as f:
-        return list(csv.DictReader(f))
-
-
-def read_trace(path: Path) -> list[dict]:
-    with open(path, encoding="utf-8") as f:
-        return [json.loads(line) for line in f if line.strip()]
-
-
-def history_lines(rows: list[dict]) -> list[HistoryLine]:
-    return [
-        HistoryLine(
-            r["period"],
-            r["inst_id"],
-            r["inst_name"],
-            r["kind"],
-            r["item"],
-            Decimal(r["amount"]),
-            Fraction(Decimal(r["quantity"])) if r["quantity"] else Fraction(0),
-        )
-        for r in rows
-    ]
+def history_lines(data: bytes) -> list[HistoryLine]:
+    return [HistoryLine(r["period"], r["inst_id"], r["inst_name"], r["kind"], r["item"], Decimal(r["amount"]),
+                        Fraction(Decimal(r["quantity"])) if r["quantity"] else Fraction(0))
+            for r in parse_ledger(data)]  # fmt: skip

@@ -1,84 +1,85 @@
-"""Totals per item and level, reconciliation checks, figures reported by rules, warnings."""
+"""The summary of a run: totals per item and level, reconciliation checks, figures reported by
+rules, warnings (plausibility checks, vetoes, claw-backs, parked amounts)."""
 
 from __future__ import annotations
 
 import unicodedata
 from collections import defaultdict
-from decimal import Decimal
+from typing import Any
 
-from ..model.fields import LEVEL_NAMES
-from ..model.money import fmt_amount, group_thousands
-from .compute import Result
+from ..model.fields import LEVEL_NAMES, LEVEL_OF_KIND
+from ..model.money import fmt_amount, from_fen, group_thousands
+from .result import Result
 
 
-def build_summary(result: Result, alliance: str) -> dict:
-    by_item, by_level = defaultdict(lambda: Decimal("0.00")), defaultdict(lambda: Decimal("0.00"))
-    counts, items = defaultdict(int), {}
-    for l in result.lines:
-        items.setdefault(l.item, l.item_name)
-        by_item[l.item] += l.amount
-        by_level[(l.item, l.level)] += l.amount
-        counts[l.item] += 1
-    item_rows = [
-        {
-            "item": it,
-            "item_name": items.get(it, it),
-            "lines": counts[it],
-            "total": fmt_amount(by_item[it]),
-            "by_level": {lvl: fmt_amount(by_level[(it, lvl)]) for lvl in LEVEL_NAMES if (it, lvl) in by_level},
-        }
-        for it in sorted(by_item)
-    ]
-    grand = sum(by_item.values(), Decimal("0.00"))
-    return {
-        "period": result.period,
-        "alliance": alliance,
-        "institutions": len({l.inst_id for l in result.lines}),
-        "items": item_rows,
-        "grand_total": fmt_amount(grand),
-        "checks": result.checks,
-        "reports": result.reports,
-        "warnings": result.warnings,
-        "all_checks_ok": all(c["ok"] for c in result.checks),
-    }
+def build_summary(result: Result, extra_warnings: list[dict] | None = None) -> dict[str, Any]:
+    by_item: dict[str, int] = defaultdict(int)
+    by_level: dict[tuple[str, str], int] = defaultdict(int)
+    counts: dict[str, int] = defaultdict(int)
+    names: dict[str, str] = {}
+    for b, i in result.lines():
+        level = LEVEL_OF_KIND.get(result.units[b.inst_ids[i]].kind, "")
+        names.setdefault(b.item, b.item_name)
+        by_item[b.item] += b.amounts[i]
+        by_level[(b.item, level)] += b.amounts[i]
+        counts[b.item] += 1
+    items = [{"item": it, "item_name": names[it], "lines": counts[it], "total": _yuan(by_item[it]),
+              "by_level": {lvl: _yuan(by_level[(it, lvl)]) for lvl in LEVEL_NAMES if (it, lvl) in by_level}}
+             for it in sorted(by_item)]  # fmt: skip
+    warnings = list(extra_warnings or []) + result.warnings
+    return {"period": result.period, "alliance": result.alliance,
+            "institutions": len({b.inst_ids[i] for b, i in result.lines()}), "items": items,
+            "grand_total": _yuan(sum(by_item.values())), "checks": result.checks, "reports": result.reports,
+            "warnings": warnings, "all_checks_ok": all(c["ok"] for c in result.checks),
+            "plausibility_warnings": sum(1 for w in warnings if w.get("kind") == "check")}  # fmt: skip
+
+
+def _yuan(fen: int) -> str:
+    return fmt_amount(from_fen(fen))
 
 
 def _width(s: str) -> int:
     return sum(2 if unicodedata.east_asian_width(ch) in "WF" else 1 for ch in s)
 
 
-def _cell(s: str, w: int, left=False) -> str:
+def _cell(s: str, w: int, left: bool = False) -> str:
     pad = " " * max(0, w - _width(s))
     return s + pad if left else pad + s
+
+
+def warning_text(w: dict) -> str:
+    who = f"{w['inst_name']}（{w['inst_id']}）" if w.get("inst_id") else ""
+    head = f"[{w['check_id']} {w['title']}] " if w.get("kind") == "check" else ""
+    return f"{head}{who}{'：' if who else ''}{w['message']}"
 
 
 def summary_text(s: dict) -> str:
     """The Chinese table printed on the terminal and kept as summary.txt."""
     out = [f"{s['alliance']} {s['period']} 绩效兑现汇总（{s['institutions']} 个机构）", ""]
     w = max([_width(r["item_name"]) for r in s["items"]] + [4])
-    head = [_cell("项目", w, True), _cell("行数", 6), _cell("合计（元）", 16)] + [
-        _cell(f"{v}级", 16) for v in LEVEL_NAMES.values()
-    ]
+    head = [_cell("项目", w, True), _cell("行数", 6), _cell("合计（元）", 16)]
+    head += [_cell(f"{v}级", 16) for v in LEVEL_NAMES.values()]
     out.append(" ".join(head))
     for r in s["items"]:
         lv = r["by_level"]
-        out.append(
-            " ".join(
-                [_cell(r["item_name"], w, True), _cell(str(r["lines"]), 6), _cell(group_thousands(r["total"]), 16)]
-                + [_cell(group_thousands(lv.get(k, "0.00")), 16) for k in LEVEL_NAMES]
-            )
-        )
+        out.append(" ".join([_cell(r["item_name"], w, True), _cell(str(r["lines"]), 6),
+                             _cell(group_thousands(r["total"]), 16)]
+                            + [_cell(group_thousands(lv.get(k, "0.00")), 16) for k in LEVEL_NAMES]))  # fmt: skip
     out.append(" ".join([_cell("合计", w, True), _cell("", 6), _cell(group_thousands(s["grand_total"]), 16)]))
     if s["checks"]:
         out += ["", "核对："]
         for c in s["checks"]:
             mark = "通过" if c["ok"] else "不平"
-            out.append(
-                f"  [{mark}] {c['title']}：总额 {group_thousands(c['total'])} = 已分配 {group_thousands(c['distributed'])}"
-                f" + 未分配 {group_thousands(c['undistributed'])}" + (f"（{c['note']}）" if c["note"] else "")
-            )
+            out.append(f"  [{mark}] {c['title']}：总额 {group_thousands(c['total'])} = 已分配 "
+                       f"{group_thousands(c['distributed'])} + 未分配 {group_thousands(c['undistributed'])}"
+                       + (f"（{c['note']}）" if c["note"] else ""))  # fmt: skip
     for r in s["reports"]:
         out.append(f"  {r['title']}：{group_thousands(r['amount'])} 元")
-    if s["warnings"]:
-        out += ["", "提示："] + [f"  - {x}" for x in s["warnings"]]
+    checks = [x for x in s["warnings"] if x.get("kind") == "check"]
+    others = [x for x in s["warnings"] if x.get("kind") != "check"]
+    if checks:
+        out += ["", f"需要核实的数据（{len(checks)} 条，不影响金额；p4p run --strict 会把它们当作错误）："]
+        out += [f"  - {warning_text(x)}" for x in checks]
+    if others:
+        out += ["", "提示："] + [f"  - {warning_text(x)}" for x in others]
     return "\n".join(out) + "\n"

@@ -80,3 +80,42 @@ def header_map(table: str) -> dict[str, str]:
     out = {code: code for code in cols}
     out.update({label: code for code, label in cols.items()})
     return out
+
+
+# ---- what each field is: read by validation, held in the facts, seen by formulas --------------
+# money: at most 2 decimals, held as integer fen; score: 0–100 with at most one decimal, held as
+# integer tenths; count: integer 0–1,000,000,000; flag: 0/1; the others are text.
+FIELD_TYPES: dict[str, str] = {
+    "inst_id": "id", "name": "text", "kind": "kind", "parent_id": "ref", "staff_count": "count",
+    "perf_base_annual": "money", "population": "count", "guarantee": "flag", "workload_target": "count",
+    "director": "text", "score": "score", "veto": "flag", "veto_reason": "text",
+    "drug_subsidy": "money", "service_fee": "money", "operating_subsidy": "money", "medical_income": "money",
+    "visits": "count", "item": "code", "count": "count",
+}  # fmt: skip
+SCALE = {"money": 100, "score": 10, "count": 1, "flag": 1}
+NUMERIC = tuple(SCALE)
+UNIT_TABLES = ("institutions", "assessment", "village_income")
+# a table's rows exist only for some institutions: formulas may read its fields only in rules
+# whose `when` guarantees a row
+PRESENT_WHEN = {"village_income": {"kind": ["village"], "guarantee": ["1"]}}
+WORKPOINTS = "workpoints"  # the work-point counts of a unit, by service item (a mapping)
+PERIOD_FIELD_TYPES = {"ph_annual_budget": "money", "mi_budget": "money", "mi_spent": "money", "alliance_score": "score"}
+PERIOD_Q4_ONLY = frozenset({"mi_budget", "mi_spent", "alliance_score"})
+# decision tables are also looked up at these period scores (veto 0): alliance_score → alliance_k
+PERIOD_SCORE_PREFIX = {"alliance_score": "alliance"}
+# fields a rule's `when` may test, and what durable-rules compares
+CONDITION_FIELDS = {"kind": "kind", "quarter": "quarter", "guarantee": "flag", "veto": "flag", "score": "score"}
+TABLE_CONDITION_FIELDS = frozenset({"veto", "score"})
+
+
+def unit_fields(table: str | None = None) -> dict[str, str]:
+    """Fields of the unit tables (or one of them) with their types; `inst_id` once."""
+    out: dict[str, str] = {}
+    for t in UNIT_TABLES if table is None else (table,):
+        for code in TABLES[t]["columns"]:
+            out.setdefault(code, FIELD_TYPES[code])
+    return out
+
+
+def table_of(field: str) -> str:
+    return next(t for t in UNIT_TABLES if field in TABLES[t]["columns"])

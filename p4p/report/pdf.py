@@ -20,7 +20,7 @@ from pathlib import Path
 import jinja2
 
 from .. import __version__
-from ..engine.ledger import read_trace
+from ..engine.trace import TraceLine, read_trace
 from ..model.fields import KINDS, LEVEL_NAMES
 from ..model.money import capitals, group_thousands
 from ..read.yamlio import load_yaml
@@ -64,15 +64,13 @@ def _approx(s: str) -> str:
     return s
 
 
-def _service_names(run_dir: Path) -> dict[str, str]:
-    """Service item names from the archived ruleset of the run (display only)."""
-    p = run_dir / "rules" / "parameters.yaml"
-    try:
-        params = load_yaml(p.read_text(encoding="utf-8"))
-        vals = params["ph_points"]["values"][-1]["value"]
-        return {k: v.get("name", k) for k, v in vals.items() if isinstance(v, dict)}
-    except Exception:
-        return {}
+def _as_dict(t: TraceLine) -> dict:
+    """A trace line in the shape the statement template reads (both trace formats)."""
+    values = {k: v for k, v in t.values.items() if not isinstance(v, dict)}
+    detail = {k: v for k, v in t.values.items() if isinstance(v, dict)}
+    return {"inst_id": t.inst_id, "inst_name": t.inst_name, "kind": t.kind, "parent_id": t.parent_id,
+            "director": t.director, "item": t.item, "item_name": t.item_name, "amount": t.amount,
+            "explain": t.statement_text(), "rule": t.rule, "values": values, "detail": detail}  # fmt: skip
 
 
 def statement_context(traces: list[dict], head: dict, service_names: dict[str, str]) -> dict:
@@ -350,7 +348,8 @@ def render_run(
             file=sys.stderr,
         )
     out_dir = out_dir or run_dir
-    traces = read_trace(run_dir / "trace.jsonl")
+    lines = read_trace((run_dir / "trace.jsonl").read_bytes())
+    traces = [_as_dict(x) for x in lines]
     css = (TEMPLATES / "style.css").read_text(encoding="utf-8")
     head = {
         "alliance": manifest["alliance"],
@@ -368,7 +367,7 @@ def render_run(
     }
     env = _env()
     tpl = env.get_template("statement.html")
-    names = _service_names(run_dir)
+    names = next(iter(lines)).entry_names.get("ph_points", {}) if lines else {}
     groups = defaultdict(list)
     for t in traces:
         groups[t["inst_id"]].append(t)

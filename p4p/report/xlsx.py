@@ -16,13 +16,15 @@ from decimal import Decimal
 import xlsxwriter
 
 from ..engine.ledger import CHINESE, COLUMNS
+from ..engine.summary import warning_text
 from ..model.fields import KINDS, LEVEL_NAMES
 
 # the document creation date written into every ledger.xlsx (not the time it was made)
 FIXED_CREATED = dt.datetime(2000, 1, 1, tzinfo=dt.timezone.utc)
 
 
-def ledger_xlsx(lines, summary: dict) -> bytes:
+def ledger_xlsx(rows: list[list[str]], summary: dict) -> bytes:
+    """`rows`: the ledger's rows in ledger.csv column order."""
     buf = io.BytesIO()
     # Text stays text (a name starting with "=" is not a formula), and the document properties
     # are fixed (XlsxWriter would stamp the wall-clock time): the same ledger gives the same bytes.
@@ -43,13 +45,14 @@ def ledger_xlsx(lines, summary: dict) -> bytes:
     for j, (c, w) in enumerate(zip(COLUMNS, (9, 12, 28, 12, 18, 24, 16, 20, 9))):
         ws.set_column(j, j, w)
         ws.write_string(0, j, CHINESE[c], head)
-    for i, l in enumerate(lines, 1):
-        ws.write_row(i, 0, [l.period, l.inst_id, l.inst_name, KINDS.get(l.kind, l.kind), l.item, l.item_name])
-        ws.write_number(i, 6, float(l.amount), money)
-        ws.write_string(i, 7, l.quantity)
-        ws.write_string(i, 8, l.rule_id)
+    for i, r in enumerate(rows, 1):
+        for j, text in enumerate([r[0], r[1], r[2], KINDS.get(r[3], r[3]), r[4], r[5]]):
+            ws.write_string(i, j, text)
+        ws.write_number(i, 6, float(r[6]), money)
+        ws.write_string(i, 7, r[7])
+        ws.write_string(i, 8, r[8])
     ws.freeze_panes(1, 0)
-    ws.autofilter(0, 0, len(lines), len(COLUMNS) - 1)
+    ws.autofilter(0, 0, len(rows), len(COLUMNS) - 1)
 
     tot = wb.add_worksheet("合计")
     titles = ["项目", "项目名称", "行数", "合计（元）"] + [f"{v}级" for v in LEVEL_NAMES.values()]
@@ -86,7 +89,8 @@ def ledger_xlsx(lines, summary: dict) -> bytes:
         chk.write_number(row, 1, float(Decimal(r["amount"])), money)
         row += 1
     for w in summary["warnings"]:
-        chk.write_row(row, 0, ["提示", None, None, None, None, w])
+        chk.write_string(row, 0, "提示")
+        chk.write_string(row, 5, warning_text(w))
         row += 1
     wb.close()
     return buf.getvalue()

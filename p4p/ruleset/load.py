@@ -1,411 +1,486 @@
-"""A ruleset as data: load the YAML files of `rules/<id>/`, check them, and resolve the
-values in force for a period. Holds no policy number itself."""
+"""Load a ruleset folder: read each file strictly, check it against the schema, compile its
+formulas and texts, and check that every name resolves (names.py) and every decision table
+covers every score (bands.py). Every problem is collected, with file, line and key, and raised
+together as RulesetError; nothing half-checked is ever run."""
 
 from __future__ import annotations
 
 import datetime as dt
 import hashlib
-from dataclasses import dataclass, field
+from collections.abc import Callable
 from decimal import Decimal
 from fractions import Fraction
 from pathlib import Path
 from typing import Any
 
+from pydantic import TypeAdapter, ValidationError
+
 from ..lang.formula import Formula, FormulaError, compile_formula
-from ..read.yamlio import load_yaml
+from ..lang.template import Template, TemplateError, compile_template
+from ..model.yamldoc import Document, YamlError
+from ..model.yamldoc import load as load_yaml
+from . import schema as S
+from .errors import RuleProblem, RulesetError, nearest
+from .model import (
+    Check,
+    Cite,
+    Item,
+    Parameter,
+    Rule,
+    Ruleset,
+    Statement,
+    Table,
+    TableRow,
+    TableVersion,
+    Undistributed,
+)
 
-RULESET_FILES = ("ruleset.yaml", "parameters.yaml", "tables.yaml", "rules.yaml")
-RULE_KINDS = ("formula", "allocation", "settlement", "level_allocation")
-CONDITION_FIELDS = {"kind", "quarter", "guarantee", "veto", "score"}
-LEVELS = ("county", "township", "village")
-SCORE_MIN, SCORE_MAX = 0, 100
+FILES = ("ruleset.yaml", "items.yaml", "parameters.yaml", "tables.yaml", "rules.yaml", "checks.yaml")
+MAX_FILE_BYTES = 1_000_000
+_ADAPTERS: dict[str, TypeAdapter[Any]] = {name: TypeAdapter(model) for name, model in S.FILE_MODELS.items()}
 
-
-class RulesetError(Exception):
-    """The ruleset is not valid; `problems` lists every problem in Chinese."""
-
-    def __init__(self, problems: list[str]):
-        super().__init__("\n".join(problems))
-        self.problems = problems
-
-
-@dataclass(frozen=True)
-class Cite:
-    source: str
-    clause: str
-    title: str = ""
-
-    def text(self) -> str:
-        return f"《{self.title}》{self.clause}" if self.title else f"{self.source} {self.clause}"
-
-
-@dataclass
-class TableRow:
-    label: str
-    value: Formula
-    when: dict
-    band: tuple[Fraction | None, Fraction | None] | None
+YamlPath = tuple[str | int, ...]
 
 
-@dataclass
-class Table:
-    id: str
-    title: str
-    cite: list[Cite]
-    hit_policy: str
-    rows: list[TableRow]
-
-
-@dataclass
-class Rule:
-    id: str
-    item: str
-    item_name: str
-    title: str
-    cite: list[Cite]
-    kind: str
-    when: dict
-    explain: str
-    let: dict[str, Formula] = field(default_factory=dict)
-    period_let: dict[str, Formula] = field(default_factory=dict)
-    amount: Formula | None = None
-    quantity: Formula | None = None
-    total: Formula | None = None
-    weight: Formula | None = None
-    weights: dict[str, Formula] = field(default_factory=dict)
-    only_if: Formula | None = None
-    level_ratio: str | None = None
-    history_item: str | None = None
-    undistributed: dict | None = None
-    report: dict[str, tuple[str, Formula]] = field(default_factory=dict)  # name → (Chinese title, period formula)
-
-
-@dataclass
-class Ruleset:
-    id: str
-    title: str
-    path: Path
-    sha256: str
-    sources: dict[str, dict]
-    parameters: dict[str, dict]  # name -> {title, cite, values: [(from, value)]}
-    tables: dict[str, list]  # id -> [(from, Table)]
-    rules: list[Rule]
-
-    def items(self) -> dict[str, str]:
-        out = {}
-        for r in self.rules:
-            out.setdefault(r.item, r.item_name)
-            if r.undistributed:
-                out.setdefault(r.undistributed["item"], r.undistributed["item_name"])
-        return out
-
-    def resolve(self, on: dt.date) -> "Resolved":
-        """The parameter values and tables in force on `on` (a period's first day)."""
-        params, problems = {}, []
-        for name, p in self.parameters.items():
-            vals = [v for f, v in p["values"] if f <= on]
-            if not vals:
-                problems.append(f"参数 {name} 在 {on} 没有生效的取值")
-                continue
-            params[name] = vals[-1]
-        tables = {}
-        for tid, versions in self.tables.items():
-            vals = [t for f, t in versions if f <= on]
-            if not vals:
-                problems.append(f"决策表 {tid} 在 {on} 没有生效的版本")
-                continue
-            tables[tid] = vals[-1]
-        if problems:
-            raise RulesetError(problems)
-        return Resolved(self, on, params, tables)
-
-    def service_items(self, on: dt.date) -> dict[str, dict]:
-        return self.resolve(on).params.get("ph_points", {})
-
-
-@dataclass
-class Resolved:
-    ruleset: Ruleset
-    on: dt.date
-    params: dict[str, Any]
-    tables: dict[str, Table]
-
-    def param_env(self) -> dict[str, Any]:
-        """Parameters as formula values: numbers as Fractions, mappings as {key: number}."""
-        env = {}
-        for name, v in self.params.items():
-            if isinstance(v, dict):
-                env[name] = {k: _num(x["points"] if isinstance(x, dict) and "points" in x else x) for k, x in v.items()}
-            else:
-                env[name] = _num(v)
-        return env
-
-
-def _num(v) -> Fraction:
-    if isinstance(v, bool):
-        raise RulesetError([f"参数值应为数字: {v!r}"])
-    if isinstance(v, (int, Decimal)):
-        return Fraction(v)
-    return Fraction(Decimal(str(v)))
-
-
-def ruleset_hash(path: Path) -> str:
+def ruleset_hash(files: dict[str, bytes]) -> str:
     h = hashlib.sha256()
-    for name in RULESET_FILES:
-        h.update(name.encode() + b"\0" + (path / name).read_bytes() + b"\0")
+    for name in sorted(files):
+        h.update(name.encode() + b"\0" + files[name] + b"\0")
     return h.hexdigest()
 
 
-def load_ruleset(path: str | Path) -> Ruleset:
-    path = Path(path)
-    problems: list[str] = []
-    docs = {}
-    for name in RULESET_FILES:
-        f = path / name
+class _Loader:
+    """Collects problems while reading; `at(file, path)` names a place by its line."""
+
+    def __init__(self, path: Path):
+        self.path = path
+        self.problems: list[RuleProblem] = []
+        self.docs: dict[str, Document] = {}
+        self.files: dict[str, bytes] = {}
+
+    def problem(self, file: str, path: YamlPath, message: str, key: str | None = None, hint: str | None = None) -> None:
+        doc = self.docs.get(file)
+        line = doc.line(path) if doc else None
+        self.problems.append(RuleProblem(file, line, _label(doc, tuple(path)), message, hint))
+
+    # -- reading --------------------------------------------------------------------------------
+    def read(self, name: str) -> Any:
+        f = self.path / name
         if not f.is_file():
-            problems.append(f"规则集 {path} 缺少文件 {name}")
-            continue
+            self.problems.append(RuleProblem(name, None, None, f"规则集 {self.path} 缺少文件 {name}"))
+            return None
+        data = f.read_bytes()
+        self.files[name] = data
+        if len(data) > MAX_FILE_BYTES:
+            self.problems.append(RuleProblem(name, None, None, f"文件过大（超过 {MAX_FILE_BYTES} 字节）"))
+            return None
         try:
-            docs[name] = load_yaml(f.read_text(encoding="utf-8")) or {}
-        except Exception as e:  # yaml errors carry line numbers
-            problems.append(f"规则文件 {f} 无法读取: {e}")
-    if problems:
-        raise RulesetError(problems)
-    meta = docs["ruleset.yaml"]
-    sources = meta.get("sources") or {}
-    start = meta.get("in_force_from")
-
-    def cites(raw, where) -> list[Cite]:
-        raw = raw if isinstance(raw, list) else [raw]
-        out = []
-        for c in raw:
-            if not isinstance(c, dict) or "source" not in c or "clause" not in c:
-                problems.append(f"{where}: 政策依据应写成 {{source, clause}}")
-                continue
-            src = str(c["source"])
-            if src not in sources:
-                problems.append(f"{where}: 政策依据引用了未登记的文件 {src}")
-            out.append(Cite(src, str(c["clause"]), (sources.get(src) or {}).get("title", "")))
-        if not out:
-            problems.append(f"{where}: 缺少政策依据")
-        return out
-
-    def formula(text, where) -> Formula | None:
+            text = data.decode("utf-8-sig")
+        except UnicodeDecodeError as e:
+            self.problems.append(RuleProblem(name, None, None, f"文件不是 UTF-8 编码（第 {e.start} 字节）"))
+            return None
         try:
-            return compile_formula(str(text))
-        except FormulaError as e:
-            problems.append(f"{where}: {e}")
+            doc = load_yaml(text)
+        except YamlError as e:
+            self.problems += [RuleProblem(name, line, None, msg) for line, msg in e.problems]
+            return None
+        self.docs[name] = doc
+        return self.validate(name, doc)
+
+    def validate(self, name: str, doc: Document) -> Any:
+        try:
+            return _ADAPTERS[name].validate_python(doc.data if doc.data is not None else {})
+        except ValidationError as e:
+            for err in e.errors():
+                self._schema_problem(name, doc, err)
             return None
 
-    parameters = {}
-    for name, p in (docs["parameters.yaml"] or {}).items():
-        where = f"参数 {name}"
-        if not isinstance(p, dict) or not p.get("title") or not p.get("values"):
-            problems.append(f"{where}: 需要 title 和 values")
-            continue
-        values = []
-        for v in p["values"]:
-            if not isinstance(v.get("from"), dt.date) or "value" not in v:
-                problems.append(f"{where}: 每个取值需要 from（日期）和 value")
-                continue
-            values.append((v["from"], v["value"]))
-        values.sort(key=lambda x: x[0])
-        if len({f for f, _ in values}) != len(values):
-            problems.append(f"{where}: 同一生效日期有两个取值")
-        parameters[name] = {"title": p["title"], "cite": cites(p.get("cite"), where), "values": values}
-
-    tables = {}
-    for tid, t in (docs["tables.yaml"] or {}).items():
-        versions = t.get("versions") or [{"from": start, **t}]
-        out = []
-        for ver in versions:
-            where = f"决策表 {tid}（{ver.get('from')} 起）"
-            table = _load_table(tid, t, ver, where, cites, formula, problems)
-            if table:
-                out.append((ver.get("from") or start, table))
-        tables[tid] = sorted(out, key=lambda x: x[0])
-
-    rules, ids = [], set()
-    for raw in (docs["rules.yaml"] or {}).get("rules", []):
-        r = _load_rule(raw, cites, formula, problems)
-        if r is None:
-            continue
-        if r.id in ids:
-            problems.append(f"规则 {r.id} 重复")
-        ids.add(r.id)
-        rules.append(r)
-    _check_rule_names(rules, parameters, tables, problems)
-    if problems:
-        raise RulesetError(problems)
-    return Ruleset(
-        id=str(meta.get("id") or path.name),
-        title=str(meta.get("title", "")),
-        path=path,
-        sha256=ruleset_hash(path),
-        sources=sources,
-        parameters=parameters,
-        tables=tables,
-        rules=rules,
-    )
+    def _schema_problem(self, name: str, doc: Document, err: Any) -> None:
+        loc = tuple(x for x in err["loc"] if not (isinstance(x, str) and x.startswith("function-")))
+        kind = err["type"]
+        key = str(loc[-1]) if loc else None
+        hint = None
+        if kind == "extra_forbidden" and key is not None:
+            hint = nearest(key, _allowed_keys(S.FILE_MODELS[name], loc[:-1]))
+            message = "未知的键（p4p 不认识，写了也不会生效）"
+        else:
+            message = _MESSAGES.get(kind, "{msg}").format(msg=err.get("msg", ""), **(err.get("ctx") or {}))
+        self.problem(name, loc, message, hint=hint)
 
 
-def _load_table(tid, t, ver, where, cites, formula, problems) -> Table | None:
-    policy = ver.get("hit_policy", t.get("hit_policy"))
-    if policy not in ("first", "unique"):
-        problems.append(f"{where}: hit_policy 应为 first 或 unique")
+_GROUPS = {"rules": "规则", "checks": "提示"}
+
+
+def _label(doc: Document | None, path: YamlPath) -> str | None:
+    """A place as people say it: `规则 R5 only_if`, `k.rows.2.band`."""
+    if not path:
         return None
-    rows = []
-    for i, row in enumerate(ver.get("rows") or [], 1):
-        band = row.get("band")
-        if band is not None:
-            if not (isinstance(band, list) and len(band) == 2):
-                problems.append(f"{where} 第{i}行: band 应为 [下限, 上限)")
-                continue
-            band = tuple(None if b is None else Fraction(Decimal(str(b))) for b in band)
-        when = row.get("when") or {}
-        _check_condition(when, f"{where} 第{i}行", problems)
-        if set(when) - {"veto", "score"}:
-            problems.append(f"{where} 第{i}行: 决策表的条件只能用 veto 和 score")
-        f = formula(row.get("value"), f"{where} 第{i}行")
-        if f:
-            rows.append(TableRow(str(row.get("label", "")), f, when, band))
-    _check_bands(rows, policy, where, problems)
-    return Table(tid, str(t.get("title", tid)), cites(t.get("cite"), where), policy, rows)
+    if path[0] in _GROUPS and len(path) > 1 and isinstance(path[1], int) and doc is not None:
+        try:
+            rid = doc.data[path[0]][path[1]].get("id")
+        except (KeyError, IndexError, TypeError, AttributeError):
+            rid = None
+        rest = ".".join(str(p) for p in path[2:])
+        head = f"{_GROUPS[path[0]]} {rid}" if rid else f"{_GROUPS[path[0]]}（第{path[1] + 1}条）"
+        return f"{head} {rest}".strip()
+    return ".".join(str(p) for p in path)
 
 
-def _check_bands(rows, policy, where, problems):
-    """Bands of the unguarded rows must cover [0, 100] with no gap (and, for 'unique', no overlap)."""
-    bands = sorted((r.band for r in rows if r.band and not r.when), key=lambda b: -(10**9) if b[0] is None else b[0])
-    lo = lambda b: Fraction(-(10**9)) if b[0] is None else b[0]
-    hi = lambda b: Fraction(10**9) if b[1] is None else b[1]
-    if not bands:
-        problems.append(f"{where}: 没有分档")
-        return
-    if lo(bands[0]) > SCORE_MIN:
-        problems.append(f"{where}: 分档没有覆盖 {SCORE_MIN} 到 {lo(bands[0])} 分")
-    if hi(bands[-1]) <= SCORE_MAX:
-        problems.append(f"{where}: 分档没有覆盖 {hi(bands[-1])} 到 {SCORE_MAX} 分")
-    for a, b in zip(bands, bands[1:]):
-        if hi(a) < lo(b):
-            problems.append(f"{where}: 分档在 {hi(a)} 到 {lo(b)} 分之间有缺口")
-        elif hi(a) > lo(b) and policy == "unique":
-            problems.append(f"{where}: 分档在 {lo(b)} 到 {min(hi(a), hi(b))} 分之间重叠（hit_policy: unique）")
-    for b in bands:
-        if lo(b) >= hi(b):
-            problems.append(f"{where}: 分档 [{b[0]}, {b[1]}) 为空")
-
-
-def _check_condition(when, where, problems):
-    if not isinstance(when, dict):
-        problems.append(f"{where}: when 应为 字段: 取值 的形式")
-        return
-    for k in when:
-        if k not in CONDITION_FIELDS:
-            problems.append(f"{where}: when 中的字段 {k} 不可用（可用: {', '.join(sorted(CONDITION_FIELDS))}）")
-
-
-def _load_rule(raw, cites, formula, problems) -> Rule | None:
-    rid = str(raw.get("id", "?"))
-    where = f"规则 {rid}"
-    missing = [k for k in ("id", "item", "item_name", "title", "cite", "kind", "when", "explain") if not raw.get(k)]
-    if missing:
-        problems.append(f"{where}: 缺少 {', '.join(missing)}")
-        return None
-    kind = raw["kind"]
-    if kind not in RULE_KINDS:
-        problems.append(f"{where}: 未知的计算方式 {kind}")
-        return None
-    _check_condition(raw["when"], where, problems)
-    need = {
-        "formula": ("amount",),
-        "allocation": ("total", "weight"),
-        "settlement": ("total", "weight", "history_item"),
-        "level_allocation": ("total", "weights", "level_ratio"),
-    }[kind]
-    for k in need:
-        if not raw.get(k):
-            problems.append(f"{where}: {kind} 规则需要 {k}")
-    f = lambda k: formula(raw[k], f"{where} {k}") if raw.get(k) is not None else None
-    weights = {lvl: formula(v, f"{where} weights.{lvl}") for lvl, v in (raw.get("weights") or {}).items()}
-    if kind == "level_allocation" and set(weights) != set(LEVELS):
-        problems.append(f"{where}: weights 需要 {', '.join(LEVELS)} 三个层级")
-    und = raw.get("undistributed")
-    if und is not None and not (isinstance(und, dict) and und.get("item") and und.get("item_name")):
-        problems.append(f"{where}: undistributed 需要 item 和 item_name")
-    return Rule(
-        id=rid,
-        item=str(raw["item"]),
-        item_name=str(raw["item_name"]),
-        title=str(raw["title"]),
-        cite=cites(raw["cite"], where),
-        kind=kind,
-        when=raw["when"],
-        explain=str(raw["explain"]),
-        let={k: formula(v, f"{where} let.{k}") for k, v in (raw.get("let") or {}).items()},
-        period_let={k: formula(v, f"{where} period_let.{k}") for k, v in (raw.get("period_let") or {}).items()},
-        amount=f("amount"),
-        quantity=f("quantity"),
-        total=f("total"),
-        weight=f("weight"),
-        weights=weights,
-        only_if=f("only_if"),
-        level_ratio=raw.get("level_ratio"),
-        history_item=raw.get("history_item"),
-        undistributed=und,
-        report={
-            k: (str(v.get("title", k)), formula(v.get("formula"), f"{where} report.{k}"))
-            for k, v in (raw.get("report") or {}).items()
-        },
-    )
-
-
-# names a formula may use besides parameters, tables, lets and items of earlier rules
-UNIT_NAMES = {
-    "perf_base_annual",
-    "staff_count",
-    "population",
-    "guarantee",
-    "workload_target",
-    "score",
-    "veto",
-    "drug_subsidy",
-    "service_fee",
-    "operating_subsidy",
-    "medical_income",
-    "visits",
-    "workpoints",
-    "quarter",
+_MESSAGES = {
+    "missing": "缺少必需的键",
+    "string_type": "应为文字",
+    "dict_type": "应为“键: 值”的映射",
+    "model_type": "应为“键: 值”的映射",
+    "model_attributes_type": "应为“键: 值”的映射",
+    "list_type": "应为列表",
+    "literal_error": "取值应为 {expected} 之一",
+    "too_short": "至少需要 {min_length} 项",
+    "too_long": "最多 {max_length} 项",
+    "value_error": "{error}",
 }
-PERIOD_NAMES = {"ph_annual_budget", "mi_budget", "mi_spent", "alliance_score", "quarter"}
 
 
-def _check_rule_names(rules, parameters, tables, problems):
-    base = set(parameters) | set(tables) | UNIT_NAMES | PERIOD_NAMES | {f"alliance_{t}" for t in tables}
-    items_before: set[str] = set()
-    all_items = {r.item for r in rules}
-    for r in rules:
-        known = base | items_before | set(r.let) | set(r.period_let) | ({"total"} if r.report else set())
-        formulas = [
-            *r.let.values(),
-            *r.period_let.values(),
-            r.amount,
-            r.quantity,
-            r.total,
-            r.weight,
-            r.only_if,
-            *r.weights.values(),
-            *(f for _, f in r.report.values()),
-        ]
-        for fm in formulas:
-            if fm is None:
+def _allowed_keys(model: Any, loc: tuple) -> set[str]:
+    """The keys a mapping at `loc` may have (for the suggestion on a misspelt key)."""
+    import typing
+
+    from pydantic import BaseModel
+
+    current: Any = model
+    for step in loc:
+        current = _strip(current)
+        origin = typing.get_origin(current)
+        if isinstance(current, type) and issubclass(current, BaseModel):
+            field = current.model_fields.get(str(step)) or next(
+                (f for f in current.model_fields.values() if f.alias == step), None
+            )
+            if field is None:
+                return set()
+            current = field.annotation
+        elif origin is list:
+            current = typing.get_args(current)[0]
+        elif origin is dict:
+            current = typing.get_args(current)[1]
+        else:
+            return set()
+    current = _strip(current)
+    if isinstance(current, type) and issubclass(current, BaseModel):
+        return {f.alias or n for n, f in current.model_fields.items()}
+    return set()
+
+
+def _strip(t: Any) -> Any:
+    """Annotated[X, …] → X; X | None → X."""
+    import types
+    import typing
+
+    while True:
+        origin = typing.get_origin(t)
+        if origin is typing.Annotated:
+            t = typing.get_args(t)[0]
+        elif origin in (typing.Union, types.UnionType):
+            args = [a for a in typing.get_args(t) if a is not type(None)]
+            if len(args) != 1:
+                return t
+            t = args[0]
+        else:
+            return t
+
+
+# ---- building the runtime ruleset ------------------------------------------------------------
+
+
+class _Builder:
+    def __init__(self, loader: _Loader, meta: S.Meta):
+        self.l = loader
+        self.meta = meta
+
+    def formula(self, file: str, path: YamlPath, text: str) -> Formula | None:
+        try:
+            return compile_formula(text)
+        except FormulaError as e:
+            self.l.problem(file, path, str(e))
+            return None
+
+    def template(self, file: str, path: YamlPath, text: str) -> Template | None:
+        try:
+            return compile_template(text)
+        except TemplateError as e:
+            self.l.problem(file, path, str(e))
+            return None
+
+    def cites(self, file: str, path: YamlPath, raw: list[S.Cite]) -> tuple[Cite, ...]:
+        out = []
+        for i, c in enumerate(raw):
+            src = self.meta.sources.get(c.source)
+            if src is None:
+                self.l.problem(file, (*path, i, "source"), f"引用了 ruleset.yaml 中没有登记的政策文件 {c.source}",
+                               hint=nearest(c.source, self.meta.sources))  # fmt: skip
                 continue
-            for n in fm.names - known:
-                if n in all_items:
-                    problems.append(f"规则 {r.id}: 公式 {fm.text} 使用了后面规则才计算的项目 {n}")
-                else:
-                    problems.append(f"规则 {r.id}: 公式 {fm.text} 中的名称 {n} 未定义")
-        if r.level_ratio and r.level_ratio not in parameters:
-            problems.append(f"规则 {r.id}: level_ratio 引用了不存在的参数 {r.level_ratio}")
-        items_before.add(r.item)
-        if r.undistributed:
-            items_before.add(r.undistributed["item"])
+            quote = src.clauses.get(c.clause)
+            if quote is None:
+                self.l.problem(file, (*path, i, "clause"),
+                               f"政策文件 {c.source} 在 ruleset.yaml 中没有摘录条款 {c.clause}（请在 clauses 中摘录原文）",
+                               hint=nearest(c.clause, src.clauses))  # fmt: skip
+                continue
+            out.append(Cite(c.source, c.clause, src.title, src.short or src.title, quote))
+        return tuple(out)
+
+    # -- parameters ------------------------------------------------------------------------------
+    def parameters(self, raw: dict[str, S.Parameter]) -> dict[str, Parameter]:
+        out = {}
+        file = "parameters.yaml"
+        for name, p in raw.items():
+            values, names = [], []
+            for i, v in enumerate(p.values):
+                parsed = self._param_value(file, (name, "values", i, "value"), v.value)
+                if parsed is None:
+                    continue
+                day = dt.date.fromisoformat(v.from_)
+                values.append((day, parsed[0]))
+                if parsed[1]:
+                    names.append((day, parsed[1]))
+            if len({d for d, _ in values}) != len(values):
+                self.l.problem(file, (name, "values"), "同一生效日期有两个取值")
+            if values and len({isinstance(v, dict) for _, v in values}) > 1:
+                self.l.problem(file, (name, "values"), "各日期的取值应同为数字或同为按项目列出的映射")
+            if not values:
+                continue
+            out[name] = Parameter(name, p.title, self.cites(file, (name, "cite"), p.cite),
+                                  tuple(sorted(values, key=lambda x: x[0])),
+                                  tuple(sorted(names, key=lambda x: x[0])))  # fmt: skip
+        return out
+
+    def _param_value(
+        self, file: str, path: YamlPath, value: object
+    ) -> tuple[Fraction | dict[str, Fraction], dict[str, str]] | None:
+        if isinstance(value, str):
+            num = _number(value)
+            if num is None:
+                self.l.problem(file, path, f"参数值应为数字（如 0.80），不是“{value[:40]}”")
+                return None
+            return num, {}
+        if not isinstance(value, dict) or not value:
+            self.l.problem(
+                file, path, "参数值应为数字，或按项目列出的映射（项目: 数字，或 项目: {value: 数字, name: 名称}）"
+            )
+            return None
+        mapping, names, ok = {}, {}, True
+        for key, entry in value.items():
+            num, nm = self._entry(file, (*path, key), entry)
+            if num is None:
+                ok = False
+                continue
+            mapping[key] = num
+            if nm is not None:
+                names[key] = nm
+        if names and len(names) != len(mapping):
+            self.l.problem(file, path, "映射中的各项要么都写 name，要么都不写")
+        return (mapping, names) if ok else None
+
+    def _entry(self, file: str, path: YamlPath, entry: object) -> tuple[Fraction | None, str | None]:
+        if isinstance(entry, str):
+            num = _number(entry)
+            if num is None:
+                self.l.problem(file, path, f"应为数字，不是“{entry[:40]}”")
+            return num, None
+        if isinstance(entry, dict):
+            try:
+                e = S.Entry.model_validate(entry)
+            except ValidationError as err:
+                for x in err.errors():
+                    key = str(x["loc"][0]) if x["loc"] else None
+                    if x["type"] == "extra_forbidden" and key:
+                        self.l.problem(file, (*path, key), "未知的键", key=key, hint=nearest(key, ("value", "name")))
+                    else:
+                        self.l.problem(file, path, _MESSAGES.get(x["type"], "{msg}").format(
+                            msg=x.get("msg", ""), **(x.get("ctx") or {})), key=key)  # fmt: skip
+                return None, None
+            return _number(e.value), e.name
+        self.l.problem(file, path, "应为数字或 {value: 数字, name: 名称}")
+        return None, None
+
+    # -- tables ------------------------------------------------------------------------------
+    def tables(self, raw: dict[str, S.Table]) -> dict[str, Table]:
+        out = {}
+        file = "tables.yaml"
+        start = self.meta.in_force_from
+        for tid, t in raw.items():
+            if t.rows is not None:
+                assert t.hit_policy is not None
+                forms: list[tuple[str, str, list[S.Row], YamlPath]] = [(start, t.hit_policy, t.rows, (tid, "rows"))]
+            else:
+                assert t.versions is not None
+                forms = [
+                    (v.from_, v.hit_policy, v.rows, (tid, "versions", i, "rows")) for i, v in enumerate(t.versions)
+                ]
+            versions = []
+            for day, policy, rows, path in forms:
+                built = [self.row(file, (*path, i), r) for i, r in enumerate(rows)]
+                if all(b is not None for b in built):
+                    versions.append(TableVersion(dt.date.fromisoformat(day), policy, tuple(b for b in built if b)))
+            if len({v.start for v in versions}) != len(versions):
+                self.l.problem(file, (tid,), "同一生效日期有两个版本")
+            out[tid] = Table(tid, t.title, self.cites(file, (tid, "cite"), t.cite),
+                             tuple(sorted(versions, key=lambda v: v.start)))  # fmt: skip
+        return out
+
+    def row(self, file: str, path: YamlPath, r: S.Row) -> TableRow | None:
+        when = r.when.fields() if r.when else {}
+        if r.band is None and not when:
+            self.l.problem(file, path, "决策表的每一行都需要条件（band 分档或 when），否则它会匹配所有得分")
+            return None
+        band = None
+        if r.band is not None:
+            edges = [self._edge(file, (*path, "band", i), e) for i, e in enumerate(r.band)]
+            if any(e is False for e in edges):
+                return None
+            band = (edges[0], edges[1])
+        value = self.formula(file, (*path, "value"), r.value)
+        label = self.template(file, (*path, "label"), r.label) if r.label else None
+        if value is None:
+            return None
+        return TableRow(value, when, band, label)  # type: ignore[arg-type]
+
+    def _edge(self, file: str, path: YamlPath, e: str | None) -> Fraction | str | bool | None:
+        if e is None:
+            return None
+        num = _number(e)
+        if num is not None:
+            return num
+        if S.NAME_RE.match(e):
+            return e  # a parameter name, resolved per period (names.py checks it exists)
+        self.l.problem(file, path, f"分档边界应为数字、参数名或 null，不是“{e[:40]}”")
+        return False
+
+    # -- items, rules, checks ------------------------------------------------------------------
+    def items(self, raw: S.Items) -> dict[str, Item]:
+        out = {}
+        for code, it in raw.items.items():
+            payer_name = None
+            if it.payer is not None:
+                payer_name = raw.payers.get(it.payer)
+                if payer_name is None:
+                    self.l.problem("items.yaml", ("items", code, "payer"), f"付款方 {it.payer} 没有在 payers 中登记",
+                                   hint=nearest(it.payer, raw.payers))  # fmt: skip
+            out[code] = Item(code, it.name, it.role, it.payer, payer_name, it.fund, it.payee)
+        used = {it.payer for it in raw.items.values()}
+        for payer in raw.payers:
+            if payer not in used:
+                self.l.problem("items.yaml", ("payers", payer), "登记了付款方但没有任何项目使用它")
+        return out
+
+    def statement(self, file: str, path: YamlPath, s: S.Statement) -> Statement | None:
+        cases = []
+        for i, c in enumerate(s.cases):
+            cond = self.formula(file, (*path, "cases", i, "when"), c.when) if c.when else None
+            text = self.template(file, (*path, "cases", i, "text"), c.text)
+            if text is None or (c.when and cond is None):
+                return None
+            cases.append((cond, text))
+        rows = tuple((r.label, r.value, r.format) for r in s.rows or [])
+        b = s.breakdown
+        return Statement(tuple(cases), rows, (b.counts, b.weights, b.title) if b else None)
+
+    def rule(self, i: int, r: S.Rule) -> Rule | None:
+        file, path = "rules.yaml", ("rules", i)
+        fs: dict[str, Formula | None] = {}
+        for key in ("only_if", "amount", "quantity", "total", "weight"):
+            text = getattr(r, key)
+            fs[key] = self.formula(file, (*path, key), text) if text is not None else None
+        lets = {k: self.formula(file, (*path, "let", k), v) for k, v in (r.let or {}).items()}
+        plets = {k: self.formula(file, (*path, "period_let", k), v) for k, v in (r.period_let or {}).items()}
+        weights = {k: self.formula(file, (*path, "weights", k), v) for k, v in (r.weights or {}).items()}
+        reports = {k: (v.title, self.formula(file, (*path, "report", k, "formula"), v.formula))
+                   for k, v in (r.report or {}).items()}  # fmt: skip
+        title = self.template(file, (*path, "title"), r.title)
+        explain = self.template(file, (*path, "explain"), r.explain)
+        statement = self.statement(file, (*path, "statement"), r.statement)
+        und = self.undistributed(file, (*path, "undistributed"), r.undistributed) if r.undistributed else None
+        parts: list[object] = [title, explain, statement, *lets.values(), *plets.values(), *weights.values()]
+        parts += [f for _, f in reports.values()]
+        if any(p is None for p in parts) or (r.undistributed and und is None):
+            return None
+        if any(getattr(r, k) is not None and fs[k] is None for k in fs):
+            return None
+        return Rule(r.id, r.item, title, self.cites(file, (*path, "cite"), r.cite), r.kind,  # type: ignore[arg-type]
+                    r.when.fields(), explain, statement, lets, fs["only_if"], plets, fs["amount"],  # type: ignore[arg-type]
+                    fs["quantity"], fs["total"], fs["weight"], weights, dict(r.weight_labels or {}),  # type: ignore[arg-type]
+                    r.level_ratio, r.history_item, und, reports)  # type: ignore[arg-type]  # fmt: skip
+
+    def undistributed(self, file: str, path: YamlPath, u: S.Undistributed) -> Undistributed | None:
+        explain = self.template(file, (*path, "explain"), u.explain)
+        statement = self.statement(file, (*path, "statement"), u.statement)
+        if explain is None or statement is None:
+            return None
+        return Undistributed(u.item, u.release_parked == "true", explain, statement)
+
+    def check(self, i: int, c: S.Check) -> Check | None:
+        file, path = "checks.yaml", ("checks", i)
+        lets = {k: self.formula(file, (*path, "let", k), v) for k, v in (c.let or {}).items()}
+        cond = self.formula(file, (*path, "condition"), c.condition)
+        message = self.template(file, (*path, "message"), c.message)
+        if cond is None or message is None or any(v is None for v in lets.values()):
+            return None
+        return Check(c.id, c.title, self.cites(file, (*path, "cite"), c.cite), c.when.fields(),
+                     lets, cond, message)  # type: ignore[arg-type]  # fmt: skip
+
+
+def _number(text: str) -> Fraction | None:
+    t = text.strip()
+    if not S.NUMBER_RE.match(t):
+        return None
+    return Fraction(Decimal(t))
+
+
+def load_ruleset(path: str | Path, *, v1: bool = False) -> Ruleset:
+    """Load and check the ruleset in `path`; raise RulesetError listing every problem.
+    `v1=True` (replaying runs archived before format 2) reads the older format instead."""
+    path = Path(path)
+    if v1:
+        from .v1 import load_v1
+
+        return load_v1(path)
+    loader = _Loader(path)
+    raw = {name: loader.read(name) for name in FILES}
+    meta = raw["ruleset.yaml"]
+    if meta is None:
+        raise RulesetError(loader.problems or [RuleProblem("ruleset.yaml", None, None, "无法读取")])
+    b = _Builder(loader, meta)
+    items = b.items(raw["items.yaml"]) if raw["items.yaml"] else {}
+    params = b.parameters(raw["parameters.yaml"]) if raw["parameters.yaml"] is not None else {}
+    tables = b.tables(raw["tables.yaml"]) if raw["tables.yaml"] is not None else {}
+    rules = [b.rule(i, r) for i, r in enumerate(raw["rules.yaml"].rules)] if raw["rules.yaml"] else []
+    checks = [b.check(i, c) for i, c in enumerate(raw["checks.yaml"].checks)] if raw["checks.yaml"] else []
+    rs = Ruleset(meta.id, meta.title, 2, path, ruleset_hash(loader.files), dict(loader.files),
+                 dt.date.fromisoformat(meta.in_force_from), meta.workpoint_items, items, params, tables,
+                 [r for r in rules if r], [c for c in checks if c])  # fmt: skip
+    complete = all(v is not None for v in raw.values()) and all(rules) and all(checks)
+    if complete:
+        _check_all(rs, meta, loader)
+    if loader.problems:
+        raise RulesetError(loader.problems)
+    return rs
+
+
+def _check_all(rs: Ruleset, meta: S.Meta, loader: _Loader) -> None:
+    from .bands import check_bands
+    from .names import check_names
+
+    report: Callable[[str, YamlPath, str], None] = loader.problem
+    check_names(rs, meta, report, loader.docs)
+    check_bands(rs, report)
+
+
+def ruleset_format(path: Path) -> int:
+    """2 for rulesets that declare `format: 2`, else 1 (written by p4p 0.1–0.2)."""
+    try:
+        data = load_yaml((Path(path) / "ruleset.yaml").read_bytes().decode("utf-8-sig")).data
+    except (OSError, UnicodeDecodeError, YamlError):
+        return 2  # let the strict loader report what is wrong
+    return 2 if isinstance(data, dict) and "format" in data else 1
+
+
+def load_archived_ruleset(path: Path) -> Ruleset:
+    """The ruleset copied into a run folder, in whichever format the run was made with."""
+    return load_ruleset(path, v1=ruleset_format(path) == 1)

@@ -1,0 +1,189 @@
+"""trace.jsonl: the derivation of every ledger line, so `p4p explain` and statements need
+nothing else and never recompute.
+
+Format 2 (this version) writes the parts shared by many lines once:
+  {"type": "run", ...}     period, alliance, the parameter values in force, item names
+  {"type": "rule", ...}    per rule (and undistributed part): title, citations with the clause
+                           text, formulas, the explain template and the statement declaration
+  {"type": "block", ...}   per block of lines: which values each line keeps, and the values
+                           every line of the block shares (period totals, level shares)
+  {"type": "unit", ...}    per institution: name, kind, parent, director, veto reason
+  {"type": "line", ...}    per ledger line, in ledger order: amount, quantity, statement case
+                           and its own values
+Format 1 (p4p 0.1) wrote one self-contained object per line; `read_trace` reads both.
+"""
+
+from __future__ import annotations
+
+import json
+from collections.abc import Iterator
+from dataclasses import dataclass, field
+from typing import Any
+
+from ..lang.template import compile_template
+from ..model.money import fmt_amount, from_fen
+from ..ruleset.model import Rule, Statement
+from .result import Block, Result
+
+FORMAT = 2
+
+
+_ENCODER = json.JSONEncoder(ensure_ascii=False, sort_keys=True, separators=(",", ":"))
+_dumps = _ENCODER.encode
+
+
+def _formulas(rule: Rule, part: str) -> dict[str, Any]:
+    if part != "main":
+        return {}
+    out: dict[str, Any] = {}
+    for key in ("only_if", "amount", "quantity", "total", "weight"):
+        f = getattr(rule, key)
+        if f is not None:
+            out[key] = f.text
+    for group in ("let", "period_let", "weights"):
+        fs = getattr(rule, group)
+        if fs:
+            out[group] = {k: f.text for k, f in fs.items()}
+    if rule.report:
+        out["report"] = {k: f.text for k, (_, f) in rule.report.items()}
+    return out
+
+
+def _statement(st: Statement) -> dict[str, Any]:
+    out: dict[str, Any] = {"cases": [{"when": c.text if c else None, "text": t.text} for c, t in st.cases]}
+    if st.rows:
+        out["rows"] = [list(r) for r in st.rows]
+    if st.breakdown:
+        out["breakdown"] = list(st.breakdown)
+    return out
+
+
+def _rule_record(b: Block, title: str) -> dict[str, Any]:
+    r = b.rule
+    explain = r.explain if b.part == "main" else r.undistributed.explain  # type: ignore[union-attr]
+    return {"type": "rule", "key": b.key, "id": r.id, "part": b.part, "item": b.item, "item_name": b.item_name,
+            "title": title, "kind": r.kind, "cite": [c.as_dict() for c in r.cite], "formula": _formulas(r, b.part),
+            "explain": explain.text, "statement": _statement(b.statement)}  # fmt: skip
+
+
+def trace_jsonl(result: Result, head: dict[str, Any]) -> bytes:
+    out = [_dumps({"type": "run", "format": FORMAT, "period": result.period, "alliance": result.alliance,
+                   "params": result.params, "entry_names": result.entry_names, "items": result.item_names,
+                   **head})]  # fmt: skip
+    seen = set()
+    for b in result.blocks:
+        if b.key not in seen:
+            seen.add(b.key)
+            out.append(_dumps(_rule_record(b, result.titles.get(b.key, ""))))
+    for n, b in enumerate(result.blocks):
+        out.append(_dumps({"type": "block", "block": n, "key": b.key, "names": b.names, "constants": b.constants}))
+    used = sorted({result.blocks[bi].inst_ids[i] for bi, i in result.order})
+    for iid in used:
+        u = result.units[iid]
+        out.append(_dumps({"type": "unit", "inst_id": u.inst_id, "name": u.name, "kind": u.kind,
+                           "parent_id": u.parent_id, "director": u.director, "veto_reason": u.veto_reason}))  # fmt: skip
+    out += _lines(result)
+    return ("\n".join(out) + "\n").encode("utf-8")
+
+
+def _lines(result: Result) -> Iterator[str]:
+    """Line records in ledger order. Values are quoted column by column (numbers need no JSON
+    escaping; text and mappings go through json.dumps), then joined per line."""
+    quoted = [_quote_block(b) for b in result.blocks]
+    for bi, i in result.order:
+        b = result.blocks[bi]
+        vals = ",".join(col[i] for col in quoted[bi])
+        # inst_id and item are codes ([A-Za-z0-9_-], checked on input and in the ruleset)
+        yield (f'{{"amount":"{fmt_amount(from_fen(b.amounts[i]))}","block":{bi},"case":{b.cases[i]},'
+               f'"inst_id":"{b.inst_ids[i]}","item":"{b.item}",'
+               f'"quantity":"{b.quantities[i]}","type":"line","values":[{vals}]}}')  # fmt: skip
+
+
+def _quote_block(b: Block) -> list[list[str]]:
+    out = []
+    for name in b.names:
+        col = b.values[name]
+        if name in b.numeric:
+            out.append([f'"{v}"' for v in col])
+        elif col and isinstance(col[0], str):
+            seen: dict[str, str] = {}
+            out.append([seen[v] if v in seen else seen.setdefault(v, _dumps(v)) for v in col])
+        else:
+            out.append([_dumps(v) for v in col])
+    return out
+
+
+# ---- reading ----------------------------------------------------------------------------------
+
+
+@dataclass
+class TraceLine:
+    """One ledger line's derivation, the same for both trace formats."""
+
+    period: str
+    alliance: str
+    inst_id: str
+    inst_name: str
+    kind: str
+    parent_id: str
+    director: str
+    item: str
+    item_name: str
+    amount: str
+    quantity: str
+    rule: dict[str, Any]  # id, title, kind, cite (list of dicts), formula
+    values: dict[str, Any]  # every name the derivation used → exact text (or a mapping)
+    explain: str  # the derivation in Chinese, numbers filled in
+    statement: dict[str, Any] | None = None  # the rule's statement declaration (format 2)
+    case: int = 0
+    veto_reason: str = ""
+    entry_names: dict[str, dict[str, str]] = field(default_factory=dict)
+
+    def statement_text(self) -> str:
+        """The plain-language sentence of the applicable statement case (format 2), else explain."""
+        if not self.statement:
+            return self.explain
+        case = self.statement["cases"][min(self.case, len(self.statement["cases"]) - 1)]
+        return compile_template(case["text"]).render(self.values)
+
+
+def read_trace(data: bytes) -> list[TraceLine]:
+    lines = [json.loads(x) for x in data.decode("utf-8").splitlines() if x.strip()]
+    if lines and lines[0].get("type") == "run":
+        return _read_v2(lines)
+    return [_read_v1(t) for t in lines]
+
+
+def _read_v1(t: dict[str, Any]) -> TraceLine:
+    values = dict(t.get("values", {}))
+    values.update({k: v for k, v in (t.get("detail") or {}).items()})
+    return TraceLine(t["period"], t.get("alliance", ""), t["inst_id"], t["inst_name"], t["kind"],
+                     t.get("parent_id", ""), t.get("director", ""), t["item"], t["item_name"], t["amount"],
+                     t.get("quantity", ""), t["rule"], values, t.get("explain", ""))  # fmt: skip
+
+
+def _read_v2(records: list[dict[str, Any]]) -> list[TraceLine]:
+    head = records[0]
+    rules = {r["key"]: r for r in records if r["type"] == "rule"}
+    blocks = {b["block"]: b for b in records if b["type"] == "block"}
+    units = {u["inst_id"]: u for u in records if u["type"] == "unit"}
+    templates: dict[str, Any] = {}
+    out = []
+    for line in (x for x in records if x["type"] == "line"):
+        b = blocks[line["block"]]
+        r = rules[b["key"]]
+        u = units[line["inst_id"]]
+        values: dict[str, Any] = dict(head.get("params", {}))
+        values.update(b["constants"])
+        values.update(zip(b["names"], line["values"], strict=True))
+        values.update(amount=line["amount"], quantity=line["quantity"])
+        for k in ("name", "director", "veto_reason", "parent_id", "inst_id"):
+            values.setdefault(k, u.get(k, ""))
+        tpl = templates.get(r["key"]) or templates.setdefault(r["key"], compile_template(r["explain"]))
+        rule = {"id": r["id"], "title": r["title"], "kind": r["kind"], "cite": r["cite"], "formula": r["formula"],
+                "part": r["part"]}  # fmt: skip
+        out.append(TraceLine(head["period"], head["alliance"], u["inst_id"], u["name"], u["kind"], u["parent_id"],
+                             u["director"], line["item"], r["item_name"], line["amount"], line["quantity"], rule,
+                             values, tpl.render(values), r["statement"], line["case"], u["veto_reason"],
+                             head.get("entry_names", {})))  # fmt: skip
+    return out

@@ -1,0 +1,387 @@
+"""Every name in a ruleset resolves when it loads.
+
+Formulas, `{name}` texts, `when` fields, statement rows, items, payers, sources and clauses are
+checked against what is defined: parameters, decision tables, the input fields (model/fields.py),
+the period's values, the items of *earlier* rules, the rule's own `let`s, and the names each
+rule kind provides (total, weight_sum, share, …). A mapping used as a number, a field of a table
+that not every unit has, a Q4-only period value in a rule that runs every quarter, and anything
+declared but never used are reported too: a ruleset says nothing that does not take effect.
+"""
+
+from __future__ import annotations
+
+from collections.abc import Callable, Iterable
+from dataclasses import dataclass, field
+
+from ..lang.formula import Formula, FormulaError, value_type
+from ..lang.template import Template
+from ..model.fields import (
+    CONDITION_FIELDS,
+    KINDS,
+    NUMERIC,
+    PERIOD_FIELD_TYPES,
+    PERIOD_Q4_ONLY,
+    PERIOD_SCORE_PREFIX,
+    PRESENT_WHEN,
+    TABLE_CONDITION_FIELDS,
+    WORKPOINTS,
+    table_of,
+    unit_fields,
+)
+from . import schema as S
+from .errors import nearest
+from .model import LEVELS, Rule, Ruleset, Statement
+
+Report = Callable[..., None]
+
+NUMBER, MAPPING, TEXT = "number", "mapping", "text"
+# names each rule kind provides to its texts (and formulas that run after the allocation)
+KIND_NAMES: dict[str, dict[str, str]] = {
+    "formula": {},
+    "allocation": {"total": NUMBER, "weight": NUMBER, "weight_sum": NUMBER, "share": NUMBER},
+    "settlement": {
+        "total": NUMBER, "weight": NUMBER, "weight_sum": NUMBER, "share": NUMBER, "prior_weight": NUMBER,
+        "annual_weight": NUMBER, "entitlement": NUMBER, "prior_paid": NUMBER,
+    },
+    "level_allocation": {
+        "total": NUMBER, "weight": NUMBER, "weight_sum": NUMBER, "share": NUMBER, "level_total": NUMBER,
+        "level_name": TEXT, "level_ratio": TEXT, "weight_label": TEXT,
+    },
+}  # fmt: skip
+LINE_NAMES = {"amount": NUMBER, "quantity": NUMBER}
+UNDISTRIBUTED_NAMES = {
+    "amount": NUMBER, "total": NUMBER, "weight_sum": NUMBER, "parked": NUMBER, "prior_paid": NUMBER,
+}  # fmt: skip
+PRIOR = "prior_"
+
+
+@dataclass
+class _Scope:
+    """Names visible at one place, with their types; `period` marks period-level ones."""
+
+    types: dict[str, str] = field(default_factory=dict)
+    period: set[str] = field(default_factory=set)
+
+    def add(self, names: dict[str, str], period: bool = False) -> _Scope:
+        out = _Scope(dict(self.types), set(self.period))
+        out.types.update(names)
+        if period:
+            out.period |= set(names)
+        return out
+
+
+class _Checker:
+    def __init__(self, rs: Ruleset, meta: S.Meta, report: Report):
+        self.rs, self.meta, self.report = rs, meta, report
+        self.used: set[str] = set()  # parameters, tables and other names read anywhere
+        self.cited: set[tuple[str, str]] = set()
+        self.produced: set[str] = set()
+        self.base = self._base()
+
+    # -- the names everything may see -------------------------------------------------------------
+    def _base(self) -> _Scope:
+        s = _Scope()
+        params = {n: (MAPPING if p.is_mapping else NUMBER) for n, p in self.rs.parameters.items()}
+        s = s.add(params, period=True)
+        period = dict.fromkeys(PERIOD_FIELD_TYPES, NUMBER) | {"quarter": NUMBER}
+        for score_field, prefix in PERIOD_SCORE_PREFIX.items():
+            del score_field
+            period |= {f"{prefix}_{t}": NUMBER for t in self.rs.tables}
+            period |= {f"{prefix}_{t}_label": TEXT for t in self.rs.tables}
+        s = s.add(period, period=True)
+        unit = {n: (NUMBER if t in NUMERIC else TEXT) for n, t in unit_fields().items()}
+        unit |= {WORKPOINTS: MAPPING, "kind_name": TEXT}
+        unit |= {t: NUMBER for t in self.rs.tables} | {f"{t}_label": TEXT for t in self.rs.tables}
+        return s.add(unit)
+
+    # -- formulas and texts -----------------------------------------------------------------------
+    def formula(self, f: Formula | None, scope: _Scope, at: tuple, *, period: bool = False, want: str = NUMBER) -> None:
+        if f is None:
+            return
+        file, path = at
+        for name in sorted(f.names):
+            if name not in scope.types:
+                self._unknown(name, scope, file, path, f.text)
+            elif period and name not in scope.period:
+                self.report(file, path, f"公式 {f.text} 是整期的计算，不能用按机构的取值 {name}")
+            elif scope.types[name] == TEXT:
+                self.report(file, path, f"公式 {f.text} 中的 {name} 是文字，不能参与计算")
+            self.used.add(name)
+        if not f.names <= set(scope.types):
+            return
+        try:
+            got = value_type(f, scope.types)
+        except FormulaError as e:
+            self.report(file, path, str(e))
+            return
+        if got != want:
+            self.report(file, path, f"公式 {f.text} 的结果应为{'条件（比较）' if want == 'truth' else '数值'}")
+
+    def _unknown(self, name: str, scope: _Scope, file: str, path: tuple, where: str) -> None:
+        later = {r.item for r in self.rs.rules} | {r.undistributed.item for r in self.rs.rules if r.undistributed}
+        if name in later and name not in scope.types:
+            self.report(file, path, f"{where} 使用了后面规则才计算的项目 {name}")
+        else:
+            self.report(file, path, f"{where[:60]} 中的名称 {name} 没有定义", hint=nearest(name, scope.types))
+
+    def template(self, t: Template | None, scope: _Scope, at: tuple) -> None:
+        if t is None:
+            return
+        file, path = at
+        for name in sorted(t.names):
+            if name not in scope.types:
+                self.report(file, path, f"文字中的 {{{name}}} 没有定义", hint=nearest(name, scope.types))
+            elif scope.types[name] == MAPPING:
+                self.report(file, path, f"文字中的 {{{name}}} 是按项目列出的取值，不能直接显示")
+            self.used.add(name)
+
+    def lets(self, lets: dict[str, Formula], scope: _Scope, at: tuple, period: bool = False) -> _Scope:
+        """Lets in order: each may use the ones above it."""
+        file, path = at
+        for name, f in lets.items():
+            if name in scope.types:
+                self.report(file, (*path, name), f"中间量 {name} 与已有名称重名")
+            self.formula(f, scope, (file, (*path, name)), period=period)
+            scope = scope.add({name: NUMBER}, period=period)
+        return scope
+
+    def cites(self, cites: Iterable) -> None:
+        self.cited |= {(c.source, c.clause) for c in cites}
+
+    # -- conditions ----------------------------------------------------------------------------
+    def when(self, when: dict, at: tuple, allowed: Iterable[str] = CONDITION_FIELDS) -> None:
+        file, path = at
+        allowed = set(allowed)
+        valid = {"kind": set(KINDS), "quarter": {"1", "2", "3", "4"}, "guarantee": {"0", "1"}, "veto": {"0", "1"}}
+        for key, want in when.items():
+            if key not in allowed:
+                self.report(file, (*path, key), f"这里的条件只能用 {', '.join(sorted(allowed))}")
+                continue
+            if key == "score":
+                for op, v in want.items():
+                    if not 0 <= float(v) <= 100 or ("." in v and len(v.split(".")[1]) > 1):
+                        self.report(file, (*path, key, op), f"得分条件 {op} {v} 应在 0–100 之间、最多一位小数")
+                continue
+            for v in want:
+                if v not in valid[key]:
+                    self.report(file, (*path, key), f"{key} 的取值 {v} 不认识", hint=nearest(v, valid[key]))
+
+    # -- rules --------------------------------------------------------------------------------------
+    def rules(self) -> None:
+        before: dict[str, str] = {}
+        for i, rule in enumerate(self.rs.rules):
+            at = ("rules.yaml", ("rules", i))
+            self.rule(rule, before, at)
+            self.produced.add(rule.item)
+            before[rule.item] = NUMBER
+            if rule.undistributed:
+                self.produced.add(rule.undistributed.item)
+                before[rule.undistributed.item] = NUMBER
+
+    def rule(self, rule: Rule, before: dict[str, str], at: tuple) -> None:
+        file, path = at
+        self.cites(rule.cite)
+        self.when(rule.when, (file, (*path, "when")))
+        self._item(rule.item, (file, (*path, "item")))
+        scope = self.base.add(before)
+        self.template(rule.title, _Scope({k: v for k, v in self.base.types.items() if k in self.base.period},
+                                         set(self.base.period)), (file, (*path, "title")))  # fmt: skip
+        self.formula(rule.only_if, scope, (file, (*path, "only_if")), period=True, want="truth")
+        pscope = self.lets(rule.period_let, scope, (file, (*path, "period_let")), period=True)
+        self.formula(rule.total, pscope, (file, (*path, "total")), period=True)
+        uscope = self.lets(rule.let, pscope, (file, (*path, "let")))
+        for key in ("amount", "quantity", "weight"):
+            self.formula(getattr(rule, key), uscope, (file, (*path, key)))
+        for lvl, f in rule.weights.items():
+            self.formula(f, uscope, (file, (*path, "weights", lvl)))
+        kind_names = KIND_NAMES[rule.kind] | LINE_NAMES
+        tscope = uscope.add(kind_names)
+        self.template(rule.explain, tscope, (file, (*path, "explain")))
+        self.statement(rule.statement, tscope, (file, (*path, "statement")))
+        rscope = pscope.add({"total": NUMBER}, period=True)
+        for name, (_, f) in rule.report.items():
+            self.formula(f, rscope, (file, (*path, "report", name, "formula")), period=True)
+        self._kind_parts(rule, at)
+        self._availability(rule, at)
+        self._unused_lets(rule, at)
+
+    def statement(self, st: Statement, scope: _Scope, at: tuple) -> None:
+        file, path = at
+        for i, (cond, text) in enumerate(st.cases):
+            self.formula(cond, scope, (file, (*path, "cases", i, "when")), want="truth")
+            self.template(text, scope, (file, (*path, "cases", i, "text")))
+        for i, (_, name, _) in enumerate(st.rows):
+            if name not in scope.types:
+                self.report(file, (*path, "rows", i, "value"), f"结算单要显示的 {name} 没有定义",
+                            hint=nearest(name, scope.types))  # fmt: skip
+            self.used.add(name)
+        if st.breakdown:
+            for name in st.breakdown[:2]:
+                if scope.types.get(name) != MAPPING:
+                    self.report(
+                        file, (*path, "breakdown"), f"明细表的 {name} 应为按项目列出的取值（如 workpoints、ph_points）"
+                    )
+                self.used.add(name)
+
+    def _item(self, item: str, at: tuple) -> None:
+        if item not in self.rs.items:
+            self.report(*at, f"项目 {item} 没有在 items.yaml 中声明", hint=nearest(item, self.rs.items))
+
+    def _kind_parts(self, rule: Rule, at: tuple) -> None:
+        file, path = at
+        if rule.history_item is not None:
+            self._item(rule.history_item, (file, (*path, "history_item")))
+        if rule.level_ratio is not None:
+            p = self.rs.parameters.get(rule.level_ratio)
+            self.used.add(rule.level_ratio)
+            if p is None or not p.is_mapping:
+                self.report(file, (*path, "level_ratio"), f"level_ratio 应为按层级列出的参数，{rule.level_ratio} 不是",
+                            hint=nearest(rule.level_ratio, self.rs.parameters))  # fmt: skip
+            else:
+                levels = {k for _, v in p.values if isinstance(v, dict) for k in v}
+                if not levels <= set(LEVELS):
+                    self.report("parameters.yaml", (rule.level_ratio,), f"层级只能是 {', '.join(LEVELS)}")
+                if set(rule.weights) != levels:
+                    self.report(
+                        file,
+                        (*path, "weights"),
+                        f"weights 的层级应与 {rule.level_ratio} 一致：{', '.join(sorted(levels))}",
+                    )
+        if rule.weight_labels and set(rule.weight_labels) != set(rule.weights):
+            self.report(file, (*path, "weight_labels"), "weight_labels 的层级应与 weights 一致")
+        if rule.undistributed:
+            u = rule.undistributed
+            self._item(u.item, (file, (*path, "undistributed", "item")))
+            if u.release_parked and rule.kind != "settlement":
+                self.report(
+                    file, (*path, "undistributed", "release_parked"), "只有 settlement（年终清算）规则能释放暂记金额"
+                )
+            uscope = self.base.add(UNDISTRIBUTED_NAMES).add(dict.fromkeys(rule.period_let, NUMBER))
+            self.template(u.explain, uscope, (file, (*path, "undistributed", "explain")))
+            self.statement(u.statement, uscope, (file, (*path, "undistributed", "statement")))
+
+    def _availability(self, rule: Rule, at: tuple) -> None:
+        """Q4-only period values in a rule that runs in other quarters; fields of a table that
+        not every unit the rule applies to has."""
+        file, path = at
+        names = _all_names(rule)
+        quarters = rule.quarters()
+        for name in sorted(names & PERIOD_Q4_ONLY):
+            if quarters != {4}:
+                self.report(file, (*path, "when"), f"规则用到了只在第四季度填写的 {name}，when 应限定 quarter: 4")
+        fields = unit_fields()
+        for name in sorted(n for n in names if n in fields):
+            table = table_of(name)
+            need = PRESENT_WHEN.get(table)
+            if need and any(set(rule.when.get(k) or []) - set(v) or k not in rule.when for k, v in need.items()):
+                cond = "、".join(f"{k}: {v[0]}" for k, v in need.items())
+                self.report(file, (*path, "when"), f"规则用到了 {name}（只有部分机构填写），when 应限定 {cond}")
+
+    def _unused_lets(self, rule: Rule, at: tuple) -> None:
+        file, path = at
+        readers = _all_names(rule, lets=False) | {n for f in rule.let.values() for n in f.names}
+        readers |= {n for f in rule.period_let.values() for n in f.names}
+        for group, lets in (("let", rule.let), ("period_let", rule.period_let)):
+            for name in lets:
+                if name not in readers:
+                    self.report(file, (*path, group, name), f"中间量 {name} 没有被任何公式或文字使用")
+
+    # -- checks ---------------------------------------------------------------------------------
+    def checks(self) -> None:
+        items = dict.fromkeys(self.rs.items, NUMBER)
+        prior = {f"{PRIOR}{n}": t for n, t in self.base.types.items() if n in unit_fields() and t == NUMBER}
+        prior |= {f"{PRIOR}{WORKPOINTS}": MAPPING} | {f"{PRIOR}{i}": NUMBER for i in self.rs.items}
+        scope = self.base.add(items).add(prior)
+        ids = set()
+        for i, c in enumerate(self.rs.checks):
+            file, path = "checks.yaml", ("checks", i)
+            if c.id in ids:
+                self.report(file, (*path, "id"), f"提示编号 {c.id} 重复")
+            ids.add(c.id)
+            self.cites(c.cite)
+            self.when(c.when, (file, (*path, "when")))
+            cscope = self.lets(c.let, scope, (file, (*path, "let")))
+            self.formula(c.condition, cscope, (file, (*path, "condition")), want="truth")
+            self.template(c.message, cscope, (file, (*path, "message")))
+
+    # -- what is declared but never takes effect -----------------------------------------------------
+    def unused(self, meta: S.Meta) -> None:
+        self._duplicate_rule_ids()
+        used = self.used | _table_names(self.rs) | {self.rs.workpoint_items}
+        for name in self.rs.parameters:
+            if name not in used:
+                self.report("parameters.yaml", (name,), f"参数 {name} 没有被任何规则、决策表或提示使用")
+        prefixed = {n.split("_", 1)[1].removesuffix("_label") for n in used if "_" in n}
+        for tid in self.rs.tables:
+            if tid not in used and f"{tid}_label" not in used and tid not in prefixed:
+                self.report("tables.yaml", (tid,), f"决策表 {tid} 没有被任何规则使用")
+        for code in self.rs.items:
+            if code not in self.produced:
+                self.report("items.yaml", ("items", code), f"项目 {code} 已声明，但没有规则产生它")
+        for src_id, src in meta.sources.items():
+            for clause in src.clauses:
+                if (src_id, clause) not in self.cited:
+                    self.report("ruleset.yaml", ("sources", src_id, "clauses", clause),
+                                f"摘录了条款 {clause}，但没有规则、参数或决策表引用它")  # fmt: skip
+        wp = self.rs.parameters.get(self.rs.workpoint_items)
+        if wp is None or not wp.is_mapping:
+            self.report("ruleset.yaml", ("workpoint_items",), "workpoint_items 应为按服务项目列出的参数",
+                        hint=nearest(self.rs.workpoint_items, self.rs.parameters))  # fmt: skip
+
+    def _duplicate_rule_ids(self) -> None:
+        ids = set()
+        for i, r in enumerate(self.rs.rules):
+            if r.id in ids:
+                self.report("rules.yaml", ("rules", i, "id"), f"规则编号 {r.id} 重复")
+            ids.add(r.id)
+
+    def tables(self) -> None:
+        base = self.base.add({"score": NUMBER, "veto": NUMBER})
+        for tid, t in self.rs.tables.items():
+            self.cites(t.cite)
+            for v in t.versions:
+                for i, row in enumerate(v.rows):
+                    at = ("tables.yaml", (tid, "rows", i))
+                    self.when(row.when, ("tables.yaml", (*at[1], "when")), allowed=TABLE_CONDITION_FIELDS)
+                    # a row's value may use the score, veto and parameters only
+                    scope = _Scope({n: base.types[n] for n in base.period | {"score", "veto"}}, base.period)
+                    self.formula(row.value, scope, ("tables.yaml", (*at[1], "value")))
+                    pscope = _Scope({n: base.types[n] for n in base.period}, base.period)
+                    self.template(row.label, pscope, ("tables.yaml", (*at[1], "label")))
+                    for e in row.band or ():
+                        if isinstance(e, str) and self.rs.parameters.get(e) is None:
+                            self.report("tables.yaml", (*at[1], "band"), f"分档边界 {e} 不是参数",
+                                        hint=nearest(e, self.rs.parameters))  # fmt: skip
+        for p in self.rs.parameters.values():
+            self.cites(p.cite)
+
+
+def _table_names(rs: Ruleset) -> set[str]:
+    """Names the decision tables read: row values, labels and band edges (parameters)."""
+    out: set[str] = set()
+    for t in rs.tables.values():
+        for v in t.versions:
+            for r in v.rows:
+                out |= r.value.names | (r.label.names if r.label else set())
+                out |= {e for e in r.band or () if isinstance(e, str)}
+    return out
+
+
+def _all_names(rule: Rule, lets: bool = True) -> set[str]:
+    fs: list[Formula | None] = [rule.only_if, rule.total, rule.amount, rule.quantity, rule.weight]
+    fs += list(rule.weights.values()) + [f for _, f in rule.report.values()]
+    if lets:
+        fs += list(rule.let.values()) + list(rule.period_let.values())
+    out = {n for f in fs if f is not None for n in f.names}
+    out |= rule.explain.names | rule.statement.names()
+    if rule.undistributed:
+        out |= rule.undistributed.explain.names | rule.undistributed.statement.names()
+    return out
+
+
+def check_names(rs: Ruleset, meta: S.Meta, report: Report, docs: dict) -> None:
+    c = _Checker(rs, meta, report)
+    c.tables()
+    c.rules()
+    c.checks()
+    c.unused(meta)
