@@ -183,10 +183,12 @@ def test_data_files_are_hashed_in_the_record_documents_in_the_folder_manifest(tm
     rd = run_ok(write_quarter(tmp_path / "a"), archive)
     with begin_approval(rd, "财务") as draft:
         draft.add_data("payments.csv", "payer,amount\r\nL01,1.00\r\n".encode())
+        with pytest.raises(ArchiveError):
+            draft.add_document("early.pdf", b"printed before the head exists")
         head = draft.make_record()
         with pytest.raises(ArchiveError):
             draft.add_data("late.csv", b"x")
-        (draft.path / "payments.pdf").write_bytes(f"printed head {head}".encode())
+        draft.add_document("payments.pdf", f"printed head {head}".encode())
         folder = draft.commit()
     (rec,) = records(archive)
     assert rec["files"]["payments.csv"] == sha("payer,amount\r\nL01,1.00\r\n".encode())

@@ -3,7 +3,8 @@
     with begin_approval(run_dir, by, supersede=..., reason=..., key=...) as draft:
         draft.add_data("payments.csv", data)     # data files: their hashes go into the record
         head = draft.make_record()              # the record, and the chain head including it
-        render(..., out_dir=draft.path, chain_head=head)   # documents print that head
+        draft.add_document("payments.pdf", pdf)  # documents print that head (or render into
+        render(..., out_dir=draft.path, chain_head=head)   # draft.path directly)
         draft.commit()                          # folder manifest, rename, append, head file
     draft.result                                # what was approved, where, the chain head
 
@@ -94,6 +95,13 @@ class Draft:
             raise ArchiveError("审批记录已生成，不能再加入数据文件（数据文件的哈希在记录中）")
         self._st.write(relative, data)
         self.data[relative] = sha256(data)
+
+    def add_document(self, relative: str, data: bytes) -> None:
+        """A document of the approval (stamped statement, payment list as PDF/xlsx): made after
+        the record, since it prints the chain head; listed in the approval folder's manifest."""
+        if self.fields is None:
+            raise ArchiveError("审批记录尚未生成：文件要印上包含本条记录的链头，须在生成记录之后写入")
+        self._st.write(relative, data)
 
     def make_record(self) -> str:
         """Build the record; returns the chain head N:HASH that includes it."""
