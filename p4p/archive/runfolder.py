@@ -89,17 +89,23 @@ class Staging:
 
     def __init__(self, archive: Path, period: str) -> None:
         self.archive = archive
-        self.made = _make_dirs(archive)
-        for _attempt in range(5):
-            self.path = archive / tmp_name(period)
-            try:
-                self.path.mkdir()
-                break
-            except FileNotFoundError:  # a concurrent failing first run removed the empty archive
-                self.made += _make_dirs(archive)
-        else:
-            raise ArchiveError(f"不能在归档中建立临时目录：{archive}")
         self.committed: Path | None = None
+        self.made = _make_dirs(archive)
+        try:
+            self.path = self._mkdir(period)
+        except BaseException:
+            _remove_if_empty(self.made)
+            raise
+
+    def _mkdir(self, period: str) -> Path:
+        for _attempt in range(5):
+            path = self.archive / tmp_name(period)
+            try:
+                path.mkdir()
+                return path
+            except FileNotFoundError:  # a concurrent failing first run removed the empty archive
+                self.made += _make_dirs(self.archive)
+        raise ArchiveError(f"不能在归档中建立临时目录：{self.archive}")
 
     def write(self, relative: str, data: bytes) -> None:
         parts = PurePosixPath(relative).parts
@@ -164,9 +170,6 @@ class StagedRun:
         self._st = st
         self.path = st.path
         self.final = st.archive / period / run_id
-
-    def write(self, relative: str, data: bytes) -> None:
-        self._st.write(relative, data)
 
     def write_all(self, files: dict[str, bytes]) -> None:
         for relative, data in files.items():
