@@ -37,7 +37,7 @@ def approved_year(
 ) -> Path:
     for n in (1, 2, 3):
         rd = run_ok(write_quarter(tmp_path / f"q{n}", period=f"2026Q{n}", workpoints=q13_workpoints), archive)
-        assert cli("approve", rd, "--by", "财务").exit_code == 0
+        assert cli("approve", rd, "--by", "财务", "--no-pdf").exit_code == 0
     q4 = write_quarter(
         tmp_path / "q4",
         period="2026Q4",
@@ -131,7 +131,7 @@ def test_no_points_all_year_leaves_the_budget_undistributed(tmp_path, archive):
 
 def test_q4_without_approved_quarters_is_rejected(tmp_path, archive):
     rd = run_ok(write_quarter(tmp_path / "q1", period="2026Q1"), archive)
-    cli("approve", rd, "--by", "财务")
+    cli("approve", rd, "--by", "财务", "--no-pdf")
     q4 = write_quarter(tmp_path / "q4", period="2026Q4", extra_period=MI.format(spent="1.00"))
     r = cli("run", q4, "--archive", archive, "--no-pdf")
     assert r.exit_code == 2 and "2026Q2" in r.stderr and "2026Q3" in r.stderr and "2026Q1、" not in r.stderr
@@ -141,11 +141,11 @@ def test_q4_without_approved_quarters_is_rejected(tmp_path, archive):
 def test_approval_is_append_only_and_supersede_needs_a_reason(tmp_path, archive):
     a = run_ok(write_quarter(tmp_path / "a"), archive)
     b = run_ok(write_quarter(tmp_path / "b", budget="400000.01"), archive)
-    assert cli("approve", a, "--by", "张").exit_code == 0
-    r = cli("approve", b, "--by", "李")
+    assert cli("approve", a, "--by", "张", "--no-pdf").exit_code == 0
+    r = cli("approve", b, "--by", "李", "--no-pdf")
     assert r.exit_code == 1 and "--supersede" in r.stderr
-    assert cli("approve", b, "--by", "李", "--supersede").exit_code == 1  # no reason
-    r = cli("approve", b, "--by", "李", "--supersede", "--reason", "预算更正")
+    assert cli("approve", b, "--by", "李", "--supersede", "--no-pdf").exit_code == 1  # no reason
+    r = cli("approve", b, "--by", "李", "--supersede", "--reason", "预算更正", "--no-pdf")
     assert r.exit_code == 0 and "替换" in r.stdout
     recs = [json.loads(l) for l in (archive / "approvals.jsonl").read_text(encoding="utf-8").splitlines()]
     assert [(x["by"], x["supersedes"], x["reason"]) for x in recs] == [("张", None, None), ("李", a.name, "预算更正")]
@@ -159,7 +159,7 @@ def test_q4_uses_the_superseding_approval(tmp_path, archive):
         write_quarter(tmp_path / "q3b", period="2026Q3", budget="400000.00", workpoints=[["T01", "EHR", "1000"]]),
         archive,
     )
-    assert cli("approve", fixed, "--by", "李", "--supersede", "--reason", "工分更正").exit_code == 0
+    assert cli("approve", fixed, "--by", "李", "--supersede", "--reason", "工分更正", "--no-pdf").exit_code == 0
     rd = run_ok(q4, archive)
     m = json.loads((rd / "manifest.json").read_text(encoding="utf-8"))
     assert m["prior_runs"][2]["run_id"] == fixed.name
@@ -214,15 +214,18 @@ def test_diff_of_two_runs(tmp_path, archive):
 def test_an_edited_approval_record_is_detected(tmp_path, archive):
     a = run_ok(write_quarter(tmp_path / "a"), archive)
     b = run_ok(write_quarter(tmp_path / "b", period="2026Q2"), archive)
-    assert cli("approve", a, "--by", "张").exit_code == 0
-    assert cli("approve", b, "--by", "张").exit_code == 0
+    assert cli("approve", a, "--by", "张", "--no-pdf").exit_code == 0
+    assert cli("approve", b, "--by", "张", "--no-pdf").exit_code == 0
     p = archive / "approvals.jsonl"
     p.write_text(p.read_text(encoding="utf-8").replace('"by": "张"', '"by": "李"', 1), encoding="utf-8")
     h = cli("history", "--archive", archive)
-    assert "第2条审批记录" in h.stderr
+    # record 1 edited: record 2's link to it no longer holds (and record 1's approval folder
+    # still names the record's original hash)
+    assert h.exit_code == 3 and "第2条审批记录" in h.stdout and "哈希链不符" in h.stdout
+    assert "approvals/0001-2026Q1-" in h.stdout
     c = run_ok(write_quarter(tmp_path / "c", period="2026Q3"), archive)
-    r = cli("approve", c, "--by", "王")
-    assert r.exit_code == 1 and "被改动" in r.stderr
+    r = cli("approve", c, "--by", "王", "--no-pdf")
+    assert r.exit_code == 1 and "第2条审批记录" in r.stderr and "不能追加" in r.stderr
 
 
 def test_validate_checks_q4_history_too(tmp_path, archive):

@@ -12,9 +12,7 @@ import click
 
 from .. import __version__
 from ..app import DEFAULT_RULES, XLSX_MAX_LINES, compute_run, diff_rows, write
-from ..app import replay as do_replay
-from ..archive.store import ArchiveError, MissingHistory, approvals, load_manifest
-from ..archive.store import approve as do_approve
+from ..archive.store import ArchiveError, MissingHistory, load_manifest
 from ..engine.result import ComputeError
 from ..engine.ledger import parse_ledger
 from ..engine.trace import read_trace
@@ -143,63 +141,6 @@ def validate(input_path, rules_dir, archive):
 
 @main.command()
 @click.argument("run_dir", type=click.Path(exists=True, file_okay=False, path_type=Path))
-@click.option("--by", required=True, help="审批人")
-@click.option("--supersede", is_flag=True, help="替换本期已审批的运行")
-@click.option("--reason", default=None, help="替换原因（与 --supersede 一起使用）")
-@_guard
-def approve(run_dir, by, supersede, reason):
-    """把一次运行标记为本期正式结果（追加审批记录）。"""
-    a = do_approve(run_dir, by, supersede, reason)
-    extra = f"，替换 {a.supersedes}（原因：{a.reason}）" if a.supersedes else ""
-    click.echo(f"已审批：{a.period} 运行 {a.run_id}，审批人 {a.by}，{a.at}{extra}")
-
-
-@main.command()
-@click.option("--archive", type=click.Path(path_type=Path), default=Path("archive"), show_default=True)
-@_guard
-def history(archive):
-    """列出归档中的期间、运行和审批记录。"""
-    from ..archive.store import approval_chain_problems
-
-    recs = approvals(archive)
-    for p in approval_chain_problems(archive):
-        _err(f"警告：{p}")
-    for period_dir in sorted(p for p in archive.glob("*") if p.is_dir() and not p.name.startswith(".")):
-        click.echo(f"{period_dir.name}")
-        for run_dir in sorted(p for p in period_dir.iterdir() if p.is_dir()):
-            try:
-                m = load_manifest(run_dir)
-            except ArchiveError:
-                continue
-            marks = [
-                f"审批 {a.by} {a.at}" + (f"（替换 {a.supersedes}：{a.reason}）" if a.supersedes else "")
-                for a in recs
-                if a.run_id == m["run_id"] and a.period == m["period"]
-            ]
-            click.echo(
-                f"  {m['run_id']}  {m['alliance']}  规则 {m['ruleset']['id']}  "
-                f"台账 {m['ledger_sha256'][:12]}  " + ("；".join(marks) or "未审批")
-            )
-
-
-@main.command()
-@click.argument("run_dir", type=click.Path(exists=True, file_okay=False, path_type=Path))
-@_guard
-def replay(run_dir):
-    """用运行目录中归档的输入和规则重算，逐行比对，并检查文件是否被改动。"""
-    tampered, diffs = do_replay(run_dir)
-    for t in tampered:
-        click.echo(f"篡改：{t}")
-    for d in diffs:
-        click.echo(f"差异：{d}")
-    if tampered or diffs:
-        click.echo(f"重算结果与归档不一致：{len(tampered)} 个文件问题，{len(diffs)} 处差异")
-        sys.exit(EXIT_DIFF)
-    click.echo("重算结果与归档完全一致（逐字节），所有文件哈希相符")
-
-
-@main.command()
-@click.argument("run_dir", type=click.Path(exists=True, file_okay=False, path_type=Path))
 @click.argument("inst_id")
 @click.argument("item", required=False)
 @_guard
@@ -288,3 +229,6 @@ def rules_check(rules_dir):
     )
     for r in rs.rules:
         click.echo(f"  {r.id:6} {r.item:16} {r.title}（{'；'.join(c.text() for c in r.cite)}）")
+
+
+from . import archive_cmds  # noqa: E402, F401  (registers approve, history, replay, verify on main)

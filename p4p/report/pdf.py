@@ -336,8 +336,11 @@ def render_run(
     progress: bool = False,
     out_dir: Path | None = None,
     approval: str | None = None,
+    chain_head: str | None = None,
 ) -> int:
-    """Render statements/<inst_id>.pdf for every institution and summary.pdf. Returns the count."""
+    """Render statements/<inst_id>.pdf for every institution and summary.pdf. Returns the count.
+    At approval, `approval` is the stamp (已审批, who, when) and `chain_head` the head N:HASH of
+    the approval chain including this approval's record."""
     if not check_harfbuzz_subset():
         print(
             "警告：未安装 libharfbuzz-subset0，中文字体子集化会非常慢（每页数秒）。"
@@ -359,6 +362,7 @@ def render_run(
         "version": __version__,
         "css": css,
         "approval": approval or "未审批（以归档中的审批记录为准）",
+        "chain_head": chain_head,
         "prior": manifest.get("prior_runs", []),
     }
     env = _env()

@@ -9,6 +9,7 @@ and openpyxl took ~5 s to write them, XlsxWriter ~1 s (measured, see README).
 
 from __future__ import annotations
 
+import datetime as dt
 import io
 from decimal import Decimal
 
@@ -18,13 +19,23 @@ from ..engine.ledger import CHINESE, COLUMNS
 from ..engine.summary import warning_text
 from ..model.fields import KINDS, LEVEL_NAMES
 
+# the document creation date written into every ledger.xlsx (not the time it was made)
+FIXED_CREATED = dt.datetime(2000, 1, 1, tzinfo=dt.timezone.utc)
+
 
 def ledger_xlsx(rows: list[list[str]], summary: dict) -> bytes:
     """`rows`: the ledger's rows in ledger.csv column order."""
     buf = io.BytesIO()
-    # a fixed creation date keeps the file the same for the same ledger
-    wb = xlsxwriter.Workbook(buf, {"in_memory": True, "constant_memory": False})
-    wb.set_properties({"title": f"{summary['alliance']} {summary['period']} 绩效兑现台账", "created": None})
+    # Text stays text (a name starting with "=" is not a formula), and the document properties
+    # are fixed (XlsxWriter would stamp the wall-clock time): the same ledger gives the same bytes.
+    wb = xlsxwriter.Workbook(buf, {"in_memory": True, "constant_memory": False, "strings_to_formulas": False})
+    wb.set_properties(
+        {
+            "title": f"{summary['alliance']} {summary['period']} 绩效兑现台账",
+            "author": "p4p",
+            "created": FIXED_CREATED,
+        }
+    )
     head = wb.add_format({"bold": True, "bg_color": "#DDEBF7", "align": "center", "border": 1})
     money = wb.add_format({"num_format": "#,##0.00"})
     money_b = wb.add_format({"num_format": "#,##0.00", "bold": True})
