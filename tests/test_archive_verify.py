@@ -287,15 +287,26 @@ def test_a_forged_quarter_recomputed_consistently_and_rechained(tmp_path, year):
 
 
 def test_a_full_rewrite_without_a_key_needs_the_paper_head(tmp_path):
-    """Q1–Q3 only, and the forger rewrites the approval folders too: nothing inside a key-less
-    archive can tell (SPEC §8) — the chain head on the signed paper statement can."""
+    """A single approved quarter, and the forger rewrites its approval folder too: nothing inside
+    a key-less archive can tell (SPEC §8) — the chain head on the signed paper statement can."""
     archive = tmp_path / "archive"
-    approved_quarters(tmp_path, archive)
+    approved_quarters(tmp_path, archive, quarters=(1,))
     paper = head_of(archive)
     forge_quarter(archive, "2026Q1", tmp_path)
     forge_approval_folder(archive, 1)
     assert verify(archive).exit_code == 0  # consistent: this is why statements print the head
-    assert_found(cli("verify", archive, "--head", paper), "第3条审批记录）：与纸质链头不符")
+    assert_found(cli("verify", archive, "--head", paper), "第1条审批记录）：与纸质链头不符")
+
+
+def test_later_quarters_record_the_run_hash_of_the_year_so_far(tmp_path):
+    """Every quarter keeps the approved earlier quarters it saw (their run hashes) for the year
+    to date, so a Q1 rewritten with its approval folder is still seen through Q2 and Q3."""
+    archive = tmp_path / "archive"
+    runs = approved_quarters(tmp_path, archive)
+    forge_quarter(archive, "2026Q1", tmp_path)
+    forge_approval_folder(archive, 1)
+    q2 = runs["2026Q2"]
+    assert_found(verify(archive), f"2026Q2/{q2.name}/manifest.json")
 
 
 def test_a_forged_quarter_in_a_keyed_archive(tmp_path, keyed, monkeypatch):

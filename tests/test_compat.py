@@ -6,7 +6,7 @@ from pathlib import Path
 
 import pytest
 
-from p4p.app import compute_run
+from p4p.app import Context, compute_run
 from p4p.archive.store import history_from
 from p4p.engine.trace import read_trace
 from p4p.ruleset.load import load_archived_ruleset, ruleset_format
@@ -28,7 +28,7 @@ def test_a_format_1_run_recomputes_to_the_same_ledger_bytes(run):
     m = json.loads((run / "manifest.json").read_text(encoding="utf-8"))
     prior = [{**p, "bytes": (run / "history" / f"{p['period']}.ledger.csv").read_bytes()} for p in m["prior_runs"]]
     assert load_archived_ruleset(run / "rules").format == 1
-    c = compute_run(run / "inputs", run / "rules", prior=prior, v1_rules=True)
+    c = compute_run(run / "inputs", run / "rules", context=Context(prior), v1_rules=True)
     assert c.files["ledger.csv"] == (run / "ledger.csv").read_bytes()
     assert history_from(prior) or run.parent.name != "2026Q4"
 

@@ -43,16 +43,25 @@ def _approved_ledger(archive: Path, rec: Record, chain: Chain) -> dict[str, Any]
         "approval_seq": rec.seq,
         "approval_sha256": rec.sha256,
         "chain_seen": {"seq": len(chain.records), "sha256": chain.last_sha256},
+        "run_dir": run_dir,
     }
 
 
 def prior_quarters(
-    archive: Path, year: int, quarter: int, alliance: str, key: ArchiveKey | None = None
+    archive: Path,
+    year: int,
+    quarter: int,
+    alliance: str,
+    key: ArchiveKey | None = None,
+    required: bool = True,
+    extra: tuple[str, ...] = (),
 ) -> list[dict[str, Any]]:
-    """The approved runs of the earlier quarters of the year with their ledgers, each checked
-    against its approval record (run hash, files, ledger hash), the chain checked as a writer
-    checks it (key from P4P_ARCHIVE_KEY unless given). Raises MissingHistory naming what is
-    missing, ArchiveError when the archive does not hold together."""
+    """The approved runs of the earlier quarters of the year with their ledgers (and of the
+    periods in `extra`, e.g. last year's Q4 when it exists), each checked against its approval
+    record (run hash, files, ledger hash), the chain checked as a writer checks it (key from
+    P4P_ARCHIVE_KEY unless given). `required` (a Q4): a missing quarter raises MissingHistory
+    naming it; otherwise missing quarters are left out. ArchiveError when the archive does not
+    hold together."""
     chain, out, missing = Chain(), [], []
     key = key if key is not None else load_key(None)
     with reading_lock(archive) if archive.is_dir() else nullcontext(False):
@@ -62,13 +71,13 @@ def prior_quarters(
             if bad:
                 raise refusal("审批记录有问题，不能使用前期已审批的季度（请先用 p4p verify 核查）：", bad)
         force = in_force(chain.records)
-        for qn in range(1, quarter):
-            rec = force.get((alliance, f"{year}Q{qn}"))
+        for period in (*extra, *(f"{year}Q{qn}" for qn in range(1, quarter))):
+            rec = force.get((alliance, period))
             if rec is None:
-                missing.append(f"{year}Q{qn}")
+                missing += [] if period in extra else [period]
             else:
                 out.append(_approved_ledger(archive, rec, chain))
-    if missing:
+    if missing and required:
         raise MissingHistory(
             f"第四季度年终清算需要本年度前三季度已审批的运行，缺少：{'、'.join(missing)}"
             f"（医共体：{alliance}，归档目录：{archive}）。请先运行并用 p4p approve 审批这些季度。"

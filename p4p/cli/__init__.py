@@ -126,13 +126,13 @@ def run(input_path, rules_dir, archive, no_pdf, jobs, as_json, xlsx, strict):
 @_guard
 def validate(input_path, rules_dir, archive):
     """只做输入校验，列出全部问题（第四季度还检查前三季度的审批）。"""
-    from ..archive.store import prior_quarters
+    from ..archive.history import prior_quarters
     from ..read.load import load_quarter
 
     rs = load_ruleset(rules_dir or DEFAULT_RULES)
     q = load_quarter(input_path, lambda p: rs.service_items(p.first_day))
     if q.period.quarter == 4:
-        prior_quarters(archive, q.period.year, 4, q.period.alliance)
+        prior_quarters(archive, q.period.year, 4, q.period.alliance_id)
     click.echo(
         f"输入校验通过：{q.period.alliance} {q.period.period}，{len(q.institutions)} 个机构，"
         f"{sum(len(v) for v in q.workpoints.values())} 项公卫工分，{len(q.income)} 个保底村卫生室收入"
