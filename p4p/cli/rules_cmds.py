@@ -135,8 +135,9 @@ def rules_check(rules_dir: Path | None) -> None:
         f"规则集 {rs.id}（{rs.title}）检查通过：{len(rs.rules)} 条规则，{len(rs.tables)} 张决策表，"
         f"{len(rs.parameters)} 个参数；SHA-256 {rs.sha256}"
     )
+    values = rs.resolve(rs.in_force_from).texts()  # titles name parameters: shown as in force at the start
     for r in rs.rules:
-        click.echo(f"  {r.id:6} {r.item:16} {r.title.text}（{'；'.join(c.text() for c in r.cite)}）")
+        click.echo(f"  {r.id:6} {r.item:16} {r.title.render(values)}（{'；'.join(c.text() for c in r.cite)}）")
     _tests(rs, required=False)
 
 
