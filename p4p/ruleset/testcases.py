@@ -520,7 +520,7 @@ class _Runner:
 
     def input_problem(self, qi: QuarterInput, p: Problem) -> str:
         """An input problem, placed on the test file's line that holds the offending value."""
-        table = p.where.split(".csv")[0] if ".csv" in p.where else None
+        table = next((t for t in TABLES if f"{t}.csv" in p.where), None)
         path: YamlPath | None = None
         if table in qi.where:
             path = qi.where[table]
