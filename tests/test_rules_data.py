@@ -147,3 +147,17 @@ def test_test_files_are_not_part_of_the_ruleset_a_run_uses(rules_copy, tmp_path)
     with_tests, without = load_ruleset(rules_copy), load_ruleset(bare)
     assert sorted(with_tests.files) == sorted(FILES)
     assert with_tests.sha256 == without.sha256
+
+
+def test_the_quarters_of_a_year_run_in_order(rules_copy):
+    keep_only(rules_copy, "year-without-points.yaml")
+    case = rules_copy / "tests" / "year-without-points.yaml"
+    edit(case, "  - period: {period: 2026Q3}", "  - period: {period: 2026Q1}")
+    r = cli("rules", "test", rules_copy)
+    lines = case.read_text(encoding="utf-8").splitlines()
+    n = [i for i, x in enumerate(lines, 1) if x == "  - period: {period: 2026Q1}"][-1]
+    assert r.exit_code == 2
+    assert (
+        f"tests/year-without-points.yaml 第{n}行 quarters.2.period：季度应按时间先后排列：2026Q1 写在 2026Q2 之后"
+        in r.stderr
+    )

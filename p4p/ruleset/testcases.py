@@ -285,7 +285,17 @@ class _CaseReader:
             pwhere = {**base_period_where, **{k: (*at, "period", k) for k in qs.period}}
             expect = self.expect(qs.expect, (*at, "expect")) if qs.expect else None
             out.append(self.quarter(period, pwhere, tables, where, expect, at))
+        self.in_order(out)
         return out
+
+    def in_order(self, quarters: list[QuarterInput]) -> None:
+        """Quarters run as a year runs: each after the one before (a Q4 settles the ones above it)."""
+        periods = [str(q.period.get("period") or "") for q in quarters]
+        for i in range(1, len(periods)):
+            if periods[i] <= periods[i - 1]:
+                self.problem(
+                    ("quarters", i, "period"), f"季度应按时间先后排列：{periods[i]} 写在 {periods[i - 1]} 之后"
+                )
 
     def quarter(self, period: dict, pwhere: dict, tables: dict, where: dict, expect: Expected | None,
                 at: YamlPath) -> QuarterInput:  # fmt: skip
