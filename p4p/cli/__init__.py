@@ -212,23 +212,9 @@ def template(out, period, rules_dir):
     click.echo(f"已生成输入模板：{out}")
 
 
-@main.group()
-def rules():
-    """规则集工具。"""
+# `p4p rules …` lives in its own module (it needs _guard and the exit codes defined above)
+from .rules_cmds import rules  # noqa: E402
 
-
-@rules.command("check")
-@click.argument("rules_dir", type=click.Path(path_type=Path), required=False)
-@_guard
-def rules_check(rules_dir):
-    """检查规则集：文件、公式、决策表分档（缺口、重叠）、引用。"""
-    rs = load_ruleset(rules_dir or DEFAULT_RULES)
-    click.echo(
-        f"规则集 {rs.id}（{rs.title}）检查通过：{len(rs.rules)} 条规则，{len(rs.tables)} 张决策表，"
-        f"{len(rs.parameters)} 个参数；SHA-256 {rs.sha256}"
-    )
-    for r in rs.rules:
-        click.echo(f"  {r.id:6} {r.item:16} {r.title}（{'；'.join(c.text() for c in r.cite)}）")
-
+main.add_command(rules)
 
 from . import archive_cmds  # noqa: E402, F401  (registers approve, history, replay, verify on main)

@@ -7,6 +7,7 @@ from __future__ import annotations
 
 import datetime as dt
 import hashlib
+import re
 from collections.abc import Callable
 from decimal import Decimal
 from fractions import Fraction
@@ -103,6 +104,9 @@ class _Loader:
         if kind == "extra_forbidden" and key is not None:
             hint = nearest(key, _allowed_keys(S.FILE_MODELS[name], loc[:-1]))
             message = "未知的键（p4p 不认识，写了也不会生效）"
+        elif kind == "literal_error" and isinstance(err.get("input"), str):
+            hint = nearest(err["input"], re.findall(r"'([^']*)'", str((err.get("ctx") or {}).get("expected", ""))))
+            message = _MESSAGES[kind].format(**(err.get("ctx") or {}))
         else:
             message = _MESSAGES.get(kind, "{msg}").format(msg=err.get("msg", ""), **(err.get("ctx") or {}))
         self.problem(name, loc, message, hint=hint)
@@ -194,6 +198,7 @@ class _Builder:
     def __init__(self, loader: _Loader, meta: S.Meta):
         self.l = loader
         self.meta = meta
+        self.missing_cites: set[tuple[str, str]] = set()  # cited, but not excerpted in ruleset.yaml
 
     def formula(self, file: str, path: YamlPath, text: str) -> Formula | None:
         try:
@@ -213,6 +218,8 @@ class _Builder:
         out = []
         for i, c in enumerate(raw):
             src = self.meta.sources.get(c.source)
+            if src is None or c.clause not in src.clauses:
+                self.missing_cites.add((c.source, c.clause))
             if src is None:
                 self.l.problem(file, (*path, i, "source"), f"引用了 ruleset.yaml 中没有登记的政策文件 {c.source}",
                                hint=nearest(c.source, self.meta.sources))  # fmt: skip
@@ -367,7 +374,8 @@ class _Builder:
         used = {it.payer for it in raw.items.values()}
         for payer in raw.payers:
             if payer not in used:
-                self.l.problem("items.yaml", ("payers", payer), "登记了付款方但没有任何项目使用它")
+                self.l.problem("items.yaml", ("payers", payer), "登记了付款方但没有任何项目使用它",
+                               hint=nearest(payer, {p for p in used if p and p not in raw.payers}))  # fmt: skip
         return out
 
     def statement(self, file: str, path: YamlPath, s: S.Statement) -> Statement | None:
@@ -457,18 +465,18 @@ def load_ruleset(path: str | Path, *, v1: bool = False) -> Ruleset:
                  [r for r in rules if r], [c for c in checks if c])  # fmt: skip
     complete = all(v is not None for v in raw.values()) and all(rules) and all(checks)
     if complete:
-        _check_all(rs, meta, loader)
+        _check_all(rs, meta, loader, b.missing_cites)
     if loader.problems:
         raise RulesetError(loader.problems)
     return rs
 
 
-def _check_all(rs: Ruleset, meta: S.Meta, loader: _Loader) -> None:
+def _check_all(rs: Ruleset, meta: S.Meta, loader: _Loader, missing_cites: set[tuple[str, str]]) -> None:
     from .bands import check_bands
     from .names import check_names
 
     report: Callable[[str, YamlPath, str], None] = loader.problem
-    check_names(rs, meta, report, loader.docs)
+    check_names(rs, meta, report, loader.docs, missing_cites)
     check_bands(rs, report)
 
 
