@@ -15,7 +15,7 @@ from typing import TYPE_CHECKING
 
 import numpy as np
 
-from ..lang.exact import Vec
+from ..lang.exact import Vec, texts
 from ..lang.formula import FormulaError, Value
 from ..model.facts import Quarter
 from ..model.fields import LEVEL_OF_KIND, PERIOD_FIELD_TYPES, PERIOD_SCORE_PREFIX, SCALE
@@ -70,6 +70,7 @@ class Run:
         self.extra_units: dict[str, UnitInfo] = {}
         self.columns: dict[str, Value] = {}
         self.param_texts = resolved.texts()
+        self._texts: dict[str, list[str] | dict[str, list[str]]] = {}
         self._period_columns()
         self._classes()
         self._unit_columns()
@@ -185,6 +186,24 @@ class Run:
         if period is not None:
             s.own.update(period.own)
         return s
+
+    def column_texts(self, name: str) -> list[str] | dict[str, list[str]] | None:
+        """The exact text of every row of an input column (made once per run; rule blocks take
+        their rows of it). None for anything else (lets, period values)."""
+        hit = self._texts.get(name)
+        if hit is not None:
+            return hit
+        v = self.columns.get(name)
+        if name not in self.unit_names or name in self.rs.items:
+            return None  # item columns change as rules run
+        if isinstance(v, Vec) and len(v) == self.n:
+            hit = texts(v, ratios=True)
+        elif isinstance(v, dict) and all(len(x) == self.n for x in v.values()):
+            hit = {k: texts(x, ratios=True) for k, x in v.items()}
+        else:
+            return None
+        self._texts[name] = hit
+        return hit
 
     def zero_scope(self, n: int, period: Scope) -> Scope:
         """n institutions with nothing this quarter (settled from their earlier quarters only)."""

@@ -25,7 +25,7 @@ from ..ruleset.model import LEVELS, Rule
 from .compute import Run, history_totals
 from .result import ComputeError, UnitInfo
 from .scope import Scope
-from .values import block, cases, collect
+from .values import Collected, block, cases, collect
 
 
 # ---- evaluating with the rule and institution named on failure --------------------------------
@@ -120,7 +120,7 @@ def _emit(run: Run, rule: Rule, idx: np.ndarray, scope: Scope, kind: dict, part:
     case_scope = scope.child()
     case_scope.own.update({k: v for k, v in kind.items() if isinstance(v, Vec)})
     case_of = cases(statement, case_scope, len(ids), f"规则 {rule.id}")
-    values = collect(rule, part, ids, scope, kind, _texts(run, idx))
+    values = collect(rule, part, ids, scope, kind, _texts(run, idx), run.column_texts)
     item = rule.item if part == "main" else rule.undistributed.item  # type: ignore[union-attr]
     quantities = texts(qty) if qty is not None else [""]
     if len(quantities) == 1 and len(ids) != 1:
@@ -253,13 +253,15 @@ def _emit_settlement(run: Run, rule: Rule, present: list[str], absent: list[str]
         case_scope = scope.child()
         case_scope.own.update({key: v for key, v in k.items() if isinstance(v, Vec)})
         case_of = cases(rule.statement, case_scope, len(names), f"规则 {rule.id}")
-        text = _texts(run, idx) if scope is scopes[0] else _absent_texts(run, names)
-        parts.append((names, k, case_of, collect(rule, "main", names, scope, k, text)))
-    merged = _merge(parts, back, len(all_ids))
+        present_part = scope is scopes[0]
+        text = _texts(run, idx) if present_part else _absent_texts(run, names)
+        found = collect(rule, "main", names, scope, k, text, run.column_texts if present_part else None)
+        parts.append((names, case_of, found))
+    case_of_all, merged = _merge(parts, back)
     amounts = _fen(kind["amount"], rule, all_ids, "金额")
     quantity = texts(kind["weight"])
     run.add_block(block(rule, "main", _item_name(run, rule, rule.item), all_ids, amounts, quantity,
-                        merged[0], (merged[1], merged[2])))  # fmt: skip
+                        case_of_all, merged))  # fmt: skip
 
 
 def _absent_texts(run: Run, names: list[str]) -> dict[str, list[str] | str]:
@@ -276,24 +278,31 @@ def _absent_texts(run: Run, names: list[str]) -> dict[str, list[str] | str]:
     return out
 
 
-def _merge(parts: list, back: np.ndarray, n: int) -> tuple[list[int], dict, dict]:
+def _merge(parts: list[tuple[list[str], list[int], Collected]], back: np.ndarray) -> tuple[list[int], Collected]:
     """Values of the present and the absent part, in inst_id order."""
-    cases_all: list[int] = []
-    names = sorted({k for _, _, _, (pl, sh) in parts for k in (*pl, *sh)})
-    per_line: dict[str, list] = {}
-    shared: dict = {}
+    out = Collected()
+    names = sorted({k for _, _, c in parts for k in (*c.per_line, *c.shared)})
+    order = back.tolist()
     for name in names:
-        col: list = []
-        same = [sh.get(name) for _, _, _, (pl, sh) in parts]
-        if all(name in sh for _, _, _, (pl, sh) in parts) and len({str(s) for s in same}) == 1:
-            shared[name] = same[0]
+        shared = [c.shared.get(name) for _, _, c in parts]
+        if all(name in c.shared for _, _, c in parts) and len({str(s) for s in shared}) == 1:
+            out.shared[name] = shared[0]
             continue
-        for ids, _, _, (pl, sh) in parts:
-            col += pl[name] if name in pl else [sh.get(name, "")] * len(ids)
-        per_line[name] = [col[i] for i in back.tolist()]
-    for _, _, case_of, _ in parts:
-        cases_all += case_of
-    return [cases_all[i] for i in back.tolist()], per_line, shared
+        keys = next((c.mappings[name] for _, _, c in parts if name in c.mappings), None)
+        col: list = []
+        for ids, _, c in parts:
+            if name in c.per_line:
+                col += c.per_line[name]
+            else:
+                value = c.shared.get(name, "")
+                col += [[value.get(k, "0") for k in keys] if keys and isinstance(value, dict) else value] * len(ids)
+        out.per_line[name] = [col[i] for i in order]
+        if keys is not None:
+            out.mappings[name] = keys
+        if all(name in c.numeric or name not in c.per_line for _, _, c in parts):
+            out.numeric.add(name)
+    case_of = [x for _, cs, _ in parts for x in cs]
+    return [case_of[i] for i in order], out
 
 
 def _release(run: Run, rule: Rule, total: int, wsum: Fraction, paid: int, pscope: Scope) -> None:

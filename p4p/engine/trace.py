@@ -76,7 +76,8 @@ def trace_jsonl(result: Result, head: dict[str, Any]) -> bytes:
             seen.add(b.key)
             out.append(_dumps(_rule_record(b, result.titles.get(b.key, ""))))
     for n, b in enumerate(result.blocks):
-        out.append(_dumps({"type": "block", "block": n, "key": b.key, "names": b.names, "constants": b.constants}))
+        out.append(_dumps({"type": "block", "block": n, "key": b.key, "names": b.names, "constants": b.constants,
+                           "mappings": b.mappings}))  # fmt: skip
     used = sorted({result.blocks[bi].inst_ids[i] for bi, i in result.order})
     for iid in used:
         u = result.units[iid]
@@ -103,7 +104,9 @@ def _quote_block(b: Block) -> list[list[str]]:
     out = []
     for name in b.names:
         col = b.values[name]
-        if name in b.numeric:
+        if name in b.mappings:
+            out.append(["[" + ",".join(f'"{x}"' for x in v) + "]" for v in col])
+        elif name in b.numeric:
             out.append([f'"{v}"' for v in col])
         elif col and isinstance(col[0], str):
             seen: dict[str, str] = {}
@@ -176,6 +179,8 @@ def _read_v2(records: list[dict[str, Any]]) -> list[TraceLine]:
         values: dict[str, Any] = dict(head.get("params", {}))
         values.update(b["constants"])
         values.update(zip(b["names"], line["values"], strict=True))
+        for name, keys in b.get("mappings", {}).items():
+            values[name] = {k: v for k, v in zip(keys, values[name], strict=True) if v != "0"}
         values.update(amount=line["amount"], quantity=line["quantity"])
         for k in ("name", "director", "veto_reason", "parent_id", "inst_id"):
             values.setdefault(k, u.get(k, ""))

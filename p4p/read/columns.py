@@ -147,3 +147,8 @@ def first_rows(col: pa.ChunkedArray) -> tuple[dict[str, int], np.ndarray]:
     first = np.full(len(distinct), len(which), dtype=np.int64)
     np.minimum.at(first, which, rows)
     return dict(zip(distinct.to_pylist(), first.tolist(), strict=True)), first[which]
+
+
+def fen_of(values: list[Decimal]) -> np.ndarray:
+    """Amounts (2-decimal Decimals, below 10^15 yuan) as integer fen, int64 — exact."""
+    return np.array([int(d.scaleb(2)) for d in values], dtype=np.int64)

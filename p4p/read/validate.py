@@ -8,10 +8,12 @@ province of 100,000 institutions validates in about a second.
 from __future__ import annotations
 
 from collections.abc import Callable, Iterable
+from dataclasses import dataclass, field
+from typing import Any
 
 import numpy as np
 
-from ..model.facts import Assessment, Institution, Period, Quarter, VillageIncome
+from ..model.facts import Columns, Period, Quarter
 from ..model.fields import KIND_ALIASES, KINDS
 from .cells import (
     ID_PATTERN,
@@ -23,12 +25,13 @@ from .cells import (
     parse_score,
     text_problem,
 )
-from .columns import Column, by_value, checked, first_rows, integers, money
+from .columns import Column, by_value, checked, fen_of, first_rows, integers, money
 from .findings import Findings
 from .tables import RawTable, ascii_lower
-from .workpoints import workpoints
+from .workpoints import Sums, workpoints
 
 _ONE_LINE = r"^[^\r\n\x{85}\x{2028}\x{2029}]"  # RE2: no line break of any kind
+_INCOME = ("drug_subsidy", "service_fee", "operating_subsidy", "medical_income")
 Seen = dict[str, str | None]  # every well-formed, first-seen inst_id → its kind (None if unreadable)
 
 
@@ -42,32 +45,72 @@ def validate(
 ) -> Quarter | None:
     """Turn raw tables into a Quarter, or add every problem found to `problems` (None then).
     `service_items(period)` gives the work-point item codes of the ruleset in force."""
-    insts: dict[str, Institution] = {}
+    insts = _Insts()
     seen: Seen | None = None  # None: the institutions table could not be read, ids are not checked
     if "institutions" in tables:
         seen = {}
         f = Findings(tables["institutions"])
         insts = _institutions(f, tables["institutions"], seen)
         f.emit(problems)
-    assess: dict[str, Assessment] = {}
+    assess = _Insts()
     if "assessment" in tables:
         f = Findings(tables["assessment"])
         assess = _assessment(f, tables["assessment"], insts, seen)
         f.emit(problems)
-    wp: dict[str, dict[str, int]] = {}
+    items = sorted(service_items(period)) if period else None
+    wp = Sums([], [], {})
     if "workpoints" in tables:
         f = Findings(tables["workpoints"])
-        items = sorted(service_items(period)) if period else None
-        wp = workpoints(f, tables["workpoints"], insts, items, seen)
+        wp = workpoints(f, tables["workpoints"], insts.row, items, seen)
         f.emit(problems)
-    income: dict[str, VillageIncome] = {}
+    income = _Insts()
     if "village_income" in tables:
         f = Findings(tables["village_income"])
         income = _income(f, tables["village_income"], insts, seen)
         f.emit(problems)
     if problems or period is None:
         return None
-    return Quarter(period, insts, assess, wp, income, files, warnings)
+    return Quarter(period, _columns(insts, assess, income, wp, items or []), files, warnings)
+
+
+@dataclass
+class _Insts:
+    """A table's valid rows: each inst_id's row, and the parsed columns by row (the
+    institutions are what the other tables check against; all are gathered at the end)."""
+
+    row: dict[str, int] = field(default_factory=dict)
+    values: dict[str, Any] = field(default_factory=dict)  # field → column (list or array) by row
+
+    def __contains__(self, iid: object) -> bool:
+        return iid in self.row
+
+    def get(self, iid: str, name: str) -> Any:
+        return self.values[name][self.row[iid]]
+
+
+def _columns(insts: _Insts, assess: _Insts, income: _Insts, wp: Sums, items: list[str]) -> Columns:
+    """The valid rows of every table gathered into columns in inst_id order."""
+    ids = sorted(insts.row)
+    text: dict[str, list[str]] = {}
+    num: dict[str, np.ndarray] = {}
+    for table, fields in ((insts, _INST_FIELDS), (assess, ("score", "veto", "veto_reason"))):
+        at = np.array([table.row[i] for i in ids], dtype=np.int64)
+        for k in fields:
+            col = table.values[k]
+            if isinstance(col, list):
+                text[k] = [col[i] for i in at.tolist()]
+            else:
+                num[k] = np.asarray(col, dtype=np.int64)[at]
+    rows = np.array([income.row.get(i, -1) for i in ids], dtype=np.int64)
+    has = rows >= 0
+    for k in (*_INCOME, "visits"):
+        col = np.asarray(income.values[k], dtype=np.int64) if income.row else np.zeros(1, dtype=np.int64)
+        num[k] = np.where(has, col[np.where(has, rows, 0)], 0)
+    return Columns(ids, text, num, {"village_income": has}, wp.columns(ids, items))
+
+
+_INST_FIELDS = ("name", "kind", "parent_id", "director", "staff_count", "perf_base_annual", "population",
+                "guarantee", "workload_target")  # fmt: skip
 
 
 def _unique_ids(f: Findings, t: RawTable, duplicate: str) -> tuple[list[str], np.ndarray, dict[str, int]]:
@@ -99,10 +142,10 @@ def _report(f: Findings, col: str, c: Column, kind: str) -> np.ndarray:
     return c.bad
 
 
-def _institutions(f: Findings, t: RawTable, seen: Seen) -> dict[str, Institution]:
+def _institutions(f: Findings, t: RawTable, seen: Seen) -> _Insts:
     if len(t) == 0:
         f.table(None, None, "机构表中没有任何机构")
-        return {}
+        return _Insts()
     ids, bad, first = _unique_ids(f, t, "机构编码重复（与第{row}行相同）")
     kind = by_value(t.columns["kind"], _kind, (CellError,))
     bad_kind = kind.bad
@@ -131,43 +174,38 @@ def _institutions(f: Findings, t: RawTable, seen: Seen) -> dict[str, Institution
     not_village = ~village & ~bad_kind & has_guarantee
     f.cells("guarantee", not_village, "只有村卫生室可以享受保底")
     bad |= village_base | not_village
-    cols = (
-        ids,
-        names.values,
-        kinds,
-        t.text("parent_id"),
-        staff.values.tolist(),
-        base.values,
-        pop.values.tolist(),
-        guarantee.values.tolist(),
-        target.values.tolist(),
-        directors.values,
-    )
-    out = {r[0]: Institution(*r) for r, b in zip(zip(*cols, strict=True), bad.tolist(), strict=True) if not b}
-    _structure(f, t, out, first, seen)
-    return out
+    ok = np.flatnonzero(~bad).tolist()
+    found = _Insts({ids[i]: i for i in ok}, {
+        "name": names.values, "kind": kinds, "parent_id": t.text("parent_id"), "director": directors.values,
+        "staff_count": staff.values, "perf_base_annual": fen_of(base.values), "population": pop.values,
+        "guarantee": guarantee.values.astype(np.int64), "workload_target": target.values,
+    })  # fmt: skip
+    _structure(f, t, found, first, seen)
+    return found
 
 
-def _structure(f: Findings, t: RawTable, out: dict[str, Institution], first: dict[str, int], seen: Seen) -> None:
+def _structure(f: Findings, t: RawTable, out: _Insts, first: dict[str, int], seen: Seen) -> None:
     """Exactly one lead hospital; parent links resolve to the right kind."""
     leads = [iid for iid, k in seen.items() if k == "lead_hospital"]
-    if not leads and out:
+    if not leads and out.row:
         f.table("kind", None, "没有牵头医院（必须恰好有一个）")
     for extra in leads[1:]:
         f.cell(first[extra], "kind", f"第二个牵头医院（已有 {leads[0]}）")
-    for x in out.values():
-        i = first[x.inst_id]
-        if x.parent_id in seen and x.parent_id not in out:
+    kinds, parents = out.values["kind"], out.values["parent_id"]
+    for iid, i in out.row.items():
+        parent_id = parents[i]
+        if parent_id in seen and parent_id not in out:
             continue  # the parent's own row is wrong and already reported
-        parent = out.get(x.parent_id)
-        if x.kind == "village":
-            if parent is None or parent.kind != "township":
-                f.cell(i, "parent_id", "村卫生室的上级机构必须是本表中的乡镇卫生院")
-        elif x.kind == "township":
-            if parent is None or parent.kind != "lead_hospital":
-                f.cell(i, "parent_id", "乡镇卫生院的上级机构必须是牵头医院")
-        elif x.parent_id:
-            f.cell(i, "parent_id", "县级医院不应填写上级机构")
+        parent_kind = kinds[out.row[parent_id]] if parent_id in out else None
+        kind = kinds[i]
+        if kind == "village":
+            if parent_kind != "township":
+                f.cell(first[iid], "parent_id", "村卫生室的上级机构必须是本表中的乡镇卫生院")
+        elif kind == "township":
+            if parent_kind != "lead_hospital":
+                f.cell(first[iid], "parent_id", "乡镇卫生院的上级机构必须是牵头医院")
+        elif parent_id:
+            f.cell(first[iid], "parent_id", "县级医院不应填写上级机构")
 
 
 def _unknown_ids(f: Findings, ids: list[str], bad: np.ndarray, seen: Seen | None) -> None:
@@ -177,7 +215,7 @@ def _unknown_ids(f: Findings, ids: list[str], bad: np.ndarray, seen: Seen | None
     f.cells("inst_id", unknown, "机构表中没有这个机构编码")
 
 
-def _assessment(f: Findings, t: RawTable, insts: dict[str, Institution], seen: Seen | None) -> dict[str, Assessment]:
+def _assessment(f: Findings, t: RawTable, insts: _Insts, seen: Seen | None) -> _Insts:
     ids, bad, first = _unique_ids(f, t, "同一机构有两行考核结果（另见第{row}行）")
     _unknown_ids(f, ids, bad, seen)
     score = by_value(t.columns["score"], parse_score, (CellError,))
@@ -185,27 +223,22 @@ def _assessment(f: Findings, t: RawTable, insts: dict[str, Institution], seen: S
     reasons = _texts(t, "veto_reason", required=False, one_line=False)
     bad = bad | _report(f, "score", score, "考核得分有误") | _report(f, "veto", veto, "应为 0/1 或 是/否")
     bad |= _report(f, "veto_reason", reasons, "文字过长")
-    scores, vetoes = score.values.tolist(), veto.values.tolist()
-    out = {
-        ids[i]: Assessment(scores[i], vetoes[i], reasons.values[i])
-        for i in np.flatnonzero(~bad).tolist()
-        if ids[i] in insts
-    }
-    for iid, inst in insts.items():
+    tenths = np.array([0 if s is None else int(s * 10) for s in score.values.tolist()], dtype=np.int64)
+    vetoes = np.array([0 if v is None else int(v) for v in veto.values.tolist()], dtype=np.int64)
+    rows = {ids[i]: i for i in np.flatnonzero(~bad).tolist() if ids[i] in insts}
+    out = _Insts(rows, {"score": tenths, "veto": vetoes, "veto_reason": reasons.values})
+    for iid in insts.row:
         if iid not in first:
-            f.table("inst_id", iid, f"机构 {iid}（{inst.name}）没有考核结果行")
+            f.table("inst_id", iid, f"机构 {iid}（{insts.get(iid, 'name')}）没有考核结果行")
     return out
 
 
-_INCOME = ("drug_subsidy", "service_fee", "operating_subsidy", "medical_income")
-
-
-def _income(f: Findings, t: RawTable, insts: dict[str, Institution], seen: Seen | None) -> dict[str, VillageIncome]:
+def _income(f: Findings, t: RawTable, insts: _Insts, seen: Seen | None) -> _Insts:
     ids, bad, first = _unique_ids(f, t, "同一村卫生室有两行收入（另见第{row}行）")
     _unknown_ids(f, ids, bad, seen)
     not_guaranteed = np.array(
         [
-            not b and iid in insts and not (insts[iid].kind == "village" and insts[iid].guarantee == 1)
+            not b and iid in insts and not (insts.get(iid, "kind") == "village" and insts.get(iid, "guarantee") == 1)
             for iid, b in zip(ids, bad, strict=True)
         ],
         dtype=bool,
@@ -216,14 +249,10 @@ def _income(f: Findings, t: RawTable, insts: dict[str, Institution], seen: Seen 
     for k, c in zip(_INCOME, amounts, strict=True):
         bad = bad | _report(f, k, c, "金额有误")
     bad |= _report(f, "visits", visits, "门诊人次有误") | not_guaranteed
-    drug, fee, operating, medical = (c.values for c in amounts)
-    n_visits = visits.values.tolist()
-    out = {
-        ids[i]: VillageIncome(drug[i], fee[i], operating[i], medical[i], n_visits[i])
-        for i in np.flatnonzero(~bad).tolist()
-        if ids[i] in insts
-    }
-    for iid, inst in insts.items():
-        if inst.kind == "village" and inst.guarantee == 1 and iid not in first:
-            f.table("inst_id", iid, f"享受保底的村卫生室 {iid}（{inst.name}）没有收入行")
+    rows = {ids[i]: i for i in np.flatnonzero(~bad).tolist() if ids[i] in insts}
+    values = {k: fen_of(c.values) for k, c in zip(_INCOME, amounts, strict=True)}
+    out = _Insts(rows, {**values, "visits": np.asarray(visits.values, dtype=np.int64)})
+    for iid in insts.row:
+        if insts.get(iid, "kind") == "village" and insts.get(iid, "guarantee") == 1 and iid not in first:
+            f.table("inst_id", iid, f"享受保底的村卫生室 {iid}（{insts.get(iid, 'name')}）没有收入行")
     return out

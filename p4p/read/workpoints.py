@@ -8,13 +8,12 @@ trusts int64, and adds in Python integers beyond it.
 
 from __future__ import annotations
 
-import itertools
+from dataclasses import dataclass
 
 import numpy as np
 import pyarrow as pa
 import pyarrow.compute as pc
 
-from ..model.facts import Institution
 from ..model.money import MAX_COUNT
 from .columns import integers
 from .findings import Findings
@@ -26,12 +25,13 @@ INT64_MAX = 2**63 - 1
 def workpoints(
     f: Findings,
     t: RawTable,
-    insts: dict[str, Institution],
+    insts: dict[str, int],
     items: list[str] | None,
     seen: dict[str, str | None] | None,
-) -> dict[str, dict[str, int]]:
-    """{inst_id: {item: total count}} of the valid rows; every problem goes to `f`. `seen` maps
-    every readable inst_id to its kind (None: no institutions table to check ids against)."""
+) -> Sums:
+    """The total count per (institution, item) of the valid rows; every problem goes to `f`.
+    `seen` maps every readable inst_id to its kind (None: no institutions table to check ids
+    against)."""
     known = list(seen or {})
     at = pc.index_in(t.columns["inst_id"], value_set=pa.array(known, pa.string()))
     inst_idx = at.to_numpy(zero_copy_only=False)
@@ -52,29 +52,44 @@ def workpoints(
     count = integers(t.columns["count"])
     f.cells("count", count.bad, count.why, f"服务数量应为 0–{MAX_COUNT:,} 的整数")
     if items is None or unknown.any() or (row_kind == 2).any() or bad_item.any() or count.bad.any():
-        return {}
+        return Sums([], [], {})
     valid = np.array([iid in insts for iid in known] + [False])
     use = valid[idx]
     n_items = len(items)
     keys = idx[use] * n_items + item_idx[use]
-    sums = exact_group_sums(keys, np.asarray(count.values)[use], MAX_COUNT)
-    return _nested(sums, known, items)
+    return Sums(known, items, exact_group_sums(keys, np.asarray(count.values)[use], MAX_COUNT))
 
 
-def _nested(sums: dict[int, int], known: list[str], items: list[str]) -> dict[str, dict[str, int]]:
-    """{inst_id: {item: sum}} in inst_id then item order (deterministic whatever the grouping)."""
-    n_items = len(items)
-    keys = np.fromiter(sums, dtype=np.int64, count=len(sums))
-    inst_rank = np.argsort(np.argsort(np.array(known, dtype=object)))
-    item_rank = np.argsort(np.argsort(np.array(items, dtype=object)))
-    keys = keys[np.lexsort((item_rank[keys % n_items], inst_rank[keys // n_items]))]
-    insts, item_of = keys // n_items, (keys % n_items).tolist()
-    totals = [sums[k] for k in keys.tolist()]
-    starts = [*np.flatnonzero(np.diff(insts, prepend=-1)).tolist(), len(keys)]
-    return {
-        known[int(insts[a])]: {items[k]: n for k, n in zip(item_of[a:b], totals[a:b], strict=True)}
-        for a, b in itertools.pairwise(starts)
-    }
+@dataclass
+class Sums:
+    """Totals keyed by `inst index × len(items) + item index` (indexes into `known`, `items`)."""
+
+    known: list[str]
+    items: list[str]
+    totals: dict[int, int]
+
+    def columns(self, ids: list[str], items: list[str]) -> dict[str, np.ndarray]:
+        """Count per unit of `ids` for each item: int64, or Python ints where a total is too
+        large for int64 (never rounded)."""
+        out = {item: np.zeros(len(ids), dtype=np.int64) for item in items}
+        if not self.totals:
+            return out
+        pos = {iid: n for n, iid in enumerate(ids)}
+        n_items = len(self.items)
+        keys = np.fromiter(self.totals, dtype=np.int64, count=len(self.totals))
+        values = np.array(list(self.totals.values()), dtype=object)
+        big = max(values) > INT64_MAX
+        if not big:
+            values = values.astype(np.int64)
+        at = {iid: pos.get(iid, -1) for iid in self.known}
+        row = np.array([at[self.known[k]] for k in (keys // n_items).tolist()], dtype=np.int64)
+        which = keys % n_items
+        for j, item in enumerate(self.items):
+            sel = np.flatnonzero((which == j) & (row >= 0))
+            col = out[item].astype(object) if big else out[item]
+            col[row[sel]] = values[sel]
+            out[item] = col
+        return out
 
 
 def _isnull(a: pa.ChunkedArray | pa.Array) -> np.ndarray:
