@@ -51,7 +51,7 @@ def outcome_of(result: Result) -> Outcome:
         {r["name"]: Decimal(r["amount"]) for r in result.reports},
         [(w["check_id"], w["inst_id"], w["message"]) for w in result.warnings if w.get("kind") == "check"],
         {(b.key, c) for b in result.blocks for c in b.cases},
-        history_lines(ledger_csv(result)),  # read back as a Q4 reads approved ledgers
+        history_lines(ledger_csv(ledger_rows(result))),  # read back as a Q4 reads approved ledgers
     )
 
 

@@ -381,9 +381,9 @@ def _report(run: Run, rule: Rule, pscope: Scope, total: int) -> None:
 
 
 def _plain(fen: int) -> str:
-    from ..model.money import fmt_amount, from_fen
+    from ..model.money import fen_text
 
-    return fmt_amount(from_fen(fen))
+    return fen_text(fen)
 
 
 def _check(run: Run, rule: Rule, total: int, distributed: int, undistributed: int, note: str = "") -> None:

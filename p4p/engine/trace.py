@@ -21,7 +21,7 @@ from dataclasses import dataclass, field
 from typing import Any
 
 from ..lang.template import compile_template
-from ..model.money import fmt_amount, from_fen
+from ..model.money import fen_text
 from ..ruleset.model import Rule, Statement
 from .result import Block, Result
 
@@ -95,7 +95,7 @@ def _lines(result: Result) -> Iterator[str]:
         b = result.blocks[bi]
         vals = ",".join(col[i] for col in quoted[bi])
         # inst_id and item are codes ([A-Za-z0-9_-], checked on input and in the ruleset)
-        yield (f'{{"amount":"{fmt_amount(from_fen(b.amounts[i]))}","block":{bi},"case":{b.cases[i]},'
+        yield (f'{{"amount":"{fen_text(b.amounts[i])}","block":{bi},"case":{b.cases[i]},'
                f'"inst_id":"{b.inst_ids[i]}","item":"{b.item}",'
                f'"quantity":"{b.quantities[i]}","type":"line","values":[{vals}]}}')  # fmt: skip
 

@@ -270,27 +270,41 @@ def _places(den: int) -> int | None:
 def texts(v: Vec, *, ratios: bool = False) -> list[str]:
     """Every row as exact text: a decimal when it terminates; otherwise 28 significant digits
     (the ledger's form) or, with `ratios`, the exact fraction `n/d` (the trace's form)."""
-    nums = v.num.tolist()
-    if isinstance(v.den, int):
-        den = v.den
+    nums = v.num
+    den = v.den
+    if not isinstance(den, int):
+        common = _common_decimal_den(den)
+        if common is not None:  # e.g. points × s/100 over dens 1, 10, 100: all over 100
+            nums, den = nums * (common // den), common
+    if isinstance(den, int):
         if den == 1:
-            return [str(x) for x in nums]
+            return [str(x) for x in nums.tolist()]
         places = _places(den)
         if places is not None:
             scale = 10**places // den
-            return [_decimal(x * scale, places) for x in nums]
+            return [_decimal(x * scale, places) for x in nums.tolist()]
         dens = [den] * len(nums)
     else:
-        dens = v.den.tolist()
+        dens = den.tolist()
     cache: dict[tuple[int, int], str] = {}
     out = []
-    for n, d in zip(nums, dens, strict=True):
+    for n, d in zip(nums.tolist(), dens, strict=True):
         key = (n, d)
         text = cache.get(key)
         if text is None:
             text = cache[key] = _exact(n, d, ratios)
         out.append(text)
     return out
+
+
+def _common_decimal_den(dens: np.ndarray) -> int | None:
+    """The least common denominator of a column's denominators when it is a power of ten's
+    divisor (every value then terminates as a decimal), else None."""
+    distinct = set(dens.tolist())
+    if len(distinct) > 64:
+        return None
+    common = math.lcm(*distinct) if distinct else 1
+    return common if _places(common) is not None else None
 
 
 def _exact(n: int, d: int, ratios: bool) -> str:

@@ -59,6 +59,12 @@ def from_fen(n: int) -> Decimal:
     return (Decimal(n) / 100).quantize(FEN)
 
 
+def fen_text(n: int) -> str:
+    """An amount in fen as `-?\\d+\\.\\d{2}` (never `-0.00`), by integer arithmetic."""
+    q, r = divmod(-n if n < 0 else n, 100)
+    return f"{'-' if n < 0 else ''}{q}.{r:02d}"
+
+
 def fmt_amount(d: Decimal) -> str:
     """`-?\\d+\\.\\d{2}`, never `-0.00`."""
     d = d.quantize(FEN)
