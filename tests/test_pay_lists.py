@@ -23,8 +23,6 @@ from __future__ import annotations
 from decimal import Decimal
 
 import pytest
-from conftest import run_ok
-from pay_support import ACCOUNTS, ALLIANCE, DIRECTORS, decls, ledger, line
 
 from p4p.engine.ledger import parse_ledger
 from p4p.engine.trace import read_trace
@@ -33,6 +31,9 @@ from p4p.pay.items import ItemPayment
 from p4p.pay.lists import build_lists, directors_from_trace, period_label
 from p4p.pay.reconcile import ReconcileError, reconcile
 from p4p.pay.rows import PaymentLists
+
+from conftest import run_ok
+from pay_support import ACCOUNTS, ALLIANCE, DIRECTORS, decls, ledger, line
 
 
 def summary(rows) -> list[tuple[str, str, str, str, str]]:

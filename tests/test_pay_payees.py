@@ -14,12 +14,13 @@ from pathlib import Path
 
 import pytest
 from openpyxl import Workbook
-from pay_support import ALLIANCE, DIRECTORS, decls, ledger
 
 from p4p.model.problems import InputError
 from p4p.pay.lists import build_lists
 from p4p.pay.payees import luhn_ok, read_payees, validate_payees
 from p4p.pay.rows import Account
+
+from pay_support import ALLIANCE, DIRECTORS, decls, ledger
 
 HEAD = "inst_id,payee,account_name,account_no,bank\n"
 GOOD_ROWS = [
