@@ -37,7 +37,7 @@ from p4p.pay.items import from_ruleset
 from p4p.pay.rows import Account
 from p4p.ruleset.load import load_archived_ruleset
 
-from conftest import DATA, ROOT, cli, run_ok, write_quarter
+from conftest import BASE_INSTITUTIONS, DATA, ROOT, cli, run_ok, write_quarter
 from pay_support import ALL_ACCOUNTS, PAY_DATA, payees_csv
 
 LISTS = ("payments.csv", "receivables.csv", "alliance_items.csv")
@@ -301,3 +301,22 @@ def test_the_same_quarter_of_another_input_gives_the_same_list_bytes(tmp_path):
     a = folder_of(approve(run_ok(write_quarter(tmp_path / "a"), tmp_path / "A")))
     b = folder_of(approve(run_ok(write_quarter(tmp_path / "b"), tmp_path / "B")))
     assert all((a / n).read_bytes() == (b / n).read_bytes() for n in (*LISTS, "reconciliation.txt"))
+
+
+def test_a_director_without_a_name_is_listed_with_a_warning_and_needs_an_account(archive, tmp_path):
+    """T02's director left blank in the institutions table (an optional column): the approval
+    goes ahead without payees (乙镇卫生院院长（姓名未填写）, 3,750.00, warned); with payees, the
+    director's account is required like every payee's."""
+    institutions = [list(r) for r in BASE_INSTITUTIONS]
+    institutions[3][9] = ""
+    rd = run_ok(write_quarter(tmp_path / "in", institutions=institutions), archive)
+    accounts = {k: v for k, v in ALL_ACCOUNTS.items() if k != ("T02", "director")}
+    r = approve(rd, "--payees", payees_csv(tmp_path / "p.csv", accounts))
+    assert r.exit_code == 2 and "乙镇卫生院院长（姓名未填写）（T02，院长）" in r.stderr
+    assert nothing_written(archive)
+    r = approve(rd)
+    folder = folder_of(r)
+    assert ("lead_hospital", "T02", "director", "乙镇卫生院院长（姓名未填写）", "", "3750.00") in brief(
+        folder / "payments.csv"
+    )
+    assert "警告：ledger.csv 第7行" in r.stderr and "没有填写院长姓名（乙镇卫生院）" in r.stderr

@@ -26,6 +26,7 @@ from pathlib import Path
 
 from ..model.problems import InputError, Problem
 from .items import PAYEE_KIND_NAMES
+from .lists import UNNAMED
 from .rows import Account, PayeeKey, PaymentLists
 
 SHEETS = ("收款账户", "payees")
@@ -363,11 +364,12 @@ def coverage(
     problems, warnings = [], []
     for r in lists.payments:
         acc = accounts.get(r.payee_key)
+        unnamed = r.payee_name.endswith(UNNAMED)  # no name to compare with (already a warning)
         who = f"{r.payee_name}（{r.payee_id}，{PAYEE_KIND_NAMES.get(r.payee_kind, r.payee_kind)}）"
         if acc is None and r.payee_key not in (listed or set()):
             msg = f"{r.payer_name} · {r.fund} 应付 {r.amount} 元，但文件中没有该收款人的账户"
             problems.append(Problem(label, None, None, who, msg))
-        elif acc is not None and r.payee_kind == "director" and acc.account_name != r.payee_name:
+        elif acc is not None and r.payee_kind == "director" and acc.account_name != r.payee_name and not unnamed:
             msg = f"院长个人账户的户名与机构表中的院长姓名“{r.payee_name}”不一致，请核对"
             warnings.append(Problem(label, acc.row, "户名", acc.account_name, msg))
     return problems, warnings

@@ -128,7 +128,8 @@ def _first(run: RunPay, payees: Path | None, template: tuple[BankTemplate, bytes
     data = {**list_files(lists), **_bank(lists, book, template), **_payees_copy(payees, book)}
     data[RECONCILIATION] = _text([checked.reconciliation])
     notes = () if book else (NO_PAYEES,)
-    return Plan(data, checked, decls=run.decls, payees=book, notes=notes, warnings=book.warnings if book else ())
+    warnings = _warnings(lists, book)
+    return Plan(data, checked, decls=run.decls, payees=book, notes=notes, warnings=warnings)
 
 
 def _supersede(a: RunPay, b: RunPay, payees: Path | None, template: tuple[BankTemplate, bytes] | None) -> Plan:
@@ -155,7 +156,7 @@ def _supersede(a: RunPay, b: RunPay, payees: Path | None, template: tuple[BankTe
         notes = (*notes, "两次运行的台账金额完全相同：没有需要补发或扣回的款项")
     if not book:
         notes = (*notes, NO_PAYEES)
-    warnings = book.warnings if book else ()
+    warnings = _warnings(full, book, lists)
     return Plan(data, payable, reference, corrs, decls, book, notes, warnings)
 
 
@@ -187,6 +188,11 @@ def merged_declarations(a: RunPay, b: RunPay) -> tuple[dict[str, ItemPayment] | 
             + "\n".join(f"  - {c}" for c in conflicts)
         )
     return {**a.decls, **b.decls}, ()
+
+
+def _warnings(*sources: PaymentLists | PayeeBook | None) -> tuple[Problem, ...]:
+    """The warnings of the lists and the payees file, each once."""
+    return tuple(dict.fromkeys(w for src in sources if src is not None for w in src.warnings))
 
 
 def _payment(d: ItemPayment) -> tuple[str, str | None, str | None, str | None]:

@@ -175,6 +175,8 @@ def correction_pdf(context: dict[str, Any]) -> bytes:
 
 def render_corrections(contexts: Mapping[str, dict[str, Any]], out_dir: Path, jobs: int | None = None) -> list[str]:
     """Write <out_dir>/<inst_id>.pdf for every context; returns the inst_ids written."""
+    if not contexts:
+        return []
     out_dir.mkdir(parents=True, exist_ok=True)
     tasks = [(correction_html(ctx), str(out_dir / f"{inst_id}.pdf")) for inst_id, ctx in contexts.items()]
     jobs = max(1, jobs or os.cpu_count() or 1)
