@@ -229,8 +229,8 @@ def test_statements_stamped_at_approval_print_the_chain_head(tmp_path, archive):
     fm = json.loads((folder / "manifest.json").read_text(encoding="utf-8"))
     assert set(fm["documents"]) == {
         f"statements/{i}.pdf" for i in ("L01", "C01", "T01", "T02", "V01", "V02", "V03")
-    } | {"summary.pdf"}
-    for doc in ("statements/V01.pdf", "summary.pdf"):
+    } | {"summary.pdf", "payments.xlsx", "payments.pdf"}
+    for doc in ("statements/V01.pdf", "summary.pdf", "payments.pdf"):
         text = re.sub(
             r"\s+",
             "",
