@@ -320,3 +320,14 @@ def test_a_director_without_a_name_is_listed_with_a_warning_and_needs_an_account
         folder / "payments.csv"
     )
     assert "警告：ledger.csv 第7行" in r.stderr and "没有填写院长姓名（乙镇卫生院）" in r.stderr
+
+
+def test_a_missing_payees_file_is_an_input_problem_in_chinese(base_quarter, archive, tmp_path):
+    rd = run_ok(base_quarter, archive)
+    r = approve(rd, "--payees", tmp_path / "收款账户.xlsx")
+    assert (
+        r.exit_code == 2 and f"收款账户.xlsx：无法读取收款账户文件：不存在（{tmp_path / '收款账户.xlsx'}）" in r.stderr
+    )
+    r = approve(rd, "--payees", tmp_path)
+    assert r.exit_code == 2 and "是文件夹，不是文件" in r.stderr
+    assert nothing_written(archive)

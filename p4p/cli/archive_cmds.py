@@ -45,13 +45,13 @@ head_option = click.option(
 @click.option("--by", required=True, help="审批人")
 @click.option(
     "--payees",
-    type=click.Path(exists=True, dir_okay=False, path_type=Path),
+    type=click.Path(path_type=Path),  # a missing or unreadable file is reported in Chinese, exit 2
     default=None,
     help="收款账户文件（CSV，或 xlsx 的“收款账户”工作表）；不给则发放清单只有收款方名称、不生成代发文件",
 )
 @click.option(
     "--bank-template",
-    type=click.Path(exists=True, dir_okay=False, path_type=Path),
+    type=click.Path(path_type=Path),
     default=None,
     help="代发文件的列模板（YAML；默认 bank-templates/default.yaml），与 --payees 一起使用",
 )

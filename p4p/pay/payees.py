@@ -24,6 +24,7 @@ from collections.abc import Iterable, Mapping
 from dataclasses import dataclass, field
 from pathlib import Path
 
+from ..archive.errors import os_reason
 from ..model.problems import InputError, Problem
 from .items import PAYEE_KIND_NAMES
 from .lists import UNNAMED
@@ -325,10 +326,12 @@ def _read(path: Path, institutions: Mapping[str, str]) -> _Read:
     problems: list[Problem] = []
     warnings: list[Problem] = []
     try:
+        if path.is_dir():
+            raise IsADirectoryError(0, "是文件夹，不是文件", str(path))
         data = path.read_bytes()
     except OSError as e:
         return _Read(
-            {}, set(), [Problem(label, None, None, None, f"无法读取收款账户文件：{e.strerror or e}")], [], b"", False
+            {}, set(), [Problem(label, None, None, None, f"无法读取收款账户文件：{os_reason(e)}")], [], b"", False
         )
     if path.suffix.lower() in (".xlsx", ".xlsm"):
         rows = read_xlsx_rows(path, label, problems, warnings)
