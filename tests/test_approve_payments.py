@@ -284,16 +284,21 @@ def test_a_run_archived_by_p4p_0_2_is_approved_without_payment_lists(tmp_path):
     assert cli("verify", archive).exit_code == 0
 
 
-def test_a_payee_not_in_the_run_and_a_second_account_are_reported_together(base_quarter, archive, tmp_path):
+def test_a_unit_not_in_the_run_is_a_warning_and_a_second_account_an_error(base_quarter, archive, tmp_path):
     rd = run_ok(base_quarter, archive)
     p = payees_csv(tmp_path / "p.csv")
     with open(p, "a", encoding="utf-8") as f:
-        f.write("X99,institution,某机构,12345678999,工行\nT01,director,张院长,12345678998,建行\n")
+        f.write("X99,institution,某机构,12345678999,工行\n")
     r = approve(rd, "--payees", p)
-    assert r.exit_code == 2 and "审批的输入有 2 处问题" in r.stderr
-    assert "p.csv 第10行 列“inst_id”（值：“X99”）：本次运行的台账中没有这个机构编码" in r.stderr
-    assert "T01 的院长账户重复" in r.stderr
-    assert nothing_written(archive)
+    folder_of(r)
+    assert "警告：p.csv 第10行 列“inst_id”（值：“X99”）：本次运行的台账中没有这个机构编码：该行本次未使用" in r.stderr
+    with open(p, "a", encoding="utf-8") as f:
+        f.write("T01,director,张院长,12345678998,建行\n")
+    b = run_ok(write_quarter(tmp_path / "q2", period="2026Q2"), archive)
+    r = approve(b, "--payees", p)
+    assert r.exit_code == 2 and "审批的输入有 1 处问题" in r.stderr
+    assert "p.csv 第11行 列“inst_id”（值：“T01”）：T01 的院长账户重复（已在 p.csv 第6行 给出）" in r.stderr
+    assert len(records(archive)) == 1
 
 
 def test_the_same_quarter_of_another_input_gives_the_same_list_bytes(tmp_path):

@@ -265,7 +265,13 @@ def _payee_kind(cell: Cell, problems: list[Problem]) -> str | None:
     return kind
 
 
-def _inst_id(cell: Cell, institutions: Mapping[str, str], problems: list[Problem]) -> str | None:
+def _inst_id(
+    cell: Cell, institutions: Mapping[str, str], problems: list[Problem], warnings: list[Problem]
+) -> str | None:
+    """The row's inst_id when the run has it. A well-formed id the run does not have is a
+    warning, not an error: one payees file serves the whole year, and a unit absent this
+    quarter keeps its row. A mistyped id cannot go unnoticed — the payee it was meant for has
+    no account then, which is an error."""
     text = _text_cell(cell, problems)
     if text is None:
         return None
@@ -273,7 +279,7 @@ def _inst_id(cell: Cell, institutions: Mapping[str, str], problems: list[Problem
         problems.append(cell.problem("机构编码应为 1–32 位字母、数字、_ 或 -，以字母或数字开头"))
         return None
     if text not in institutions:
-        problems.append(cell.problem("本次运行的台账中没有这个机构编码"))
+        warnings.append(cell.problem("本次运行的台账中没有这个机构编码：该行本次未使用"))
         return None
     return text
 
@@ -285,7 +291,7 @@ def accounts_from_rows(
     accounts: dict[PayeeKey, Account] = {}
     first: dict[PayeeKey, Cell] = {}
     for row in rows:
-        inst = _inst_id(row["inst_id"], institutions, problems)
+        inst = _inst_id(row["inst_id"], institutions, problems, warnings)
         kind = _payee_kind(row["payee"], problems)
         name = _text_cell(row["account_name"], problems)
         number = account_number(row["account_no"], problems, warnings)
