@@ -122,7 +122,7 @@ def forge_approval_folder(archive: Path, seq: int) -> None:
     folder = archive / rec["folder"]
     copy = (archive / rec["run_dir"] / "manifest.json").read_bytes()
     (folder / "run-manifest.json").write_bytes(copy)
-    rec["files"] = {"run-manifest.json": sha(copy)}
+    rec["files"] = {**rec["files"], "run-manifest.json": sha(copy)}  # the other data files stay as they are
     write_records(archive, recs)
     for i, r in enumerate(records(archive), 1):  # every folder manifest names its record's hash
         fm = archive / r["folder"] / "manifest.json"

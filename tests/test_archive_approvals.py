@@ -49,11 +49,19 @@ def test_a_record_holds_run_hash_ledger_hash_who_and_when(base_quarter, archive)
     folder = Path(r.stdout.strip().splitlines()[-1])
     assert folder == archive / "approvals" / f"0001-2026Q1-{rd.name}" and rec["folder"] == f"approvals/{folder.name}"
     assert (folder / "run-manifest.json").read_bytes() == manifest
-    assert rec["files"] == {"run-manifest.json": rec["run_sha256"]}
+    assert rec["files"]["run-manifest.json"] == rec["run_sha256"]
+    # the payment lists (test_approve_payments.py) are data files too; the workbook of them a document
+    assert set(rec["files"]) == {
+        "run-manifest.json",
+        "payments.csv",
+        "receivables.csv",
+        "alliance_items.csv",
+        "reconciliation.txt",
+    }
     fm = json.loads((folder / "manifest.json").read_text(encoding="utf-8"))
     line = lines(archive)[0]
     assert fm["record_sha256"] == sha(line.encode()) and fm["chain_head"] == f"1:{sha(line.encode())}"
-    assert fm["data"] == rec["files"] and fm["documents"] == {}
+    assert fm["data"] == rec["files"] and set(fm["documents"]) == {"payments.xlsx"}
     assert f"审批链头：1:{sha(line.encode())}" in r.stdout and "未签名" in r.stdout
 
 
@@ -221,8 +229,8 @@ def test_statements_stamped_at_approval_print_the_chain_head(tmp_path, archive):
     fm = json.loads((folder / "manifest.json").read_text(encoding="utf-8"))
     assert set(fm["documents"]) == {
         f"statements/{i}.pdf" for i in ("L01", "C01", "T01", "T02", "V01", "V02", "V03")
-    } | {"summary.pdf"}
-    for doc in ("statements/V01.pdf", "summary.pdf"):
+    } | {"summary.pdf", "payments.xlsx", "payments.pdf"}
+    for doc in ("statements/V01.pdf", "summary.pdf", "payments.pdf"):
         text = re.sub(
             r"\s+",
             "",

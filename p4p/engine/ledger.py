@@ -45,7 +45,7 @@ def ledger_csv(rows: list[list[str]]) -> bytes:
     buf = io.StringIO()
     w = csv.writer(buf, lineterminator="\r\n")
     w.writerow(COLUMNS)
-    w.writerows([r[:2] + [as_text(r[2])] + r[3:5] + [as_text(r[5])] + r[6:] for r in rows])
+    w.writerows([[*r[:2], as_text(r[2]), *r[3:5], as_text(r[5]), *r[6:]] for r in rows])
     return b"\xef\xbb\xbf" + buf.getvalue().encode("utf-8")
 
 
