@@ -5,6 +5,8 @@ Used for the shipped demo (`inputs/demo`, small, realistic) and for the benchmar
 (province scale). Deterministic for a given seed. Not derived from shared/acceptance.
 
   python scripts/gen_alliance.py OUT --townships 4 --villages 3 --seed 7
+  python scripts/gen_alliance.py OUT --townships 2000 --villages 9 --quarters 1 --workpoint-events 10000000
+      (province scale: ~20,000 institutions, workpoints.csv with one row per service, 10^7 rows)
 """
 
 from __future__ import annotations
@@ -55,6 +57,7 @@ def generate(
     thousands: bool = True,
     quarters: int = 4,
     edgy: bool = False,
+    workpoint_events: int | None = None,
 ):
     """edgy: many of the awkward cases at once (band-edge scores, vetoes, zero targets, villages
     without guarantee, units that stop reporting or leave in Q4, low incomes, an insurance
@@ -181,6 +184,9 @@ def generate(
                     if wp_rows_per_unit is None and rnd.random() < 0.15:
                         continue
                     w.writerow([i[0], item, rnd.randint(0, 120) * scale])
+        if workpoint_events is not None:
+            units = [i[0] for i in insts if i[2] in ("township", "village") and i[0] not in gone]
+            write_events(d / "workpoints.csv", units, workpoint_events, seed * 10 + qn)
         with open(d / "village_income.csv", "w", encoding="utf-8", newline="") as f:
             w = csv.writer(f)
             w.writerow(["inst_id", "drug_subsidy", "service_fee", "operating_subsidy", "medical_income", "visits"])
@@ -199,6 +205,20 @@ def generate(
                     )
 
 
+def write_events(path: Path, units: list[str], n: int, seed: int, chunk: int = 1_000_000):
+    """workpoints.csv with one row per service delivered (count 1): n rows over the units."""
+    import numpy as np
+
+    rng = np.random.default_rng(seed)
+    with open(path, "w", encoding="utf-8", newline="") as f:
+        f.write("inst_id,item,count\n")
+        for start in range(0, n, chunk):
+            m = min(chunk, n - start)
+            who = rng.integers(0, len(units), m).tolist()
+            what = rng.integers(0, len(ITEMS), m).tolist()
+            f.write("".join(f"{units[u]},{ITEMS[k]},1\n" for u, k in zip(who, what, strict=True)))
+
+
 if __name__ == "__main__":
     ap = argparse.ArgumentParser(description=__doc__.splitlines()[0])
     ap.add_argument("out", type=Path)
@@ -210,7 +230,19 @@ if __name__ == "__main__":
     ap.add_argument("--workpoint-rows", type=int, default=None, help="rows per unit (benchmark)")
     ap.add_argument("--quarters", type=int, default=4)
     ap.add_argument("--edgy", action="store_true", help="many awkward cases (for cross-checks)")
+    ap.add_argument(
+        "--workpoint-events", type=int, default=None, help="workpoints.csv as N rows of one service each (benchmark)"
+    )
     a = ap.parse_args()
     generate(
-        a.out, a.townships, a.villages, a.seed, a.year, a.alliance, a.workpoint_rows, quarters=a.quarters, edgy=a.edgy
+        a.out,
+        a.townships,
+        a.villages,
+        a.seed,
+        a.year,
+        a.alliance,
+        a.workpoint_rows,
+        quarters=a.quarters,
+        edgy=a.edgy,
+        workpoint_events=a.workpoint_events,
     )

@@ -15,9 +15,9 @@ from pathlib import Path
 
 from p4p.engine.ledger import parse_ledger
 from p4p.pay.items import ItemPayment, from_ruleset
+from p4p.pay.rows import Account
 from p4p.resources import REFERENCE_RULES
 from p4p.ruleset.load import load_ruleset
-from p4p.pay.rows import Account
 
 PAY_DATA = Path(__file__).resolve().parent / "data" / "pay"
 DIRECTORS = {"T01": "张院长", "T02": "李院长"}
@@ -55,3 +55,19 @@ ACCOUNTS = {
     ("T01", "director"): Account("张院长", "12345678904", "建行歙县支行"),
     ("T02", "director"): Account("李院长", "12345678905", "建行歙县支行"),
 }
+
+# every payee of the base quarters and the Q4 of archive_kit (L01 and C01 receive MI_SURPLUS in Q4)
+ALL_ACCOUNTS = {
+    **ACCOUNTS,
+    ("L01", "institution"): Account("县人民医院", "12345678906", "工行歙县支行"),
+    ("C01", "institution"): Account("县中医院", "12345678907", "工行歙县支行"),
+}
+
+
+def payees_csv(path: Path, accounts: dict = ALL_ACCOUNTS) -> Path:
+    """A payees file (English headers, UTF-8) with one row per account."""
+    rows = ["inst_id,payee,account_name,account_no,bank"]
+    rows += [f"{i},{kind},{a.account_name},{a.account_no},{a.bank}" for (i, kind), a in accounts.items()]
+    path.parent.mkdir(parents=True, exist_ok=True)
+    path.write_text("\n".join(rows) + "\n", encoding="utf-8")
+    return path

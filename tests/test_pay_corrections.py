@@ -14,12 +14,13 @@ Transfer differences: −425.53 + 231.91 + 100.00 − 3,750.00 = −3,843.62
 from __future__ import annotations
 
 import pytest
-from pay_support import ACCOUNTS, ALLIANCE, DIRECTORS, decls, ledger, line
 
 from p4p.model.problems import InputError
 from p4p.pay.corrections import as_ledger, correction_lists, corrections
 from p4p.pay.files import corrections_csv
 from p4p.pay.reconcile import reconcile
+
+from pay_support import ACCOUNTS, ALLIANCE, DIRECTORS, decls, ledger, line
 
 
 def superseding() -> list[dict]:
@@ -84,7 +85,7 @@ def test_correction_lists_pay_and_recover_the_differences():
     text = reconcile(as_ledger(corrs), decls(), lists)
     assert text.splitlines()[:2] == [
         "更正发放核对（测试医共体 2026年第一季度）",
-        "台账转付项目：非零 4 行，合计 -3,843.62 元 = 发放名单 2 笔 331.91 元 + 应收回 2 笔 -4,175.53 元 —— 相符",
+        "更正差额中的转付项目：非零 4 行，合计 -3,843.62 元 = 发放名单 2 笔 331.91 元 + 应收回 2 笔 -4,175.53 元 —— 相符",
     ]
     assert "核定额度（单位自行发放，不列入清单）：绩效工资总量 1 行，合计 25,000.00 元" in text
 

@@ -16,12 +16,13 @@ import zipfile
 
 import pytest
 from openpyxl import load_workbook
-from pay_support import ALLIANCE, DIRECTORS, decls, ledger
 
 from p4p.pay.lists import build_lists
 from p4p.pay.reconcile import reconcile
 from p4p.pay.rows import Account
 from p4p.report.payment_xlsx import payment_lists_xlsx
+
+from pay_support import ALLIANCE, DIRECTORS, decls, ledger
 
 HEAD = "审批记录 #4 · 3f2a9c0d17e4b5a6"
 STAMP = "已审批 张会计 2026-11-23"

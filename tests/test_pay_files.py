@@ -12,13 +12,14 @@ from dataclasses import replace
 from pathlib import Path
 
 import pytest
-from pay_support import ACCOUNTS, ALLIANCE, DIRECTORS, decls, ledger, line
 
 from p4p.model.problems import InputError
 from p4p.pay.bankfile import bank_files, load_template, shipped_templates, template_from_tree
 from p4p.pay.files import guard, list_files
 from p4p.pay.lists import build_lists
 from p4p.pay.rows import Account
+
+from pay_support import ACCOUNTS, ALLIANCE, DIRECTORS, decls, ledger, line
 
 DEFAULT = shipped_templates() / "default.yaml"
 GB_FEN = shipped_templates() / "example-gb18030-fen.yaml"

@@ -23,8 +23,6 @@ from __future__ import annotations
 from decimal import Decimal
 
 import pytest
-from conftest import run_ok
-from pay_support import ACCOUNTS, ALLIANCE, DIRECTORS, decls, ledger, line
 
 from p4p.engine.ledger import parse_ledger
 from p4p.engine.trace import read_trace
@@ -33,6 +31,9 @@ from p4p.pay.items import ItemPayment
 from p4p.pay.lists import build_lists, directors_from_trace, period_label
 from p4p.pay.reconcile import ReconcileError, reconcile
 from p4p.pay.rows import PaymentLists
+
+from conftest import run_ok
+from pay_support import ACCOUNTS, ALLIANCE, DIRECTORS, decls, ledger, line
 
 
 def summary(rows) -> list[tuple[str, str, str, str, str]]:
@@ -207,17 +208,21 @@ def test_accounts_fill_the_rows_and_lists_are_deterministic():
     assert build_lists(shuffled, decls(), alliance=ALLIANCE, directors=DIRECTORS, accounts=ACCOUNTS) == a
 
 
-def test_an_undeclared_item_and_a_nameless_director_are_refused():
+def test_an_undeclared_item_is_refused_and_a_nameless_director_is_listed_with_a_warning():
+    """The director column is optional in the run's input: a bonus paid to a director without a
+    name is listed under the township's name, marked, and warned about — the payees file's
+    account then says who is paid."""
     led = [line("T09", "NEW_BONUS", "10.00"), line("T09", "DIRECTOR_BONUS", "100.00")]
     with pytest.raises(InputError) as e:
         build_lists(led, decls(), alliance=ALLIANCE, directors={})
     assert [p.text() for p in e.value.problems] == [
         "ledger.csv 列“item”（值：“NEW_BONUS”）：规则集没有声明该项目的发放方式（转付/核定额度/医共体项目）"
     ]
-    with pytest.raises(InputError) as e:
-        build_lists(led[1:], decls(), alliance=ALLIANCE, directors={"T09": "（未填写）"})
-    assert [p.text() for p in e.value.problems] == [
-        "ledger.csv 第2行 列“inst_id”（值：“T09”）：院长绩效奖励发放给院长个人，但机构表没有填写院长姓名（T09名称）"
+    lists = build_lists(led[1:], decls(), alliance=ALLIANCE, directors={"T09": "（未填写）"})
+    assert summary(lists.payments) == [("lead_hospital", "T09", "director", "T09名称院长（姓名未填写）", "100.00")]
+    assert [p.text() for p in lists.warnings] == [
+        "ledger.csv 第2行 列“inst_id”（值：“T09”）：院长绩效奖励发放给院长个人，但机构表没有填写院长姓名（T09名称）："
+        "清单中记为“T09名称院长（姓名未填写）”，发放前请核对收款账户的户名"
     ]
 
 

@@ -14,12 +14,13 @@ from pathlib import Path
 
 import pytest
 from openpyxl import Workbook
-from pay_support import ALLIANCE, DIRECTORS, decls, ledger
 
 from p4p.model.problems import InputError
 from p4p.pay.lists import build_lists
 from p4p.pay.payees import luhn_ok, read_payees, validate_payees
 from p4p.pay.rows import Account
+
+from pay_support import ALLIANCE, DIRECTORS, decls, ledger
 
 HEAD = "inst_id,payee,account_name,account_no,bank\n"
 GOOD_ROWS = [
@@ -125,9 +126,19 @@ def test_payee_kinds_ids_duplicates_and_blanks(tmp_path):
         read_payees(write(tmp_path, rows), INSTITUTIONS)
     assert texts(e) == [
         "payees.csv 第8行 列“inst_id”（值：“T01”）：T01 的机构账户重复（已在 payees.csv 第2行 给出）；每个收款人只能有一个账户",
-        "payees.csv 第9行 列“inst_id”（值：“X99”）：本次运行的台账中没有这个机构编码",
         "payees.csv 第10行 列“payee”（值：“village”）：收款人类型应为 institution（机构）或 director（院长）",
         "payees.csv 第11行 列“account_name”（值：“”）：不能为空",
+    ]
+
+
+def test_a_unit_the_run_does_not_have_is_a_warning_one_payees_file_serves_the_year(tmp_path):
+    """X99 (say a village that closed after Q2) keeps its row: unused, named in a warning."""
+    book = read_payees(
+        write(tmp_path, [*GOOD_ROWS, ["X99", "institution", "外单位", "12345678910", "工行"]]), INSTITUTIONS
+    )
+    assert len(book.accounts) == 6 and ("X99", "institution") not in book.accounts
+    assert [w.text() for w in book.warnings] == [
+        "payees.csv 第8行 列“inst_id”（值：“X99”）：本次运行的台账中没有这个机构编码：该行本次未使用"
     ]
 
 

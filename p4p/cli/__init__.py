@@ -11,10 +11,8 @@ from pathlib import Path
 import click
 
 from .. import __version__
-from ..app import DEFAULT_RULES, compute_run, write
-from ..app import replay as do_replay
-from ..archive.store import ArchiveError, MissingHistory, approvals, load_manifest
-from ..archive.store import approve as do_approve
+from ..app import DEFAULT_RULES, XLSX_MAX_LINES, compute_run, write
+from ..archive.store import ArchiveError, MissingHistory, load_manifest
 from ..engine.result import ComputeError
 from ..engine.trace import read_trace
 from ..engine.summary import summary_text
@@ -35,7 +33,7 @@ def _stage(msg: str, t0: float):
 
 
 def _report_input_error(e: InputError):
-    _err(f"输入有 {len(e.problems)} 处问题，未计算、未写入任何文件：")
+    _err(f"输入有 {e.count} 处问题，未计算、未写入任何文件：")
     for p in e.problems:
         _err(f"  - {p.text()}")
 
@@ -90,12 +88,15 @@ def main():
 @click.option("--no-pdf", is_flag=True, help="不生成 PDF 结算单")
 @click.option("--jobs", type=int, default=None, help="生成 PDF 的并行进程数（默认 CPU 核数）")
 @click.option("--json", "as_json", is_flag=True, help="以 JSON 输出汇总")
+@click.option("--xlsx/--no-xlsx", "xlsx", default=None,
+              help=f"是否生成 ledger.xlsx（默认：台账不超过 {XLSX_MAX_LINES:,} 行时生成）")  # fmt: skip
+@click.option("--strict", is_flag=True, help="把规则集声明的数据核实提示当作错误（退出码 2，不写入任何文件）")
 @_guard
-def run(input_path, rules_dir, archive, no_pdf, jobs, as_json):
+def run(input_path, rules_dir, archive, no_pdf, jobs, as_json, xlsx, strict):
     """校验输入、计算本季度全部兑现金额，并写入归档运行目录。"""
     t0 = time.perf_counter()
     _stage("读取规则与输入，校验中…", t0)
-    c = compute_run(input_path, rules_dir or DEFAULT_RULES, archive)
+    c = compute_run(input_path, rules_dir or DEFAULT_RULES, archive, xlsx=xlsx, strict=strict)
     _stage(f"计算完成：{len(c.result.order)} 行台账", t0)
     render = None
     if not no_pdf:
@@ -124,74 +125,17 @@ def run(input_path, rules_dir, archive, no_pdf, jobs, as_json):
 @_guard
 def validate(input_path, rules_dir, archive):
     """只做输入校验，列出全部问题（第四季度还检查前三季度的审批）。"""
-    from ..archive.store import prior_quarters
+    from ..archive.history import prior_quarters
     from ..read.load import load_quarter
 
     rs = load_ruleset(rules_dir or DEFAULT_RULES)
     q = load_quarter(input_path, lambda p: rs.service_items(p.first_day))
     if q.period.quarter == 4:
-        prior_quarters(archive, q.period.year, 4, q.period.alliance)
+        prior_quarters(archive, q.period.year, 4, q.period.alliance_id)
     click.echo(
         f"输入校验通过：{q.period.alliance} {q.period.period}，{len(q.institutions)} 个机构，"
         f"{sum(len(v) for v in q.workpoints.values())} 项公卫工分，{len(q.income)} 个保底村卫生室收入"
     )
-
-
-@main.command()
-@click.argument("run_dir", type=click.Path(exists=True, file_okay=False, path_type=Path))
-@click.option("--by", required=True, help="审批人")
-@click.option("--supersede", is_flag=True, help="替换本期已审批的运行")
-@click.option("--reason", default=None, help="替换原因（与 --supersede 一起使用）")
-@_guard
-def approve(run_dir, by, supersede, reason):
-    """把一次运行标记为本期正式结果（追加审批记录）。"""
-    a = do_approve(run_dir, by, supersede, reason)
-    extra = f"，替换 {a.supersedes}（原因：{a.reason}）" if a.supersedes else ""
-    click.echo(f"已审批：{a.period} 运行 {a.run_id}，审批人 {a.by}，{a.at}{extra}")
-
-
-@main.command()
-@click.option("--archive", type=click.Path(path_type=Path), default=Path("archive"), show_default=True)
-@_guard
-def history(archive):
-    """列出归档中的期间、运行和审批记录。"""
-    from ..archive.store import approval_chain_problems
-
-    recs = approvals(archive)
-    for p in approval_chain_problems(archive):
-        _err(f"警告：{p}")
-    for period_dir in sorted(p for p in archive.glob("*") if p.is_dir() and not p.name.startswith(".")):
-        click.echo(f"{period_dir.name}")
-        for run_dir in sorted(p for p in period_dir.iterdir() if p.is_dir()):
-            try:
-                m = load_manifest(run_dir)
-            except ArchiveError:
-                continue
-            marks = [
-                f"审批 {a.by} {a.at}" + (f"（替换 {a.supersedes}：{a.reason}）" if a.supersedes else "")
-                for a in recs
-                if a.run_id == m["run_id"] and a.period == m["period"]
-            ]
-            click.echo(
-                f"  {m['run_id']}  {m['alliance']}  规则 {m['ruleset']['id']}  "
-                f"台账 {m['ledger_sha256'][:12]}  " + ("；".join(marks) or "未审批")
-            )
-
-
-@main.command()
-@click.argument("run_dir", type=click.Path(exists=True, file_okay=False, path_type=Path))
-@_guard
-def replay(run_dir):
-    """用运行目录中归档的输入和规则重算，逐行比对，并检查文件是否被改动。"""
-    tampered, diffs = do_replay(run_dir)
-    for t in tampered:
-        click.echo(f"篡改：{t}")
-    for d in diffs:
-        click.echo(f"差异：{d}")
-    if tampered or diffs:
-        click.echo(f"重算结果与归档不一致：{len(tampered)} 个文件问题，{len(diffs)} 处差异")
-        sys.exit(EXIT_DIFF)
-    click.echo("重算结果与归档完全一致（逐字节），所有文件哈希相符")
 
 
 @main.command()
@@ -277,20 +221,9 @@ def template(out, period, rules_dir):
     click.echo(f"已生成输入模板：{out}")
 
 
-@main.group()
-def rules():
-    """规则集工具。"""
+# `p4p rules …` lives in its own module (it needs _guard and the exit codes defined above)
+from .rules_cmds import rules  # noqa: E402
 
+main.add_command(rules)
 
-@rules.command("check")
-@click.argument("rules_dir", type=click.Path(path_type=Path), required=False)
-@_guard
-def rules_check(rules_dir):
-    """检查规则集：文件、公式、决策表分档（缺口、重叠）、引用。"""
-    rs = load_ruleset(rules_dir or DEFAULT_RULES)
-    click.echo(
-        f"规则集 {rs.id}（{rs.title}）检查通过：{len(rs.rules)} 条规则，{len(rs.tables)} 张决策表，"
-        f"{len(rs.parameters)} 个参数；SHA-256 {rs.sha256}"
-    )
-    for r in rs.rules:
-        click.echo(f"  {r.id:6} {r.item:16} {r.title}（{'；'.join(c.text() for c in r.cite)}）")
+from . import archive_cmds  # noqa: E402, F401  (registers approve, history, replay, verify on main)

@@ -9,17 +9,17 @@ values of its derivation (its trace).
 from __future__ import annotations
 
 from collections import defaultdict
-from typing import TYPE_CHECKING
 from decimal import Decimal
 from fractions import Fraction
+from typing import TYPE_CHECKING
 
 import numpy as np
 
-from ..lang.exact import Vec
+from ..lang.exact import Vec, texts
 from ..lang.formula import FormulaError, Value
 from ..model.facts import Quarter
 from ..model.fields import LEVEL_OF_KIND, PERIOD_FIELD_TYPES, PERIOD_SCORE_PREFIX, SCALE
-from ..ruleset.model import Resolved, Ruleset
+from ..ruleset.model import Formula, Resolved, Rule, Ruleset, Template
 from .matcher import Class, Matcher, Matches, score10
 from .result import Block, ComputeError, HistoryLine, Result, UnitInfo
 from .scope import Scope
@@ -70,6 +70,7 @@ class Run:
         self.extra_units: dict[str, UnitInfo] = {}
         self.columns: dict[str, Value] = {}
         self.param_texts = resolved.texts()
+        self._texts: dict[str, list[str] | dict[str, list[str]]] = {}
         self._period_columns()
         self._classes()
         self._unit_columns()
@@ -90,11 +91,18 @@ class Run:
     def _classes(self) -> None:
         u = self.units
         quarter = self.q.period.quarter
-        keys = list(zip(u.kind.tolist(), u.guarantee.tolist(), u.veto.tolist(), u.score10.tolist(), strict=True))
+        # the score is part of a class only if some rule or check tests it in `when`
+        scored = any("score" in r.when for r in self.rs.rules) or any("score" in c.when for c in self.rs.checks)
+        scores = u.score10.tolist() if scored else [0] * self.n
+        keys = list(zip(u.kind.tolist(), u.guarantee.tolist(), u.veto.tolist(), scores, strict=True))
         self.classes: list[Class] = sorted({(k, quarter, g, v, s) for k, g, v, s in keys})
         where = {c: i for i, c in enumerate(self.classes)}
         self.class_of = np.array([where[(k, quarter, g, v, s)] for k, g, v, s in keys], dtype=np.int64)
-        self.assessments = sorted({(c[4], c[3]) for c in self.classes} | set(self._period_scores().values()))
+        results = set(zip(u.score10.tolist(), u.veto.tolist(), strict=True))
+        self.assessments = sorted(results | set(self._period_scores().values()))
+        index = {a: i for i, a in enumerate(self.assessments)}
+        pairs = zip(u.score10.tolist(), u.veto.tolist(), strict=True)
+        self.assess_of = np.array([index[a] for a in pairs], dtype=np.int64)
         self.matches: Matches = Matcher(self.resolved).match(self.classes, self.assessments)
 
     def _period_scores(self) -> dict[str, tuple[int, int]]:
@@ -114,9 +122,8 @@ class Run:
         for tid in self.resolved.tables:
             values, labels = self._table(tid, self.assessments)
             pos = {a: i for i, a in enumerate(self.assessments)}
-            per_class = np.array([pos[(cl[4], cl[3])] for cl in self.classes], dtype=np.int64)
-            at = per_class[self.class_of]
-            c[tid] = _gather(values, at)
+            at = self.assess_of
+            c[tid] = _gather(values, at) if self.n else Vec.of([])
             self.labels[f"{tid}_label"] = [labels[i] for i in at.tolist()]
             for field, prefix in PERIOD_SCORE_PREFIX.items():
                 score = self._period_scores().get(field)
@@ -155,16 +162,16 @@ class Run:
         labels = [self._label(version.rows[r].label) for r in chosen]
         return Vec.of_fractions([Fraction(n, d) for n, d in zip(nums, dens, strict=True)]), labels
 
-    def _label(self, t: object) -> str:
-        return t.render(self.param_texts) if t is not None else ""  # type: ignore[attr-defined]
+    def _label(self, t: Template | None) -> str:
+        return t.render(self.param_texts) if t is not None else ""
 
     # -- which rows -----------------------------------------------------------------------------
-    def in_period(self, rule: object) -> bool:
-        quarters = rule.quarters()  # type: ignore[attr-defined]
+    def in_period(self, rule: Rule) -> bool:
+        quarters = rule.quarters()
         return quarters is None or self.q.period.quarter in quarters
 
-    def rows_of(self, rule: object) -> np.ndarray:
-        applies = np.array([self.matches.rule_applies(rule.id, c) for c in self.classes], dtype=bool)  # type: ignore[attr-defined]
+    def rows_of(self, rule: Rule) -> np.ndarray:
+        applies = np.array([self.matches.rule_applies(rule.id, c) for c in self.classes], dtype=bool)
         return np.flatnonzero(applies[self.class_of]) if self.n else np.zeros(0, dtype=np.int64)
 
     def check_rows(self, check_id: str) -> np.ndarray:
@@ -180,6 +187,24 @@ class Run:
             s.own.update(period.own)
         return s
 
+    def column_texts(self, name: str) -> list[str] | dict[str, list[str]] | None:
+        """The exact text of every row of an input column (made once per run; rule blocks take
+        their rows of it). None for anything else (lets, period values)."""
+        hit = self._texts.get(name)
+        if hit is not None:
+            return hit
+        v = self.columns.get(name)
+        if name not in self.unit_names or name in self.rs.items:
+            return None  # item columns change as rules run
+        if isinstance(v, Vec) and len(v) == self.n:
+            hit = texts(v, ratios=True)
+        elif isinstance(v, dict) and all(len(x) == self.n for x in v.values()):
+            hit = {k: texts(x, ratios=True) for k, x in v.items()}
+        else:
+            return None
+        self._texts[name] = hit
+        return hit
+
     def zero_scope(self, n: int, period: Scope) -> Scope:
         """n institutions with nothing this quarter (settled from their earlier quarters only)."""
         cols: dict[str, Value] = {}
@@ -194,13 +219,13 @@ class Run:
         s.own.update(period.own)
         return s
 
-    def period_truth(self, rule: object, f: object) -> bool:
+    def period_truth(self, rule: Rule, f: Formula) -> bool:
         try:
-            m = f.truth(self.period_scope())  # type: ignore[attr-defined]
+            m = f.truth(self.period_scope())
         except FormulaError as e:
-            raise ComputeError(f"规则 {rule.id} only_if：{e}") from None  # type: ignore[attr-defined]
+            raise ComputeError(f"规则 {rule.id} only_if：{e}") from None
         if m.bad is not None and m.bad.any():
-            raise ComputeError(f"规则 {rule.id} only_if：除以零（{self.period_values_text()}）")  # type: ignore[attr-defined]
+            raise ComputeError(f"规则 {rule.id} only_if：除以零（{self.period_values_text()}）")
         return bool(m.v[0])
 
     def period_values_text(self) -> str:
@@ -237,7 +262,9 @@ class Run:
 
     def result(self) -> Result:
         units = self._unit_infos()
-        order = sorted(((b.inst_ids[i], b.item, bi, i) for bi, b in enumerate(self.blocks) for i in range(len(b.inst_ids))))
+        order = sorted(
+            ((b.inst_ids[i], b.item, bi, i) for bi, b in enumerate(self.blocks) for i in range(len(b.inst_ids)))
+        )
         rs = self.rs
         titles = {b.key: b.rule.title.render(self.param_texts) for b in self.blocks}
         return Result(self.q.period.period, self.q.period.alliance, self.blocks, units, self.param_texts,

@@ -25,7 +25,7 @@ from ..ruleset.model import LEVELS, Rule
 from .compute import Run, history_totals
 from .result import ComputeError, UnitInfo
 from .scope import Scope
-from .values import block, cases, collect
+from .values import Collected, block, cases, collect
 
 
 # ---- evaluating with the rule and institution named on failure --------------------------------
@@ -62,7 +62,9 @@ def _total(run: Run, rule: Rule, pscope: Scope) -> int:
     total = _number(rule.total, pscope, rule, ["本期"], "总额 total")
     fen = _fen(total, rule, ["本期"], "总额")[0]
     if fen < 0:
-        raise ComputeError(f"规则 {rule.id} 的可分配总额为负数 {Fraction(fen, 100)} 元，无法分配（{run.period_values_text()}）")
+        raise ComputeError(
+            f"规则 {rule.id} 的可分配总额为负数 {Fraction(fen, 100)} 元，无法分配（{run.period_values_text()}）"
+        )
     return fen
 
 
@@ -95,7 +97,9 @@ def _weights(f: Formula, scope: Scope, rule: Rule, ids: list[str], what: str) ->
         w = Vec(np.repeat(w.num, len(ids)), w.den if isinstance(w.den, int) else np.repeat(w.den, len(ids)))
     neg = np.flatnonzero(np.asarray(w.num < 0, dtype=bool))
     if len(neg):
-        raise ComputeError(f"规则 {rule.id} 的权重为负数（{'、'.join(ids[i] for i in neg[:5].tolist())}），无法按比例分配")
+        raise ComputeError(
+            f"规则 {rule.id} 的权重为负数（{'、'.join(ids[i] for i in neg[:5].tolist())}），无法按比例分配"
+        )
     return w
 
 
@@ -116,12 +120,12 @@ def _emit(run: Run, rule: Rule, idx: np.ndarray, scope: Scope, kind: dict, part:
     case_scope = scope.child()
     case_scope.own.update({k: v for k, v in kind.items() if isinstance(v, Vec)})
     case_of = cases(statement, case_scope, len(ids), f"规则 {rule.id}")
-    values = collect(rule, part, ids, scope, kind, _texts(run, idx))
+    values = collect(rule, part, ids, scope, kind, _texts(run, idx), run.column_texts)
     item = rule.item if part == "main" else rule.undistributed.item  # type: ignore[union-attr]
     quantities = texts(qty) if qty is not None else [""]
     if len(quantities) == 1 and len(ids) != 1:
         quantities = quantities * len(ids)
-    run.add_block(block(rule, part, item, run.rs.items[item].name, ids, _fen(amounts, rule, ids, "金额"),
+    run.add_block(block(rule, part, _item_name(run, rule, item), ids, _fen(amounts, rule, ids, "金额"),
                         quantities, case_of, values))  # fmt: skip
 
 
@@ -199,11 +203,15 @@ def settlement(run: Run, rule: Rule, idx: np.ndarray) -> None:
         if a < 0:
             name = run.units.text["name"][run.units.index[iid]] if iid in run.units.index else who[iid][0]
             run.warnings.append({"kind": "clawback", "inst_id": iid, "inst_name": name,
-                                 "message": f"{run.rs.items[rule.item].name}年终清算应退 {_yuan(-a)} 元"})  # fmt: skip
+                                 "message": f"{_item_name(run, rule, rule.item)}年终清算应退 {_yuan(-a)} 元"})  # fmt: skip
     _release(run, rule, total, wsum, sum(paid), pscope)
     _report(run, rule, pscope, total)
     note = f"全年应得合计 {_yuan(sum(ent))}，前三季度已拨 {_yuan(sum(paid))}"
     _check(run, rule, total, sum(ent), 0 if wsum else total, note=note)
+
+
+def _item_name(run: Run, rule: Rule, item: str) -> str:
+    return rule.item_names.get(item) or run.rs.items[item].name
 
 
 def _yuan(fen: int) -> str:
@@ -238,18 +246,22 @@ def _emit_settlement(run: Run, rule: Rule, present: list[str], absent: list[str]
         if not names:
             continue
         rows = np.arange(sl.start, sl.stop)
-        k = {key: (v.take(rows) if isinstance(v, Vec) and len(v) == len(all_ids) else v) for key, v in kind_rows.items()}
+        k = {
+            key: (v.take(rows) if isinstance(v, Vec) and len(v) == len(all_ids) else v) for key, v in kind_rows.items()
+        }
         k["quantity"] = k["weight"]
         case_scope = scope.child()
         case_scope.own.update({key: v for key, v in k.items() if isinstance(v, Vec)})
         case_of = cases(rule.statement, case_scope, len(names), f"规则 {rule.id}")
-        text = _texts(run, idx) if scope is scopes[0] else _absent_texts(run, names)
-        parts.append((names, k, case_of, collect(rule, "main", names, scope, k, text)))
-    merged = _merge(parts, back, len(all_ids))
+        present_part = scope is scopes[0]
+        text = _texts(run, idx) if present_part else _absent_texts(run, names)
+        found = collect(rule, "main", names, scope, k, text, run.column_texts if present_part else None)
+        parts.append((names, case_of, found))
+    case_of_all, merged = _merge(parts, back)
     amounts = _fen(kind["amount"], rule, all_ids, "金额")
     quantity = texts(kind["weight"])
-    run.add_block(block(rule, "main", rule.item, run.rs.items[rule.item].name, all_ids, amounts, quantity,
-                        merged[0], (merged[1], merged[2])))  # fmt: skip
+    run.add_block(block(rule, "main", _item_name(run, rule, rule.item), all_ids, amounts, quantity,
+                        case_of_all, merged))  # fmt: skip
 
 
 def _absent_texts(run: Run, names: list[str]) -> dict[str, list[str] | str]:
@@ -266,24 +278,31 @@ def _absent_texts(run: Run, names: list[str]) -> dict[str, list[str] | str]:
     return out
 
 
-def _merge(parts: list, back: np.ndarray, n: int) -> tuple[list[int], dict, dict]:
+def _merge(parts: list[tuple[list[str], list[int], Collected]], back: np.ndarray) -> tuple[list[int], Collected]:
     """Values of the present and the absent part, in inst_id order."""
-    cases_all: list[int] = []
-    names = sorted({k for _, _, _, (pl, sh) in parts for k in (*pl, *sh)})
-    per_line: dict[str, list] = {}
-    shared: dict = {}
+    out = Collected()
+    names = sorted({k for _, _, c in parts for k in (*c.per_line, *c.shared)})
+    order = back.tolist()
     for name in names:
-        col: list = []
-        same = [sh.get(name) for _, _, _, (pl, sh) in parts]
-        if all(name in sh for _, _, _, (pl, sh) in parts) and len({str(s) for s in same}) == 1:
-            shared[name] = same[0]
+        shared = [c.shared.get(name) for _, _, c in parts]
+        if all(name in c.shared for _, _, c in parts) and len({str(s) for s in shared}) == 1:
+            out.shared[name] = shared[0]
             continue
-        for ids, _, _, (pl, sh) in parts:
-            col += pl[name] if name in pl else [sh.get(name, "")] * len(ids)
-        per_line[name] = [col[i] for i in back.tolist()]
-    for _, _, case_of, _ in parts:
-        cases_all += case_of
-    return [cases_all[i] for i in back.tolist()], per_line, shared
+        keys = next((c.mappings[name] for _, _, c in parts if name in c.mappings), None)
+        col: list = []
+        for ids, _, c in parts:
+            if name in c.per_line:
+                col += c.per_line[name]
+            else:
+                value = c.shared.get(name, "")
+                col += [[value.get(k, "0") for k in keys] if keys and isinstance(value, dict) else value] * len(ids)
+        out.per_line[name] = [col[i] for i in order]
+        if keys is not None:
+            out.mappings[name] = keys
+        if all(name in c.numeric or name not in c.per_line for _, _, c in parts):
+            out.numeric.add(name)
+    case_of = [x for _, cs, _ in parts for x in cs]
+    return [case_of[i] for i in order], out
 
 
 def _release(run: Run, rule: Rule, total: int, wsum: Fraction, paid: int, pscope: Scope) -> None:
@@ -348,7 +367,7 @@ def _undistributed(run: Run, rule: Rule, amount: int, pscope: Scope, *, total: i
     _emit(run, rule, lead, scope, k, part="undistributed")
     lead_id = run.units.ids[run.lead]
     run.warnings.append({"kind": "undistributed", "inst_id": lead_id, "inst_name": run.units.text["name"][run.lead],
-                         "message": f"{run.rs.items[u.item].name} {_yuan(amount)} 元（规则 {rule.id}）记在牵头医院名下"})  # fmt: skip
+                         "message": f"{_item_name(run, rule, u.item)} {_yuan(amount)} 元（规则 {rule.id}）记在牵头医院名下"})  # fmt: skip
 
 
 def _report(run: Run, rule: Rule, pscope: Scope, total: int) -> None:
@@ -362,19 +381,21 @@ def _report(run: Run, rule: Rule, pscope: Scope, total: int) -> None:
 
 
 def _plain(fen: int) -> str:
-    from ..model.money import fmt_amount, from_fen
+    from ..model.money import fen_text
 
-    return fmt_amount(from_fen(fen))
+    return fen_text(fen)
 
 
 def _check(run: Run, rule: Rule, total: int, distributed: int, undistributed: int, note: str = "") -> None:
     ok = distributed + undistributed == total
-    name = run.rs.items[rule.item].name
+    name = _item_name(run, rule, rule.item)
     run.checks.append({"rule_id": rule.id, "item": rule.item, "title": f"{name}分配核对", "total": _plain(total),
                        "distributed": _plain(distributed), "undistributed": _plain(undistributed), "ok": ok,
                        "note": note})  # fmt: skip
     if not ok:
-        raise ComputeError(f"规则 {rule.id} 分配不平：总额 {_plain(total)}，已分配 {_plain(distributed)}，未分配 {_plain(undistributed)}")
+        raise ComputeError(
+            f"规则 {rule.id} 分配不平：总额 {_plain(total)}，已分配 {_plain(distributed)}，未分配 {_plain(undistributed)}"
+        )
 
 
 KINDS: dict[str, Callable[[Run, Rule, np.ndarray], None]] = {

@@ -9,7 +9,7 @@ import io
 from decimal import Decimal
 from fractions import Fraction
 
-from ..model.money import fmt_amount, from_fen
+from ..model.money import fen_text
 from .result import HistoryLine, Result
 
 COLUMNS = ["period", "inst_id", "inst_name", "kind", "item", "item_name", "amount", "quantity", "rule_id"]
@@ -28,21 +28,24 @@ def from_text(s: str) -> str:
 
 
 def ledger_rows(result: Result) -> list[list[str]]:
+    """The ledger's lines in ledger.csv column order (text as given, amounts as fen text)."""
+    units, period, blocks = result.units, result.period, result.blocks
     out = []
-    for b, i in result.lines():
-        u = result.units[b.inst_ids[i]]
-        out.append([result.period, u.inst_id, u.name, u.kind, b.item, b.item_name, fmt_amount(from_fen(b.amounts[i])),
+    for bi, i in result.order:
+        b = blocks[bi]
+        u = units[b.inst_ids[i]]
+        out.append([period, u.inst_id, u.name, u.kind, b.item, b.item_name, fen_text(b.amounts[i]),
                     b.quantities[i], b.rule.id])  # fmt: skip
     return out
 
 
-def ledger_csv(result: Result) -> bytes:
+def ledger_csv(rows: list[list[str]]) -> bytes:
+    """ledger.csv: UTF-8 with BOM, CRLF; text a spreadsheet would take for a formula keeps a
+    leading ' (names only: codes and amounts cannot start so)."""
     buf = io.StringIO()
     w = csv.writer(buf, lineterminator="\r\n")
     w.writerow(COLUMNS)
-    for row in ledger_rows(result):
-        row[2], row[5] = as_text(row[2]), as_text(row[5])
-        w.writerow(row)
+    w.writerows([[*r[:2], as_text(r[2]), *r[3:5], as_text(r[5]), *r[6:]] for r in rows])
     return b"\xef\xbb\xbf" + buf.getvalue().encode("utf-8")
 
 

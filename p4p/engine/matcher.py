@@ -37,7 +37,7 @@ class MatchError(Exception):
     pass
 
 
-class _SyncHost(_dr.Host):  # type: ignore[misc]
+class _SyncHost(_dr.Host):
     def _run(self) -> None:  # no timer threads: actions run on the calling thread, in order
         pass
 
@@ -113,7 +113,7 @@ class Matcher:
                     raise MatchError(f"规则匹配出错：{state['exception']}")
         finally:
             self.host.delete_state(self.name)
-        return self._collect({f["id"] for f in facts})
+        return self._collect({str(f["id"]) for f in facts})
 
     def _collect(self, ids: set[str]) -> Matches:
         out = Matches()

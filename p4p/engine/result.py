@@ -46,6 +46,8 @@ class Block:
     values: dict[str, LineValues]  # name → one value per line
     constants: dict[str, str | dict[str, str]]  # name → the value every line shares
     statement: Statement
+    numeric: frozenset[str] = frozenset()  # names whose values are numbers (no JSON escaping needed)
+    mappings: dict[str, list[str]] = field(default_factory=dict)  # per-line mappings: their keys
 
     @property
     def key(self) -> str:

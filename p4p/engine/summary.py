@@ -8,7 +8,7 @@ from collections import defaultdict
 from typing import Any
 
 from ..model.fields import LEVEL_NAMES, LEVEL_OF_KIND
-from ..model.money import fmt_amount, from_fen, group_thousands
+from ..model.money import fen_text, group_thousands
 from .result import Result
 
 
@@ -17,25 +17,27 @@ def build_summary(result: Result, extra_warnings: list[dict] | None = None) -> d
     by_level: dict[tuple[str, str], int] = defaultdict(int)
     counts: dict[str, int] = defaultdict(int)
     names: dict[str, str] = {}
-    for b, i in result.lines():
-        level = LEVEL_OF_KIND.get(result.units[b.inst_ids[i]].kind, "")
+    level_of = {iid: LEVEL_OF_KIND.get(u.kind, "") for iid, u in result.units.items()}
+    institutions: set[str] = set()
+    for b in result.blocks:
         names.setdefault(b.item, b.item_name)
-        by_item[b.item] += b.amounts[i]
-        by_level[(b.item, level)] += b.amounts[i]
-        counts[b.item] += 1
+        counts[b.item] += len(b.amounts)
+        by_item[b.item] += sum(b.amounts)
+        institutions.update(b.inst_ids)
+        for iid, fen in zip(b.inst_ids, b.amounts, strict=True):
+            by_level[(b.item, level_of[iid])] += fen
     items = [{"item": it, "item_name": names[it], "lines": counts[it], "total": _yuan(by_item[it]),
               "by_level": {lvl: _yuan(by_level[(it, lvl)]) for lvl in LEVEL_NAMES if (it, lvl) in by_level}}
              for it in sorted(by_item)]  # fmt: skip
     warnings = list(extra_warnings or []) + result.warnings
-    return {"period": result.period, "alliance": result.alliance,
-            "institutions": len({b.inst_ids[i] for b, i in result.lines()}), "items": items,
+    return {"period": result.period, "alliance": result.alliance, "institutions": len(institutions), "items": items,
             "grand_total": _yuan(sum(by_item.values())), "checks": result.checks, "reports": result.reports,
             "warnings": warnings, "all_checks_ok": all(c["ok"] for c in result.checks),
             "plausibility_warnings": sum(1 for w in warnings if w.get("kind") == "check")}  # fmt: skip
 
 
 def _yuan(fen: int) -> str:
-    return fmt_amount(from_fen(fen))
+    return fen_text(fen)
 
 
 def _width(s: str) -> int:

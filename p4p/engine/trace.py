@@ -21,15 +21,15 @@ from dataclasses import dataclass, field
 from typing import Any
 
 from ..lang.template import compile_template
-from ..model.money import fmt_amount, from_fen
+from ..model.money import fen_text
 from ..ruleset.model import Rule, Statement
 from .result import Block, Result
 
 FORMAT = 2
 
 
-def _dumps(obj: Any) -> str:
-    return json.dumps(obj, ensure_ascii=False, sort_keys=True, separators=(",", ":"))
+_ENCODER = json.JSONEncoder(ensure_ascii=False, sort_keys=True, separators=(",", ":"))
+_dumps = _ENCODER.encode
 
 
 def _formulas(rule: Rule, part: str) -> dict[str, Any]:
@@ -76,8 +76,9 @@ def trace_jsonl(result: Result, head: dict[str, Any]) -> bytes:
             seen.add(b.key)
             out.append(_dumps(_rule_record(b, result.titles.get(b.key, ""))))
     for n, b in enumerate(result.blocks):
-        out.append(_dumps({"type": "block", "block": n, "key": b.key, "names": b.names, "constants": b.constants}))
-    used = sorted({b.inst_ids[i] for b, i in result.lines()})
+        out.append(_dumps({"type": "block", "block": n, "key": b.key, "names": b.names, "constants": b.constants,
+                           "mappings": b.mappings}))  # fmt: skip
+    used = sorted({result.blocks[bi].inst_ids[i] for bi, i in result.order})
     for iid in used:
         u = result.units[iid]
         out.append(_dumps({"type": "unit", "inst_id": u.inst_id, "name": u.name, "kind": u.kind,
@@ -87,12 +88,32 @@ def trace_jsonl(result: Result, head: dict[str, Any]) -> bytes:
 
 
 def _lines(result: Result) -> Iterator[str]:
+    """Line records in ledger order. Values are quoted column by column (numbers need no JSON
+    escaping; text and mappings go through json.dumps), then joined per line."""
+    quoted = [_quote_block(b) for b in result.blocks]
     for bi, i in result.order:
         b = result.blocks[bi]
-        vals = json.dumps([b.values[n][i] for n in b.names], ensure_ascii=False, sort_keys=True, separators=(",", ":"))
-        yield (f'{{"amount":"{fmt_amount(from_fen(b.amounts[i]))}","block":{bi},"case":{b.cases[i]},'
-               f'"inst_id":{json.dumps(b.inst_ids[i], ensure_ascii=False)},"item":"{b.item}",'
-               f'"quantity":"{b.quantities[i]}","type":"line","values":{vals}}}')
+        vals = ",".join(col[i] for col in quoted[bi])
+        # inst_id and item are codes ([A-Za-z0-9_-], checked on input and in the ruleset)
+        yield (f'{{"amount":"{fen_text(b.amounts[i])}","block":{bi},"case":{b.cases[i]},'
+               f'"inst_id":"{b.inst_ids[i]}","item":"{b.item}",'
+               f'"quantity":"{b.quantities[i]}","type":"line","values":[{vals}]}}')  # fmt: skip
+
+
+def _quote_block(b: Block) -> list[list[str]]:
+    out = []
+    for name in b.names:
+        col = b.values[name]
+        if name in b.mappings:
+            out.append(["[" + ",".join(f'"{x}"' for x in v) + "]" for v in col])
+        elif name in b.numeric:
+            out.append([f'"{v}"' for v in col])
+        elif col and isinstance(col[0], str):
+            seen: dict[str, str] = {}
+            out.append([seen[v] if v in seen else seen.setdefault(v, _dumps(v)) for v in col])
+        else:
+            out.append([_dumps(v) for v in col])
+    return out
 
 
 # ---- reading ----------------------------------------------------------------------------------
@@ -158,6 +179,8 @@ def _read_v2(records: list[dict[str, Any]]) -> list[TraceLine]:
         values: dict[str, Any] = dict(head.get("params", {}))
         values.update(b["constants"])
         values.update(zip(b["names"], line["values"], strict=True))
+        for name, keys in b.get("mappings", {}).items():
+            values[name] = {k: v for k, v in zip(keys, values[name], strict=True) if v != "0"}
         values.update(amount=line["amount"], quantity=line["quantity"])
         for k in ("name", "director", "veto_reason", "parent_id", "inst_id"):
             values.setdefault(k, u.get(k, ""))

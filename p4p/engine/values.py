@@ -3,7 +3,9 @@ applies to it — collected once per block of lines, as columns."""
 
 from __future__ import annotations
 
-from collections.abc import Mapping
+from collections.abc import Callable, Mapping
+from dataclasses import dataclass, field
+from typing import Any
 
 import numpy as np
 
@@ -27,8 +29,23 @@ def trace_names(rule: Rule, part: str) -> list[str]:
     else:
         u = rule.undistributed
         assert u is not None
-        names = u.explain.names | u.statement.names()
+        names = set(u.explain.names) | u.statement.names()
     return sorted(names - {"amount", "quantity"})
+
+
+ColumnTexts = Callable[[str], list[str] | dict[str, list[str]] | None]
+
+
+@dataclass
+class Collected:
+    """A block's trace values: per line (lists), shared by every line, which per-line names are
+    numbers (no JSON escaping needed), and the keys of per-line mappings (their values are
+    lists in key order)."""
+
+    per_line: dict[str, list] = field(default_factory=dict)
+    shared: dict[str, Any] = field(default_factory=dict)
+    numeric: set[str] = field(default_factory=set)
+    mappings: dict[str, list[str]] = field(default_factory=dict)
 
 
 def collect(
@@ -38,42 +55,61 @@ def collect(
     scope: Scope,
     kind: Kind,
     text: Mapping[str, list[str] | str],
-) -> tuple[dict, dict]:
-    """Values per line (lists) and values shared by every line (constants), for the trace."""
+    column_texts: ColumnTexts | None = None,
+) -> Collected:
+    """The values each line keeps for its trace. An input column's text is made once per run
+    (`column_texts`) and taken at the block's rows."""
+    out = Collected()
     n = len(ids)
-    per_line: dict[str, list] = {}
-    shared: dict[str, str | dict[str, str]] = {}
     for name in trace_names(rule, part):
         if name in kind:
-            v = kind[name]
+            _store(out, name, kind[name], n)
         elif name in text:
-            v = text[name]
+            _store(out, name, text[name], n)
         elif name in scope:
-            v = scope[name]
-        else:
-            continue
-        _store(name, v, n, per_line, shared)
-    return per_line, shared
+            cached = column_texts(name) if column_texts and name not in scope.own and scope.idx is not None else None
+            if cached is not None:
+                _store_cached(out, name, cached, scope.idx)
+            else:
+                _store(out, name, scope[name], n)
+    return out
 
 
-def _store(name: str, v: object, n: int, per_line: dict, shared: dict) -> None:
+def _store_cached(out: Collected, name: str, cached: list[str] | dict[str, list[str]], idx: np.ndarray | None) -> None:
+    rows = idx.tolist() if idx is not None else []
+    if isinstance(cached, dict):
+        keys = sorted(cached)
+        cols = [cached[k] for k in keys]
+        out.per_line[name] = [[c[i] for c in cols] for i in rows]
+        out.mappings[name] = keys
+        out.numeric.add(name)
+    else:
+        out.per_line[name] = [cached[i] for i in rows]
+        out.numeric.add(name)
+
+
+def _store(out: Collected, name: str, v: object, n: int) -> None:
     if isinstance(v, str):
-        shared[name] = v
+        out.shared[name] = v
     elif isinstance(v, list):
-        per_line[name] = v
+        out.per_line[name] = v
     elif isinstance(v, Vec):
-        t = texts(v)
+        t = texts(v, ratios=True)
         if len(t) == 1 and n != 1:
-            shared[name] = t[0]
+            out.shared[name] = t[0]
         else:
-            per_line[name] = t
+            out.per_line[name] = t
+            out.numeric.add(name)
     elif isinstance(v, dict):
-        cols = {k: texts(x) for k, x in sorted(v.items())}
-        if all(len(c) == 1 for c in cols.values()) and n != 1:
-            shared[name] = {k: c[0] for k, c in cols.items()}
+        keys = sorted(v)
+        cols = [texts(v[k], ratios=True) for k in keys]
+        if all(len(c) == 1 for c in cols) and n != 1:
+            out.shared[name] = {k: c[0] for k, c in zip(keys, cols, strict=True)}
         else:
-            per_line[name] = [{k: c[i if len(c) > 1 else 0] for k, c in cols.items() if c[i if len(c) > 1 else 0] != "0"}
-                              for i in range(n)]  # fmt: skip
+            wide = [c if len(c) == n else c * n for c in cols]
+            out.per_line[name] = [list(row) for row in zip(*wide, strict=True)] if wide else [[] for _ in range(n)]
+            out.mappings[name] = keys
+            out.numeric.add(name)
 
 
 def cases(statement: Statement, scope: Mapping[str, Value], n: int, where: str) -> list[int]:
@@ -96,12 +132,12 @@ def cases(statement: Statement, scope: Mapping[str, Value], n: int, where: str) 
     return chosen.tolist()
 
 
-def block(rule: Rule, part: str, item: str, item_name: str, ids: list[str], amounts: list[int],
-          quantities: list[str], case_of: list[int], values: tuple[dict, dict]) -> Block:  # fmt: skip
+def block(rule: Rule, part: str, item_name: str, ids: list[str], amounts: list[int],
+          quantities: list[str], case_of: list[int], values: Collected) -> Block:  # fmt: skip
     statement = rule.statement if part == "main" else _und(rule).statement
-    per_line, shared = values
-    return Block(rule, part, item, item_name, ids, amounts, quantities, case_of, sorted(per_line), per_line,
-                 shared, statement)  # fmt: skip
+    item = rule.item if part == "main" else _und(rule).item
+    return Block(rule, part, item, item_name, ids, amounts, quantities, case_of, sorted(values.per_line),
+                 values.per_line, values.shared, statement, frozenset(values.numeric), dict(values.mappings))  # fmt: skip
 
 
 def _und(rule: Rule) -> Undistributed:

@@ -186,15 +186,15 @@ def _reduced(num: np.ndarray, den: Den, bad: Bad) -> Vec:
     if isinstance(den, int):
         if den == 1:
             return Vec(num, 1, bad)
-        g = math.gcd(den, *num.tolist()) if len(num) < 64 else _gcd_all(num, den)
-        return Vec(num // g, den // g, bad) if g > 1 else Vec(num, den, bad)
-    g = np.gcd(num, den)
+        common = math.gcd(den, *num.tolist()) if len(num) < 64 else _gcd_all(num, den)
+        return Vec(num // common, den // common, bad) if common > 1 else Vec(num, den, bad)
+    g: np.ndarray = np.gcd(num, den)
     g = np.where(_truth(g == 0), 1, g)
-    num, den = num // g, den // g
-    first = den[0] if len(den) else 1
-    if len(den) and (den == first).all():
+    num, dens = num // g, den // g
+    first = dens[0] if len(dens) else 1
+    if len(dens) and bool(np.all(dens == first)):
         return Vec(num, int(first), bad)
-    return Vec(num, den, bad)
+    return Vec(num, dens, bad)
 
 
 def _gcd_all(num: np.ndarray, den: int) -> int:
@@ -267,21 +267,55 @@ def _places(den: int) -> int | None:
     return out
 
 
-def texts(v: Vec) -> list[str]:
-    """Every row as exact decimal text (the ledger's and the trace's form)."""
-    n = len(v)
-    nums = v.num.tolist()
-    if isinstance(v.den, int):
-        den = v.den
+def texts(v: Vec, *, ratios: bool = False) -> list[str]:
+    """Every row as exact text: a decimal when it terminates; otherwise 28 significant digits
+    (the ledger's form) or, with `ratios`, the exact fraction `n/d` (the trace's form)."""
+    nums = v.num
+    den = v.den
+    if not isinstance(den, int):
+        common = _common_decimal_den(den)
+        if common is not None:  # e.g. points × s/100 over dens 1, 10, 100: all over 100
+            nums, den = nums * (common // den), common
+    if isinstance(den, int):
         if den == 1:
-            return [str(x) for x in nums]
+            return [str(x) for x in nums.tolist()]
         places = _places(den)
         if places is not None:
             scale = 10**places // den
-            return [_decimal(x * scale, places) for x in nums]
-        return [fraction_text(Fraction(x, den)) for x in nums]
-    dens = v.den.tolist()
-    return [fraction_text(Fraction(nums[i], dens[i])) for i in range(n)]
+            return [_decimal(x * scale, places) for x in nums.tolist()]
+        dens = [den] * len(nums)
+    else:
+        dens = den.tolist()
+    cache: dict[tuple[int, int], str] = {}
+    out = []
+    for n, d in zip(nums.tolist(), dens, strict=True):
+        key = (n, d)
+        text = cache.get(key)
+        if text is None:
+            text = cache[key] = _exact(n, d, ratios)
+        out.append(text)
+    return out
+
+
+def _common_decimal_den(dens: np.ndarray) -> int | None:
+    """The least common denominator of a column's denominators when it is a power of ten's
+    divisor (every value then terminates as a decimal), else None."""
+    distinct = set(dens.tolist())
+    if len(distinct) > 64:
+        return None
+    common = math.lcm(*distinct) if distinct else 1
+    return common if _places(common) is not None else None
+
+
+def _exact(n: int, d: int, ratios: bool) -> str:
+    g = math.gcd(n, d)
+    n, d = n // g, d // g
+    if d == 1:
+        return str(n)
+    places = _places(d)
+    if places is not None:
+        return _decimal(n * (10**places // d), places)
+    return f"{n}/{d}" if ratios else fraction_text(Fraction(n, d))
 
 
 def _decimal(scaled: int, places: int) -> str:

@@ -127,7 +127,9 @@ def _check_call(node: ast.Call, text: str, calls: set[str]) -> list[ast.AST]:
 def _literal(node: ast.Constant, text: str) -> Fraction:
     src = ast.get_source_segment(text, node) or ""
     if isinstance(node.value, bool) or not isinstance(node.value, (int, float)) or not _LITERAL.match(src):
-        raise FormulaError(f"公式中的数字只能写成 123 或 0.85 这样的形式（不能是 {src or node.value!r}）：{_clip(text)}")
+        raise FormulaError(
+            f"公式中的数字只能写成 123 或 0.85 这样的形式（不能是 {src or node.value!r}）：{_clip(text)}"
+        )
     if len(src.replace(".", "")) > MAX_DIGITS:
         raise FormulaError(f"公式中的数字过长（最多 {MAX_DIGITS} 位）：{_clip(text)}")
     return Fraction(src)
@@ -272,35 +274,32 @@ def _type(node: ast.AST, types: Mapping[str, str], text: str) -> str:
         return "number"
     if isinstance(node, ast.Name):
         return types.get(node.id, "number")
-    if isinstance(node, ast.BinOp):
-        _want(node.left, "number", types, text)
-        _want(node.right, "number", types, text)
-        return "number"
+    if isinstance(node, ast.Call):
+        return _call_type(node, types, text)
+    wants: dict[type, tuple[str, str]] = {  # node type → (what its operands must be, what it gives)
+        ast.BinOp: ("number", "number"), ast.BoolOp: ("truth", "truth"), ast.Compare: ("number", "truth"),
+    }  # fmt: skip
     if isinstance(node, ast.UnaryOp):
         want = "truth" if isinstance(node.op, ast.Not) else "number"
         _want(node.operand, want, types, text)
         return want
-    if isinstance(node, ast.BoolOp):
-        for v in node.values:
-            _want(v, "truth", types, text)
-        return "truth"
-    if isinstance(node, ast.Compare):
-        for v in [node.left, *node.comparators]:
-            _want(v, "number", types, text)
-        return "truth"
-    assert isinstance(node, ast.Call) and isinstance(node.func, ast.Name)
-    name = node.func.id
+    operand, result = wants[type(node)]
+    for child in ast.iter_child_nodes(node):
+        if isinstance(child, ast.expr):
+            _want(child, operand, types, text)
+    return result
+
+
+def _call_type(node: ast.Call, types: Mapping[str, str], text: str) -> str:
+    name = node.func.id if isinstance(node.func, ast.Name) else ""
     if name == "dot":
-        for a in node.args:
-            _want(a, "mapping", types, text)
-        return "number"
-    if name == "ifelse":
-        _want(node.args[0], "truth", types, text)
-        _want(node.args[1], "number", types, text)
-        _want(node.args[2], "number", types, text)
-        return "number"
-    for a in node.args:
-        _want(a, "number", types, text)
+        wants = ["mapping", "mapping"]
+    elif name == "ifelse":
+        wants = ["truth", "number", "number"]
+    else:
+        wants = ["number"] * len(node.args)
+    for arg, want in zip(node.args, wants, strict=True):
+        _want(arg, want, types, text)
     return "number"
 
 

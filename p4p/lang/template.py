@@ -91,6 +91,16 @@ def show(value: str, fmt: str | None, digits: int | None = None) -> str:
     """One value for people. Text that is not a number is shown as it is."""
     if fmt == "text":
         return value
+    exact = value
+    if "/" in value:  # an exact ratio n/d from the trace
+        try:
+            f = Fraction(value)
+        except ValueError:
+            return value
+        d = Decimal(f.numerator) / Decimal(f.denominator)
+        value = f"{d:f}"
+        if fmt == "exact":
+            return exact
     try:
         d = Decimal(value)
     except (InvalidOperation, ValueError):

@@ -2,7 +2,17 @@
 
 from __future__ import annotations
 
-TABLES = {
+from typing import TypedDict
+
+
+class TableSpec(TypedDict):
+    label: str  # Chinese name (sheet name, messages)
+    required: bool
+    columns: dict[str, str]  # code → Chinese header
+    optional: set[str]  # columns that may be absent
+
+
+TABLES: dict[str, TableSpec] = {
     "institutions": {
         "label": "机构",
         "required": True,
@@ -50,12 +60,18 @@ TABLES = {
 PERIOD_KEYS = {
     "period": "期间",
     "alliance": "医共体",
+    "alliance_id": "医共体编码",
     "ph_annual_budget": "基本公共卫生服务经费年度预算",
     "mi_budget": "城乡居民医保基金年度总额预算",
     "mi_spent": "年度实际支出",
     "alliance_score": "医共体年度医保考核得分",
 }
 PERIOD_KEY_ALIASES = {**{k: k for k in PERIOD_KEYS}, **{v: k for k, v in PERIOD_KEYS.items()}}
+Q4_KEYS = ("mi_budget", "mi_spent", "alliance_score")
+# sheets of a workbook that p4p reads or knows: table sheets, the period sheet, and the notes
+# sheet of `p4p template` (known, so it draws no warning)
+PERIOD_SHEET = {"period": "period", "期间": "period"}
+NOTES_SHEETS = ("说明",)
 
 KINDS = {
     "lead_hospital": "牵头医院",

@@ -13,6 +13,8 @@ class Problem:
     column: str | None
     value: str | None
     message: str
+    key: str | None = None  # a key of period.yaml or of a workbook's period sheet
+    stands_for: int = 1  # a line summing up problems not listed one by one stands for that many
 
     def text(self) -> str:
         parts = [self.where]
@@ -20,17 +22,26 @@ class Problem:
             parts.append(f"第{self.row}行")
         if self.column:
             parts.append(f"列“{self.column}”")
+        if self.key:
+            parts.append(f"键“{self.key}”")
         head = " ".join(parts)
         val = "" if self.value is None else f"（值：“{clip(self.value)}”）"
         return f"{head}{val}：{self.message}"
 
 
 class InputError(Exception):
+    """Every problem found in an input. Long lists are capped by the reader (the first ones
+    listed, then one line per kind with how many more); `count` is the true number."""
+
     def __init__(self, problems: list[Problem]):
         self.problems = problems
+        self.count = sum(p.stands_for for p in problems)
         super().__init__("\n".join(p.text() for p in problems))
 
 
 def clip(s: str, n: int = 60) -> str:
-    s = str(s).replace("\n", " ")
-    return s if len(s) <= n else s[:n] + "…"
+    """A value as a message shows it: at most n characters, invisible characters made visible
+    (a line break, a zero-width or full-width space, a control character as \\uXXXX)."""
+    s = str(s)
+    s = s if len(s) <= n else s[:n] + "…"
+    return "".join(c if c.isprintable() or c == " " else f"\\u{ord(c):04x}" for c in s)

@@ -31,6 +31,7 @@ from collections.abc import Mapping, Sequence
 from dataclasses import dataclass
 from pathlib import Path
 
+from ..archive.errors import os_reason
 from ..model.money import fen, fmt_amount
 from ..model.problems import InputError, Problem
 from .files import looks_like_formula
@@ -160,9 +161,13 @@ def load_template(path: Path) -> BankTemplate:
     """A template file (UTF-8 YAML); InputError with every problem."""
     where = path.name
     try:
+        if path.is_dir():
+            raise IsADirectoryError(0, "是文件夹，不是文件", str(path))
         text = path.read_text(encoding="utf-8-sig")
-    except (OSError, UnicodeDecodeError) as e:
-        raise InputError([Problem(where, None, None, None, f"无法读取代发模板：{e}")]) from e
+    except OSError as e:
+        raise InputError([Problem(where, None, None, None, f"无法读取代发模板：{os_reason(e)}")]) from None
+    except UnicodeDecodeError:
+        raise InputError([Problem(where, None, None, None, "代发模板应为 UTF-8 编码的 YAML 文件")]) from None
     tree, problems = load_text_yaml(text, where)
     if problems or tree is None:
         raise InputError(problems)

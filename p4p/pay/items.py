@@ -20,7 +20,7 @@ from collections.abc import Iterable, Mapping
 from dataclasses import dataclass
 from typing import Literal, cast, get_args
 
-from ..model.problems import InputError, Problem
+from ..model.problems import Problem
 from ..ruleset.model import Item as RulesetItem
 
 Role = Literal["transfer", "ceiling", "alliance"]

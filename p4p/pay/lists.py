@@ -24,6 +24,14 @@ _AMOUNT = re.compile(r"^-?\d+\.\d{2}$")
 _PERIOD = re.compile(r"^(20\d{2})Q([1-4])$")
 _QUARTERS = {"1": "第一季度", "2": "第二季度", "3": "第三季度", "4": "第四季度"}
 NO_DIRECTOR = ("", "（未填写）")
+UNNAMED = "院长（姓名未填写）"
+
+
+def unnamed_director(inst_name: str) -> str:
+    """How a list names a director the run's institutions table gives no name for."""
+    return f"{inst_name}{UNNAMED}"
+
+
 ZERO = Decimal("0.00")
 
 
@@ -61,6 +69,7 @@ class _Builder:
         self.directors = directors
         self.where = where
         self.problems: list[Problem] = []
+        self.warnings: list[Problem] = []
         self.groups: dict[tuple[str, str, str, str], list[tuple[LedgerLine, Decimal]]] = defaultdict(list)
         self.alliance: list[tuple[LedgerLine, Decimal]] = []
         self.names: dict[PayeeKey, str] = {}
@@ -80,15 +89,12 @@ class _Builder:
         if payee_kind == "director":
             name = self.directors.get(line["inst_id"], "").strip()
             if name in NO_DIRECTOR:
-                self.problems.append(
-                    Problem(
-                        self.where,
-                        row,
-                        "inst_id",
-                        line["inst_id"],
-                        f"{decl.name}发放给院长个人，但机构表没有填写院长姓名（{line.get('inst_name', '')}）",
-                    )
+                name = unnamed_director(line.get("inst_name", ""))
+                msg = (
+                    f"{decl.name}发放给院长个人，但机构表没有填写院长姓名（{line.get('inst_name', '')}）："
+                    f"清单中记为“{name}”，发放前请核对收款账户的户名"
                 )
+                self.warnings.append(Problem(self.where, row, "inst_id", line["inst_id"], msg))
             self.names[payee] = name
         else:
             self.names[payee] = line.get("inst_name", "")
@@ -109,8 +115,10 @@ def build_lists(
     amount as `-?\\d+\\.\\d{2}` text). `directors` maps a township's inst_id to its director's
     name; `accounts` (from the payees file) fills account_name/account_no/bank. With
     `correction`, amounts are differences and purposes say 更正补发 / 更正扣回.
-    Raises InputError (all problems at once) for an undeclared item, a malformed amount, a
-    second period, or a director payment without the director's name."""
+    Raises InputError (all problems at once) for an undeclared item, a malformed amount or a
+    second period. A director paid personally whose name the run lacks (the column is optional)
+    is listed as 〈township〉院长（姓名未填写） with a warning in `warnings`: the payees file's
+    account names who is paid."""
     problems = undeclared(decls, {str(line.get("item", "")) for line in ledger}, where)
     periods = sorted({str(line.get("period", "")) for line in ledger} | ({period} if period else set()))
     if len(periods) != 1 or not _PERIOD.match(periods[0]):
@@ -161,6 +169,7 @@ def _lists(build: _Builder, label: str, period: str, alliance: str, correction: 
         alliance_items=tuple(_alliance_rows(build, label, period, correction)),
         netted_to_zero=tuple(netted),
         correction=correction,
+        warnings=tuple(build.warnings),
     )
 
 

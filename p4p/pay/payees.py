@@ -24,8 +24,10 @@ from collections.abc import Iterable, Mapping
 from dataclasses import dataclass, field
 from pathlib import Path
 
+from ..archive.errors import os_reason
 from ..model.problems import InputError, Problem
 from .items import PAYEE_KIND_NAMES
+from .lists import UNNAMED
 from .rows import Account, PayeeKey, PaymentLists
 
 SHEETS = ("收款账户", "payees")
@@ -263,7 +265,13 @@ def _payee_kind(cell: Cell, problems: list[Problem]) -> str | None:
     return kind
 
 
-def _inst_id(cell: Cell, institutions: Mapping[str, str], problems: list[Problem]) -> str | None:
+def _inst_id(
+    cell: Cell, institutions: Mapping[str, str], problems: list[Problem], warnings: list[Problem]
+) -> str | None:
+    """The row's inst_id when the run has it. A well-formed id the run does not have is a
+    warning, not an error: one payees file serves the whole year, and a unit absent this
+    quarter keeps its row. A mistyped id cannot go unnoticed — the payee it was meant for has
+    no account then, which is an error."""
     text = _text_cell(cell, problems)
     if text is None:
         return None
@@ -271,7 +279,7 @@ def _inst_id(cell: Cell, institutions: Mapping[str, str], problems: list[Problem
         problems.append(cell.problem("机构编码应为 1–32 位字母、数字、_ 或 -，以字母或数字开头"))
         return None
     if text not in institutions:
-        problems.append(cell.problem("本次运行的台账中没有这个机构编码"))
+        warnings.append(cell.problem("本次运行的台账中没有这个机构编码：该行本次未使用"))
         return None
     return text
 
@@ -283,7 +291,7 @@ def accounts_from_rows(
     accounts: dict[PayeeKey, Account] = {}
     first: dict[PayeeKey, Cell] = {}
     for row in rows:
-        inst = _inst_id(row["inst_id"], institutions, problems)
+        inst = _inst_id(row["inst_id"], institutions, problems, warnings)
         kind = _payee_kind(row["payee"], problems)
         name = _text_cell(row["account_name"], problems)
         number = account_number(row["account_no"], problems, warnings)
@@ -324,10 +332,12 @@ def _read(path: Path, institutions: Mapping[str, str]) -> _Read:
     problems: list[Problem] = []
     warnings: list[Problem] = []
     try:
+        if path.is_dir():
+            raise IsADirectoryError(0, "是文件夹，不是文件", str(path))
         data = path.read_bytes()
     except OSError as e:
         return _Read(
-            {}, set(), [Problem(label, None, None, None, f"无法读取收款账户文件：{e.strerror or e}")], [], b"", False
+            {}, set(), [Problem(label, None, None, None, f"无法读取收款账户文件：{os_reason(e)}")], [], b"", False
         )
     if path.suffix.lower() in (".xlsx", ".xlsm"):
         rows = read_xlsx_rows(path, label, problems, warnings)
@@ -363,11 +373,12 @@ def coverage(
     problems, warnings = [], []
     for r in lists.payments:
         acc = accounts.get(r.payee_key)
+        unnamed = r.payee_name.endswith(UNNAMED)  # no name to compare with (already a warning)
         who = f"{r.payee_name}（{r.payee_id}，{PAYEE_KIND_NAMES.get(r.payee_kind, r.payee_kind)}）"
         if acc is None and r.payee_key not in (listed or set()):
             msg = f"{r.payer_name} · {r.fund} 应付 {r.amount} 元，但文件中没有该收款人的账户"
             problems.append(Problem(label, None, None, who, msg))
-        elif acc is not None and r.payee_kind == "director" and acc.account_name != r.payee_name:
+        elif acc is not None and r.payee_kind == "director" and acc.account_name != r.payee_name and not unnamed:
             msg = f"院长个人账户的户名与机构表中的院长姓名“{r.payee_name}”不一致，请核对"
             warnings.append(Problem(label, acc.row, "户名", acc.account_name, msg))
     return problems, warnings

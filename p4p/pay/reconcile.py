@@ -70,6 +70,7 @@ def reconcile(ledger: Sequence[LedgerLine], decls: Mapping[str, ItemPayment], li
     if any(r.amount <= 0 for r in lists.payments) or any(r.amount >= 0 for r in lists.receivables):
         findings.append("发放名单只能有正数、应收回清单只能有负数")
     names = {(d.payer or "", d.fund or ""): d.payer_name or "" for d in decls.values() if d.is_transfer}
+    source = "差额" if lists.correction else "台账"  # a correction reconciles the differences
     detail = []
     for group in sorted(set(led.transfer) | {r.group for r in transfer_rows}):
         paid = _sum([r for r in lists.payments if r.group == group])
@@ -78,7 +79,7 @@ def reconcile(ledger: Sequence[LedgerLine], decls: Mapping[str, ItemPayment], li
         if mark == "不符":
             findings.append(f"{names.get(group, group[0])} · {group[1]}：台账 {yuan(led.transfer[group])} ≠ 清单")
         detail.append(
-            f"  {names.get(group, group[0])} · {group[1]}：台账 {yuan(led.transfer[group])} 元"
+            f"  {names.get(group, group[0])} · {group[1]}：{source} {yuan(led.transfer[group])} 元"
             f" = 发放 {yuan(paid)} 元 + 应收回 {yuan(back)} 元 —— {mark}"
         )
     alliance_total, alliance_listed = sum(led.alliance.values(), ZERO), _sum(lists.alliance_items)
@@ -91,10 +92,11 @@ def reconcile(ledger: Sequence[LedgerLine], decls: Mapping[str, ItemPayment], li
 
 def _text(led: _Ledger, lists: PaymentLists, detail: list[str], alliance_total: Decimal) -> list[str]:
     title = "更正发放核对" if lists.correction else "发放核对"
+    source = "更正差额中的转付项目" if lists.correction else "台账转付项目"
     paid, back = _sum(lists.payments), _sum(lists.receivables)
     out = [
         f"{title}（{lists.alliance} {period_label(lists.period)}）",
-        f"台账转付项目：非零 {sum(led.transfer_lines.values())} 行，合计 {yuan(sum(led.transfer.values(), ZERO))} 元"
+        f"{source}：非零 {sum(led.transfer_lines.values())} 行，合计 {yuan(sum(led.transfer.values(), ZERO))} 元"
         f" = 发放名单 {len(lists.payments)} 笔 {yuan(paid)} 元 + 应收回 {len(lists.receivables)} 笔 {yuan(back)} 元"
         " —— 相符",
         *detail,

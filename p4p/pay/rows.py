@@ -6,6 +6,8 @@ from __future__ import annotations
 from dataclasses import dataclass, replace
 from decimal import Decimal
 
+from ..model.problems import Problem
+
 # the columns of payments.csv, receivables.csv and alliance_items.csv (SPEC §9 names the
 # first ten; period and items make a file readable on its own and traceable to the ledger)
 COLUMNS = (
@@ -109,6 +111,7 @@ class PaymentLists:
     alliance_items: tuple[PayRow, ...]
     netted_to_zero: tuple[PayRow, ...] = ()
     correction: bool = False
+    warnings: tuple[Problem, ...] = ()  # e.g. a director paid personally whose name the run lacks
 
     def groups(self) -> list[tuple[str, str, str]]:
         """(payer, payer_name, fund) of every payment group, in list order."""

@@ -2,26 +2,62 @@
 
 from __future__ import annotations
 
+from collections.abc import Callable, Iterable
 from pathlib import Path
 
-from ..model.facts import Quarter
+from ..model.facts import Period, Quarter
 from ..model.problems import InputError, Problem
-from .tables import read_folder
+from .folder import read_folder
+from .period import build_period
 from .validate import validate
 from .workbook import read_workbook
 
+WORKBOOK_SUFFIXES = (".xlsx", ".xlsm")
+_WRONG_KIND = {
+    ".xls": ".xls 是旧版 Excel 格式，不支持；请在 Excel 中另存为 .xlsx 工作簿",
+    ".xlsb": ".xlsb（二进制工作簿）不支持；请在 Excel 中另存为 .xlsx 工作簿",
+    ".et": "WPS 表格格式不支持；请另存为 .xlsx 工作簿",
+    ".ods": "OpenDocument 表格不支持；请另存为 .xlsx 工作簿",
+    ".numbers": "Numbers 表格不支持；请导出为 .xlsx 工作簿",
+    ".csv": "这是单个 CSV 文件；输入应为包含 institutions.csv、assessment.csv、workpoints.csv、"
+    "village_income.csv 和 period.yaml 的文件夹，或一个 .xlsx 工作簿",
+    ".yaml": "这是单个文件；输入应为包含各 CSV 文件和 period.yaml 的文件夹，或一个 .xlsx 工作簿",
+}
 
-def load_quarter(path: str | Path, service_items) -> Quarter:
+
+def input_kind_problem(path: Path) -> str | None:
+    """Why `path` cannot be an input (a folder or an .xlsx/.xlsm workbook), or None."""
+    if path.is_dir():
+        return None
+    if not path.exists():
+        return "路径不存在（输入应为文件夹或 .xlsx 工作簿）"
+    suffix = path.suffix.lower()
+    if path.is_file() and suffix in WORKBOOK_SUFFIXES:
+        return None
+    if suffix in _WRONG_KIND:
+        return _WRONG_KIND[suffix]
+    if suffix == ".yml":
+        return _WRONG_KIND[".yaml"]
+    return f"不支持的输入：{path.name}（输入应为文件夹或 .xlsx 工作簿）"
+
+
+def load_quarter(path: str | Path, service_items: Callable[[Period], Iterable[str]]) -> Quarter:
     """Read and validate an input folder (or .xlsx workbook); raise InputError with every problem."""
     path = Path(path)
+    why = input_kind_problem(path)
+    if why:
+        raise InputError([Problem(str(path), None, None, None, why)])
     problems: list[Problem] = []
-    if path.is_file() and path.suffix.lower() in (".xlsx", ".xlsm"):
-        tables, period_src, files = read_workbook(path, problems)
-    elif path.is_dir():
-        tables, period_src, files = read_folder(path, problems)
+    warnings: list[str] = []
+    if path.is_dir():
+        tables, entries, files = read_folder(path, problems, warnings)
+        label = "period.yaml"
     else:
-        raise InputError([Problem(str(path), None, None, None, "找不到输入文件夹或工作簿")])
-    q = validate(tables, period_src, files, service_items, problems)
-    if problems:
+        files = {path.name: path.read_bytes()}
+        tables, entries = read_workbook(files[path.name], path.name, problems, warnings)
+        label = f"{path.name} 期间"
+    period = build_period(entries, label, problems, warnings) if entries is not None else None
+    q = validate(tables, period, files, service_items, problems, warnings)
+    if problems or q is None:
         raise InputError(problems)
     return q

@@ -1,153 +1,139 @@
-"""Input tables as text cells: CSV files decoded and split, headers mapped to column codes.
-A folder of CSV files and a workbook (workbook.py) both become `RawTable`s, so the checks in
-validate.py are written once."""
+"""Input tables as columns of text cells, whatever they were read from.
+
+A CSV file (csvfile.py) and a workbook sheet (workbook.py) both become a `RawTable`: its
+header mapped to column codes, its non-blank data rows as trimmed text (pyarrow string
+arrays), and the spreadsheet row of each data row, so the checks in validate.py are written
+once and name places as the user sees them.
+"""
 
 from __future__ import annotations
 
-import csv
-import io
-from collections.abc import Callable
-from dataclasses import dataclass
-from pathlib import Path
+from collections.abc import Callable, Sequence
+from dataclasses import dataclass, field
 
-import pandas as pd
+import numpy as np
+import pyarrow as pa
+import pyarrow.compute as pc
 
 from ..model.fields import TABLES, header_map
 from ..model.problems import Problem
-from .yamlio import load_yaml
+
+MAX_COLUMNS = 200  # a header wider than this is a paste error, refused before parsing the rows
+MAX_CELL = 10_000  # characters in one cell
+
+Where = tuple[str, int | None, str | None]  # file or cell, row, column as Problem takes them
+Locator = Callable[[int | None, str | None], Where]
+
+
+def ascii_lower(s: str) -> str:
+    """Lower-case ASCII letters only: codes are matched in any case, but no Unicode case
+    mapping may turn another character into a code letter (the Kelvin sign into k)."""
+    return s.lower() if s.isascii() else s
 
 
 @dataclass
 class RawTable:
-    """A table of text cells. `where(i, col)` names data row i / column col as the user sees it."""
+    """A table of text cells. `loc(i, col)` names data row i / column col as the user sees it."""
 
     name: str
-    label: str  # file or sheet name for messages
-    df: pd.DataFrame  # columns renamed to codes, all str
+    label: str  # file or "book sheet" for messages
+    columns: dict[str, pa.ChunkedArray]  # code → trimmed text of the non-blank data rows
     headers: dict[str, str]  # code → header text as written
-    rows: list[int]  # spreadsheet row number of each df row
-    cell: Callable[[int, str], tuple[str, int | None, str | None]] | None = None
+    rows: np.ndarray  # spreadsheet row (header = 1) of each data row
+    positions: dict[str, int] = field(default_factory=dict)  # code → 0-based column position
+    cell: Locator | None = None
+    reported: set[tuple[int, int]] = field(default_factory=set)  # (row, position) already reported
+    _lists: dict[str, list[str]] = field(default_factory=dict)
 
-    def loc(self, i: int, col: str | None) -> tuple[str, int | None, str | None]:
+    def __len__(self) -> int:
+        return len(self.rows)
+
+    def text(self, col: str) -> list[str]:
+        """The cells of a column as Python strings (cached; small tables only)."""
+        if col not in self._lists:
+            self._lists[col] = self.columns[col].to_pylist()
+        return self._lists[col]
+
+    def value(self, i: int, col: str) -> str:
+        return str(self.columns[col][i].as_py())
+
+    def loc(self, i: int | None, col: str | None) -> tuple[str, int | None, str | None]:
         if self.cell:
             return self.cell(i, col)
-        return self.label, self.rows[i] if i is not None else None, self.headers.get(col, col) if col else None
+        row = int(self.rows[i]) if i is not None else None
+        return self.label, row, self.headers.get(col, col) if col else None
 
 
-# ---- reading ------------------------------------------------------------------------------
-
-
-def decode(data: bytes) -> str | None:
-    """UTF-8 (with or without BOM), else GB18030 (Excel on Chinese Windows); None if neither."""
-    for enc in ("utf-8-sig", "gb18030"):
-        try:
-            return data.decode(enc)
-        except UnicodeDecodeError:
-            continue
-    return None
-
-
-def frame_from_cells(
-    name: str, label: str, header: list[str], body: pd.DataFrame, problems: list[Problem], cell=None
-) -> RawTable | None:
-    """Map headers (English codes or Chinese labels) to codes; report missing columns.
-    `body` holds the data rows as text, positional columns, header = spreadsheet row 1;
-    blank rows are dropped here but keep their place in the row numbering."""
-    hm = header_map(name)
+def map_header(
+    name: str,
+    label: str,
+    header: Sequence[str],
+    problems: list[Problem],
+    warnings: list[str],
+    where: Callable[[int], Where],
+) -> dict[str, int] | None:
+    """Header cells (English codes in any case, or Chinese labels) → {code: position}.
+    Duplicate or missing columns are problems; columns p4p does not use are named in a warning.
+    `where(j)` names header cell j. None when a required column is missing."""
+    hm = {ascii_lower(k): v for k, v in header_map(name).items()}
     spec = TABLES[name]
-    codes, headers = [], {}
-    for h in header:
-        h = ("" if h is None else str(h)).strip().lstrip("\ufeff")
-        code = hm.get(h) or hm.get(h.lower())  # English codes in any case (Inst_ID)
-        if code and code in headers:
-            problems.append(Problem(label, 1, h, None, "列名重复"))
-            code = None
-        codes.append(code)
-        if code:
-            headers[code] = h
-    missing = [c for c in spec["columns"] if c not in headers and c not in spec["optional"]]
+    positions: dict[str, int] = {}
+    ignored = []
+    for j, raw in enumerate(header):
+        h = raw.strip()
+        code = hm.get(ascii_lower(h))
+        if code is None:
+            if h:
+                ignored.append(f"“{h}”")
+            continue
+        if code in positions:
+            w, row, col = where(j)
+            problems.append(Problem(w, row, col, h, f"列名重复（与第 {positions[code] + 1} 列是同一列）"))
+            continue
+        positions[code] = j
+    missing = [c for c in spec["columns"] if c not in positions and c not in spec["optional"]]
     for c in missing:
         problems.append(Problem(label, 1, None, None, f"缺少列 {c}（{spec['columns'][c]}）"))
-    if missing:
-        return None
-    body = body.fillna("").astype(str)
-    rows = pd.Series(range(2, len(body) + 2), index=body.index)
-    stripped = {j: body.iloc[:, j].str.strip() for j in range(min(len(codes), body.shape[1]))}
-    nonblank = pd.Series(False, index=body.index)
-    for col in stripped.values():
-        nonblank |= col != ""
-    data = {
-        c: (
-            stripped[codes.index(c)] if c in headers and codes.index(c) in stripped else pd.Series("", index=body.index)
-        )
-        for c in spec["columns"]
-    }
-    df = pd.DataFrame(data)[nonblank].reset_index(drop=True)
-    return RawTable(name, label, df, headers, rows[nonblank].tolist(), cell)
+    if ignored:
+        warnings.append(f"{label}：列 {'、'.join(ignored)} 不是 p4p 使用的列，已忽略")
+    return None if missing else positions
 
 
-def read_csv_table(path: Path, name: str, problems: list[Problem]) -> RawTable | None:
-    raw = path.read_bytes()
-    text = decode(raw)
-    if text is None:
-        problems.append(Problem(path.name, None, None, None, "文件编码既不是 UTF-8 也不是 GB18030，请另存为 UTF-8 CSV"))
-        return None
-    try:  # the fast C parser; rows with more cells than the header make it fail
-        df = pd.read_csv(io.StringIO(text), dtype=str, keep_default_na=False, header=None, skip_blank_lines=False)
-        return frame_from_cells(name, path.name, df.iloc[0].tolist(), df.iloc[1:].reset_index(drop=True), problems)
-    except pd.errors.EmptyDataError:
-        problems.append(Problem(path.name, None, None, None, "文件是空的（第1行应为表头）"))
-        return None
-    except pd.errors.ParserError:
-        pass  # read it row by row below, to say which rows are too long
-    try:
-        rows = list(csv.reader(io.StringIO(text, newline="")))
-    except csv.Error as e:
-        problems.append(Problem(path.name, None, None, None, f"无法解析 CSV：{e}"))
-        return None
-    if not rows or not any(c.strip() for c in rows[0]):
-        problems.append(Problem(path.name, None, None, None, "文件是空的（第1行应为表头）"))
-        return None
-    header, body = rows[0], rows[1:]
-    width = len(header)
-    ragged = [n for n, r in enumerate(body) if len(r) != width]
-    for n in ragged:
-        r = body[n]
-        if len(r) > width and any(c.strip() for c in r[width:]):
-            problems.append(
-                Problem(path.name, n + 2, None, ",".join(r[width:]), f"这一行有 {len(r)} 列，多于表头的 {width} 列")
-            )
-        body[n] = (r + [""] * width)[:width]
-    frame = (
-        pd.DataFrame(body, columns=range(width), dtype=str) if body else pd.DataFrame(columns=range(width), dtype=str)
-    )
-    return frame_from_cells(name, path.name, header, frame, problems)
+def build_table(
+    name: str,
+    label: str,
+    headers: dict[str, str],
+    positions: dict[str, int],
+    cells: Sequence[pa.ChunkedArray | pa.Array],
+    rows: np.ndarray,
+) -> RawTable:
+    """Trim every cell, drop rows that are blank in every column (they keep their place in the
+    numbering), and give each code of the table its column (blank when the optional column is
+    absent). `cells[j]` is column position j of the data rows, `rows` their spreadsheet rows."""
+    trimmed = [pc.utf8_trim_whitespace(c) for c in cells]
+    nonblank = np.zeros(len(rows), dtype=bool)
+    for c in trimmed:
+        nonblank |= pc.not_equal(c, "").to_numpy(zero_copy_only=False)
+    keep = None if nonblank.all() else pa.array(nonblank)
+    n = int(nonblank.sum())
+    columns = {}
+    for code in TABLES[name]["columns"]:
+        if code in positions and positions[code] < len(trimmed):
+            col = trimmed[positions[code]]
+            col = col.filter(keep) if keep is not None else col
+            columns[code] = col if isinstance(col, pa.ChunkedArray) else pa.chunked_array([col], pa.string())
+        else:
+            columns[code] = pa.chunked_array([pa.array([""] * n, pa.string())], pa.string())
+    return RawTable(name, label, columns, {c: headers[c] for c in positions}, rows[nonblank], dict(positions))
 
 
-def read_folder(folder: Path, problems: list[Problem]) -> tuple[dict, dict, dict[str, bytes]]:
-    tables, files = {}, {}
-    for name in TABLES:
-        p = folder / f"{name}.csv"
-        if not p.is_file():
-            problems.append(Problem(f"{name}.csv", None, None, None, f"缺少文件 {name}.csv（{TABLES[name]['label']}）"))
-            continue
-        files[p.name] = p.read_bytes()
-        t = read_csv_table(p, name, problems)
-        if t is not None:
-            tables[name] = t
-    period_raw = {}
-    p = folder / "period.yaml"
-    if not p.is_file():
-        problems.append(Problem("period.yaml", None, None, None, "缺少文件 period.yaml"))
-    else:
-        files[p.name] = p.read_bytes()
-        text = decode(files[p.name])
-        try:
-            period_raw = load_yaml(text or "") if text is not None else None
-            if not isinstance(period_raw, dict):
-                problems.append(Problem("period.yaml", None, None, None, "应为 键: 值 的形式"))
-                period_raw = {}
-        except Exception as e:
-            problems.append(Problem("period.yaml", None, None, None, f"YAML 格式错误：{e}"))
-            period_raw = {}
-    return tables, {"values": period_raw, "loc": lambda k: ("period.yaml", None, k)}, files
+def overlong_cells(cells: Sequence[pa.ChunkedArray | pa.Array], limit: int = 20) -> list[tuple[int, int]]:
+    """(data row, column position) of cells longer than MAX_CELL characters, at most `limit`
+    (one vectorised pass per column)."""
+    out: list[tuple[int, int]] = []
+    for j, c in enumerate(cells):
+        if len(c) == 0 or pc.max(pc.binary_length(c)).as_py() <= MAX_CELL:
+            continue  # no cell has more bytes than the limit allows characters
+        too_long = pc.greater(pc.utf8_length(c), MAX_CELL).to_numpy(zero_copy_only=False)
+        out += [(int(i), j) for i in np.flatnonzero(too_long)[:limit]]
+    return sorted(out)[:limit]

@@ -1,6 +1,13 @@
 """An alliance-quarter as one .xlsx workbook (SPEC §3): sheets institutions / assessment /
 workpoints / village_income / period (or 机构 / 考核 / 公卫工分 / 村卫生室收入 / 期间).
 
+Each table comes from exactly one visible sheet (names compared after trimming, English in
+any case); a second sheet for a table or a hidden one is an error, sheets p4p does not know
+are named in a warning. Every row of the sheet's XML is read — the declared dimension
+(`<dimension ref="A1:C60">`) is not trusted — and each cell's spreadsheet row is the one Excel
+shows. A formula without a cached value, or an error value (#DIV/0!), is an error naming the
+cell.
+
 Excel stores numbers as doubles. A double is turned into the text of the amount Excel
 shows — the 2-decimal (or whole) number whose nearest double it is — and never used in
 arithmetic; the ordinary text checks then apply. Problems name the cell as Excel does (考核!C17).
@@ -9,115 +16,297 @@ arithmetic; the ordinary text checks then apply. Problems name the cell as Excel
 from __future__ import annotations
 
 import datetime as dt
+import io
 import math
+from dataclasses import dataclass
 from decimal import ROUND_HALF_EVEN, Decimal
-from pathlib import Path
+from typing import Any
 
-import pandas as pd
-from openpyxl import load_workbook
+import numpy as np
+import pyarrow as pa
+from openpyxl.reader.excel import ExcelReader
 from openpyxl.utils import get_column_letter
+from openpyxl.utils.cell import coordinate_to_tuple
+from openpyxl.worksheet._reader import FORMULA_TAG, INLINE_STRING, VALUE_TAG, WorkSheetParser
+from openpyxl.xml.constants import SHEET_MAIN_NS
 
-from ..model.fields import PERIOD_KEY_ALIASES, TABLES
+from ..model.fields import NOTES_SHEETS, PERIOD_SHEET, TABLES
 from ..model.problems import Problem
-from .tables import RawTable, frame_from_cells
+from .period import Entry
+from .tables import MAX_CELL, MAX_COLUMNS, RawTable, ascii_lower, build_table, map_header
 
-SHEET_ALIASES = {
+SHEET_ROLES: dict[str, str] = {
     **{n: n for n in TABLES},
     **{t["label"]: n for n, t in TABLES.items()},
-    "period": "period",
-    "期间": "period",
+    **PERIOD_SHEET,
 }
+_HEADER_WORDS = ("项目", "键", "key", "名称", "参数")  # a first row of the period sheet that is a header
+_CELL_PROBLEMS_NAMED = 200
 
 
-def cell_text(v) -> str:
+def sheet_role(title: str) -> str | None:
+    """The table (or "period") a sheet holds, by its name."""
+    return SHEET_ROLES.get(ascii_lower(title.strip()))
+
+
+def cell_text(v: Any) -> str:
     """The text a cell shows, exactly: doubles become the shortest 2-decimal or whole number
     they stand for (within a few ulps), or their full repr so validation can reject them."""
     if v is None:
         return ""
     if isinstance(v, bool):
-        return "1" if v else "0"
+        return "TRUE" if v else "FALSE"
     if isinstance(v, int):
         return str(v)
     if isinstance(v, float):
-        if not math.isfinite(v):
-            return repr(v)
-        if v == int(v) and abs(v) < 2**53:
-            return str(int(v))
-        q = Decimal(v).quantize(Decimal("0.01"), rounding=ROUND_HALF_EVEN)
-        if abs(float(q) - v) <= 4 * math.ulp(v):
-            return f"{q:f}"
-        return repr(v)
-    if isinstance(v, (dt.datetime, dt.date)):
+        return _double_text(v)
+    if isinstance(v, (dt.datetime, dt.date, dt.time)):
         return v.isoformat()
-    return str(v).strip()
+    return str(v)
 
 
-def read_workbook(path: Path, problems: list[Problem]):
-    book = path.name
+def _double_text(v: float) -> str:
+    if not math.isfinite(v):
+        return repr(v)
+    if v.is_integer():  # beyond 2^53 the digits typed, as the shortest repr keeps them
+        return str(int(v)) if abs(v) < 2**53 else format(Decimal(repr(v)), "f")
+    q = Decimal(v).quantize(Decimal("0.01"), rounding=ROUND_HALF_EVEN)  # |v| < 2^53 here
+    if abs(float(q) - v) <= 4 * math.ulp(v):
+        return f"{q:f}"
+    return repr(v)
+
+
+_T, _R = f"{{{SHEET_MAIN_NS}}}t", f"{{{SHEET_MAIN_NS}}}r"
+
+
+@dataclass
+class _SheetPart:
+    title: str
+    state: str  # visible / hidden / veryHidden
+    path: str | None  # the sheet's XML in the package; None when it is missing
+    chart: bool
+
+
+class _Book(ExcelReader):
+    """openpyxl's package reader (shared strings, styles for date formats, the sheet list), without
+    opening the worksheets: openpyxl's read-only sheets would scan a whole sheet for its
+    dimension at load, and trust it when reading."""
+
+    sheets: list[_SheetPart]
+
+    def read_worksheets(self) -> None:
+        self.sheets = [
+            _SheetPart(
+                sheet.name,
+                sheet.state or "visible",
+                rel.target if rel.target in self.valid_files else None,
+                "chartsheet" in rel.Type,
+            )
+            for sheet, rel in self.parser.find_sheets()
+        ]
+
+
+class _Cells(WorkSheetParser):
+    """openpyxl's streaming sheet parser, also telling a formula without a cached value from an
+    empty cell, keeping a number it cannot convert as its text, and reading plain inline
+    strings without building rich-text objects."""
+
+    def parse_cell(self, element: Any) -> dict[str, Any]:
+        if element.get("t") == "inlineStr":
+            return self._inline(element)
+        try:
+            cell = super().parse_cell(element)
+        except (ValueError, OverflowError, TypeError, KeyError, IndexError):
+            cell = {"row": self.row_counter, "column": self.col_counter, "data_type": "n"}
+            cell["value"] = element.findtext(VALUE_TAG, "")
+        if cell["value"] is None and element.find(FORMULA_TAG) is not None:
+            cell["data_type"] = "formula"
+        return cell
+
+    def _inline(self, element: Any) -> dict[str, Any]:
+        """The text of an inline string: its `t`, or its runs' `t` (phonetic runs left out), as
+        openpyxl's Text.content gives it."""
+        ref = element.get("r")
+        if ref:
+            self.row_counter, self.col_counter = coordinate_to_tuple(ref)
+        else:
+            self.col_counter += 1
+        box = element.find(INLINE_STRING)
+        text = None
+        if box is not None:
+            text = box.findtext(_T)
+            if len(box) != 1 or text is None:  # rich text: the runs' t after the plain t
+                text = (text or "") + "".join(r.findtext(_T, "") for r in box.iterfind(_R))
+        return {"row": self.row_counter, "column": self.col_counter, "value": text, "data_type": "s"}
+
+
+@dataclass
+class _Sheet:
+    book: str
+    title: str
+    rows: dict[int, dict[int, str]]  # row → column (1-based) → text
+    problems: list[Problem]
+    flagged: set[tuple[int, int]]  # (row, column) of cells already reported (formula, error, too long)
+
+    def ref(self, row: int, col: int) -> str:
+        return f"{self.book} {self.title}!{get_column_letter(col)}{row}"
+
+
+def _read_sheet(part: _SheetPart, reader: _Book, book: str) -> _Sheet:
+    """Every cell of every row element of the sheet's XML, as text; formula cells without a
+    cached value and error cells are problems."""
+    sheet = _Sheet(book, part.title, {}, [], set())
+    wb = reader.wb
+    src = reader.archive.open(str(part.path))
     try:
-        wb = load_workbook(path, read_only=True, data_only=True)
-    except Exception as e:
-        problems.append(Problem(book, None, None, None, f"无法打开工作簿：{e}"))
-        return {}, {"values": {}, "loc": lambda k: (book, None, None)}, {}
-    sheets = {}
-    for ws in wb.worksheets:
-        name = SHEET_ALIASES.get(ws.title.strip())
-        if name:
-            sheets[name] = ws
-    tables = {}
-    for name in TABLES:
-        ws = sheets.get(name)
-        if ws is None:
-            problems.append(Problem(book, None, None, None, f"缺少工作表 {name}（{TABLES[name]['label']}）"))
-            continue
-        rows = [[cell_text(v) for v in r] for r in ws.iter_rows(values_only=True)]
-        if not rows:
-            problems.append(Problem(f"{book} {ws.title}", None, None, None, "工作表是空的"))
-            continue
-        header, body = rows[0], rows[1:]
-        col_of = {}
-        for j, h in enumerate(header):
-            col_of.setdefault(h.strip(), j)
-        title = ws.title
-        t = frame_from_cells(
-            name,
-            f"{book} {title}",
-            header,
-            pd.DataFrame(body, columns=range(len(header)), dtype=str)
-            if body
-            else pd.DataFrame(columns=range(len(header)), dtype=str),
-            problems,
-        )
-        if t is not None:
-            t.cell = _cell_locator(book, title, t, col_of)
-            tables[name] = t
-    period_vals, period_rows = {}, {}
-    ws = sheets.get("period")
-    if ws is None:
-        problems.append(Problem(book, None, None, None, "缺少工作表 period（期间）"))
+        parser = _Cells(src, reader.shared_strings, data_only=True, epoch=wb.epoch,
+                        date_formats=wb._date_formats, timedelta_formats=wb._timedelta_formats)  # fmt: skip
+        for row, cells in parser.parse():
+            for c in cells:
+                text = _cell(sheet, row, c)
+                if text:
+                    sheet.rows.setdefault(row, {})[c["column"]] = text
+    finally:
+        src.close()
+    return sheet
+
+
+def _cell(sheet: _Sheet, row: int, c: dict[str, Any]) -> str:
+    kind, value = c["data_type"], c["value"]
+    if kind == "formula":
+        why = "公式没有计算结果（请在 Excel 中打开并保存，或把公式改成数值）"
+    elif kind == "e":
+        why = f"单元格是错误值 {value}"
     else:
-        for i, r in enumerate(ws.iter_rows(values_only=True), 1):
-            if not r or r[0] is None:
-                continue
-            key = PERIOD_KEY_ALIASES.get(str(r[0]).strip())
-            if key:
-                period_vals[key] = cell_text(r[1]) if len(r) > 1 else ""
-                period_rows[key] = i
-    wb.close()
-    title = ws.title if ws is not None else "period"
-    loc = lambda k: (
-        (f"{book} {title}!B{period_rows[k]}", None, None) if k in period_rows else (f"{book} {title}", None, k)
-    )
-    return tables, {"values": period_vals, "loc": loc}, {book: path.read_bytes()}
+        text = cell_text(value)
+        if len(text) <= MAX_CELL:
+            return text
+        why = f"单元格过长（超过 {MAX_CELL:,} 个字）"
+    sheet.flagged.add((row, c["column"]))
+    if len(sheet.problems) < _CELL_PROBLEMS_NAMED:
+        sheet.problems.append(Problem(sheet.ref(row, c["column"]), None, None, None, why))
+    return ""
 
 
-def _cell_locator(book: str, title: str, t: RawTable, col_of: dict[str, int]):
-    def cell(i, col):
-        row = t.rows[i] if i is not None else None
-        if col and col in t.headers and row is not None:
-            return f"{book} {title}!{get_column_letter(col_of[t.headers[col]] + 1)}{row}", None, None
-        if row is not None:
-            return f"{book} {title}", row, t.headers.get(col, col) if col else None
-        return f"{book} {title}", None, t.headers.get(col, col) if col else None
+def _pick_sheets(parts: list[_SheetPart], book: str, problems: list[Problem], warnings: list[str]) -> dict:
+    """role → the one visible worksheet holding it, or None when the sheets for it are refused."""
+    by_role: dict[str, list[_SheetPart]] = {}
+    unknown = []
+    for part in parts:
+        role = sheet_role(part.title)
+        if role is not None:
+            by_role.setdefault(role, []).append(part)
+        elif part.title.strip() not in NOTES_SHEETS:
+            unknown.append(f"“{part.title}”" + ("（隐藏）" if part.state != "visible" else ""))
+    if unknown:
+        warnings.append(f"{book}：工作表 {'、'.join(unknown)} 不是 p4p 使用的表，已忽略")
+    out: dict[str, _SheetPart | None] = {}
+    for role, sheets in by_role.items():
+        names = "、".join(f"“{p.title}”" for p in sheets)
+        why = None
+        if len(sheets) > 1:
+            why = f"工作表 {names} 都是 {role} 表；每张表只能有一个工作表"
+        elif sheets[0].state != "visible":
+            why = f"工作表 {names}（{role}）是隐藏的；请取消隐藏，或删除这个工作表"
+        elif sheets[0].chart or sheets[0].path is None:
+            why = f"工作表 {names}（{role}）不是数据工作表，或其内容缺失"
+        if why:
+            problems.append(Problem(book, None, None, None, why))
+        out[role] = None if why else sheets[0]
+    return out
+
+
+def read_workbook(
+    data: bytes, book: str, problems: list[Problem], warnings: list[str]
+) -> tuple[dict[str, RawTable], list[Entry] | None]:
+    """The tables and the period entries of a workbook (None when the period sheet is missing)."""
+    try:
+        reader = _Book(io.BytesIO(data), read_only=True, data_only=True)
+        reader.read()
+    except Exception as e:  # whatever a damaged file makes openpyxl raise is a bad input
+        problems.append(Problem(book, None, None, None, f"无法打开工作簿（不是有效的 .xlsx 文件）：{e}"))
+        return {}, None
+    try:
+        sheets = _pick_sheets(reader.sheets, book, problems, warnings)
+        tables = {}
+        for name in TABLES:
+            sheet = _sheet(reader, sheets, name, book, problems)
+            t = _table(sheet, name, problems, warnings) if sheet else None
+            if t is not None:
+                tables[name] = t
+        sheet = _sheet(reader, sheets, "period", book, problems)
+        entries = _period_entries(sheet, problems) if sheet else None
+    finally:
+        reader.archive.close()
+    return tables, entries
+
+
+def _sheet(reader: _Book, sheets: dict, role: str, book: str, problems: list[Problem]) -> _Sheet | None:
+    if role not in sheets:
+        label = TABLES[role]["label"] if role in TABLES else "期间"
+        problems.append(Problem(book, None, None, None, f"缺少工作表 {role}（{label}）"))
+    part = sheets.get(role)
+    if part is None:
+        return None
+    try:
+        sheet = _read_sheet(part, reader, book)
+    except Exception as e:  # any failure to parse the user's file is a bad input, not an internal error
+        problems.append(Problem(f"{book} {part.title}", None, None, None, f"工作表无法读取：{type(e).__name__}: {e}"))
+        return None
+    problems.extend(sheet.problems)
+    return sheet
+
+
+def _table(sheet: _Sheet, name: str, problems: list[Problem], warnings: list[str]) -> RawTable | None:
+    label = f"{sheet.book} {sheet.title}"
+    head = sheet.rows.get(1, {})
+    if not head:
+        problems.append(Problem(label, 1, None, None, "第1行应为表头，但它是空的" if sheet.rows else "工作表是空的"))
+        return None
+    width = max(head)
+    if width > MAX_COLUMNS:
+        problems.append(Problem(label, 1, None, None, f"表头有 {width:,} 列，超过 {MAX_COLUMNS} 列的上限"))
+        return None
+    header = [head.get(j + 1, "") for j in range(width)]
+    positions = map_header(name, label, header, problems, warnings, lambda j: (sheet.ref(1, j + 1), None, None))
+    if positions is None:
+        return None
+    body_rows = sorted(r for r in sheet.rows if r > 1)
+    outside = sorted({c for r in body_rows for c in sheet.rows[r] if c > width or not header[c - 1].strip()})
+    if outside:
+        cols = "、".join(get_column_letter(c) for c in outside[:20])
+        warnings.append(f"{label}：第 {cols} 列有数据但没有表头，已忽略")
+    cells = [pa.array([sheet.rows[r].get(j + 1, "") for r in body_rows], pa.string()) for j in range(width)]
+    headers = {code: header[j].strip() for code, j in positions.items()}
+    t = build_table(name, label, headers, positions, cells, np.array(body_rows, dtype=np.int64))
+    t.cell = _locator(sheet, t)
+    t.reported = {(r, c - 1) for r, c in sheet.flagged}
+    return t
+
+
+def _locator(sheet: _Sheet, t: RawTable) -> Any:
+    def cell(i: int | None, col: str | None) -> tuple[str, int | None, str | None]:
+        label = f"{sheet.book} {sheet.title}"
+        row = int(t.rows[i]) if i is not None else None
+        if col and col in t.positions and row is not None:
+            return sheet.ref(row, t.positions[col] + 1), None, None
+        return label, row, t.headers.get(col, col) if col else None
 
     return cell
+
+
+def _period_entries(sheet: _Sheet, problems: list[Problem]) -> list[Entry]:
+    """Key in column A, value in column B; a first row of column titles (项目/取值) and any
+    further columns (notes) are not read."""
+    entries = []
+    for r in sorted(sheet.rows):
+        key, value = sheet.rows[r].get(1, "").strip(), sheet.rows[r].get(2, "").strip()
+        if r == 1 and ascii_lower(key) in _HEADER_WORDS:
+            continue
+        if not key:
+            if value:
+                problems.append(Problem(sheet.ref(r, 2), None, None, value, "有值但没有键（A 列应写键名，如 period）"))
+            continue
+        reported = (r, 2) in sheet.flagged
+        entries.append(Entry(key, value or None, sheet.ref(r, 2), None, sheet.ref(r, 1), None, reported))
+    return entries

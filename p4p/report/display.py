@@ -5,6 +5,7 @@ from __future__ import annotations
 
 import re
 from decimal import Decimal, InvalidOperation
+from fractions import Fraction
 
 from ..model.money import group_thousands
 
@@ -20,6 +21,15 @@ def period_label(period: str) -> str:
 def quarter_label(period: str) -> str:
     """'2026Q1' → '第一季度'."""
     return QUARTER_NAMES[int(period[-1])]
+
+
+def to_decimal(text: str) -> Decimal:
+    """A value of the trace as a Decimal: decimal text, or an exact ratio n/d (divided out to 28
+    digits, for display and comparison only)."""
+    if "/" in text:
+        f = Fraction(text)
+        return Decimal(f.numerator) / Decimal(f.denominator)
+    return Decimal(text)
 
 
 def money(text: str | Decimal) -> str:

@@ -15,7 +15,7 @@ from ..lang.template import show
 from ..model.fields import KINDS
 from ..model.money import capitals
 from ..ruleset.model import Item
-from .display import money, quarter_label
+from .display import money, quarter_label, to_decimal
 from .roles import GROUP_ORDER, GROUPS, RECEIVED, group_of
 from .ytd import YearToDate
 
@@ -94,8 +94,8 @@ def _breakdown(t: TraceLine) -> dict[str, Any] | None:
     names = t.entry_names.get(weights_name, {})
     entries, total = [], Decimal(0)
     for code, count in counts.items():
-        points = Decimal(weights.get(code, "0"))
-        product = Decimal(count) * points
+        points = to_decimal(weights.get(code, "0"))
+        product = to_decimal(count) * points
         total += product
         entries.append({"name": names.get(code, code), "code": code, "count": show(count, "count"),
                         "points": show(str(points), "number"), "product": show(str(product), "number")})  # fmt: skip

@@ -15,7 +15,7 @@ from ..model.fields import KINDS, LEVEL_NAMES, LEVEL_OF_KIND
 from ..model.money import capitals
 from ..ruleset.model import Item
 from .charts import BLUE, GREEN, ORANGE, RED, grouped_counts, stacked_bars, strip_rows
-from .display import money
+from .display import money, to_decimal
 from .roles import ALLIANCE, GROUP_ORDER, GROUPS, RECEIVED, group_of, run_items
 
 # a county has some 10–40 townships and a few hundred institutions; an alliance of a whole province
@@ -50,7 +50,7 @@ def institutions(lines: list[TraceLine]) -> dict[str, Inst]:
         u.amounts[t.item] = u.amounts.get(t.item, ZERO) + Decimal(t.amount)
         score = t.values.get("score")
         if u.score is None and isinstance(score, str) and score:
-            u.score = Decimal(score)
+            u.score = to_decimal(score)
     return out
 
 
@@ -195,7 +195,7 @@ def item_groups(s: dict, items: dict[str, Item] | None) -> list[dict[str, Any]]:
 def summary_context(run_dir: Path, lines: list[TraceLine], s: dict, head: dict[str, Any]) -> dict[str, Any]:
     items = run_items(run_dir)
     insts = institutions(lines)
-    pass_score = Decimal(str(lines[0].values.get("pass_score", "60"))) if lines else Decimal(60)
+    pass_score = to_decimal(str(lines[0].values.get("pass_score", "60"))) if lines else Decimal(60)
     checks = [{**c, "note": c.get("note", ""), "total": money(c["total"]), "distributed": money(c["distributed"]),
                "undistributed": money(c["undistributed"])} for c in s["checks"]]  # fmt: skip
     check_groups, others = warning_groups(warnings_of(s))

@@ -23,6 +23,8 @@ TOP = HIGH + Fraction(1, 10)
 def check_bands(rs: Ruleset, report: Callable[..., None]) -> None:
     for tid, table in rs.tables.items():
         for vi, version in enumerate(table.versions):
+            if not _edges_known(rs, version):
+                continue  # an edge that is no numeric parameter: names.py reports it
             path = (tid, "rows") if len(table.versions) == 1 else (tid, "versions", vi, "rows")
             for day in _dates(rs, table, vi):
                 try:
@@ -32,6 +34,11 @@ def check_bands(rs: Ruleset, report: Callable[..., None]) -> None:
                 for msg, row in _problems(version, resolved):
                     where = (*path, row) if row is not None else path
                     report("tables.yaml", where, f"{msg}（{day} 起生效的版本）")
+
+
+def _edges_known(rs: Ruleset, version: TableVersion) -> bool:
+    names = {e for row in version.rows for e in row.band or () if isinstance(e, str)}
+    return all(n in rs.parameters and not rs.parameters[n].is_mapping for n in names)
 
 
 def _dates(rs: Ruleset, table: Table, vi: int) -> list[dt.date]:
@@ -47,7 +54,7 @@ def _dates(rs: Ruleset, table: Table, vi: int) -> list[dt.date]:
     return sorted(days)
 
 
-def _interval(row: TableRow, r: Resolved) -> Interval | None | str:
+def _interval(row: TableRow, r: Resolved) -> Interval | str | None:
     if row.band is None:
         return (LOW, TOP)
     lo, hi = (r.edge(e) for e in row.band)
@@ -71,7 +78,7 @@ def _problems(version: TableVersion, r: Resolved) -> list[tuple[str, int | None]
         if iv is None:
             out.append(("分档为空：下限不小于上限，这一行永远不会生效", i))
             continue
-        vetoes = set(row.when.get("veto") or ["0", "1"])  # type: ignore[arg-type]
+        vetoes = set(row.when.get("veto") or ["0", "1"])
         spans.append((i, iv, vetoes))
     never: dict[int, int] = {}
     for veto in ("0", "1"):

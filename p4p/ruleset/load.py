@@ -7,6 +7,7 @@ from __future__ import annotations
 
 import datetime as dt
 import hashlib
+import re
 from collections.abc import Callable
 from decimal import Decimal
 from fractions import Fraction
@@ -37,7 +38,7 @@ from .model import (
 
 FILES = ("ruleset.yaml", "items.yaml", "parameters.yaml", "tables.yaml", "rules.yaml", "checks.yaml")
 MAX_FILE_BYTES = 1_000_000
-_ADAPTERS = {name: TypeAdapter(model) for name, model in S.FILE_MODELS.items()}
+_ADAPTERS: dict[str, TypeAdapter[Any]] = {name: TypeAdapter(model) for name, model in S.FILE_MODELS.items()}
 
 YamlPath = tuple[str | int, ...]
 
@@ -58,7 +59,7 @@ class _Loader:
         self.docs: dict[str, Document] = {}
         self.files: dict[str, bytes] = {}
 
-    def problem(self, file: str, path: YamlPath, message: str, key: str | None = None, hint: str | None = None):
+    def problem(self, file: str, path: YamlPath, message: str, key: str | None = None, hint: str | None = None) -> None:
         doc = self.docs.get(file)
         line = doc.line(path) if doc else None
         self.problems.append(RuleProblem(file, line, _label(doc, tuple(path)), message, hint))
@@ -103,6 +104,9 @@ class _Loader:
         if kind == "extra_forbidden" and key is not None:
             hint = nearest(key, _allowed_keys(S.FILE_MODELS[name], loc[:-1]))
             message = "未知的键（p4p 不认识，写了也不会生效）"
+        elif kind == "literal_error" and isinstance(err.get("input"), str):
+            hint = nearest(err["input"], re.findall(r"'([^']*)'", str((err.get("ctx") or {}).get("expected", ""))))
+            message = _MESSAGES[kind].format(**(err.get("ctx") or {}))
         else:
             message = _MESSAGES.get(kind, "{msg}").format(msg=err.get("msg", ""), **(err.get("ctx") or {}))
         self.problem(name, loc, message, hint=hint)
@@ -194,6 +198,7 @@ class _Builder:
     def __init__(self, loader: _Loader, meta: S.Meta):
         self.l = loader
         self.meta = meta
+        self.missing_cites: set[tuple[str, str]] = set()  # cited, but not excerpted in ruleset.yaml
 
     def formula(self, file: str, path: YamlPath, text: str) -> Formula | None:
         try:
@@ -213,6 +218,8 @@ class _Builder:
         out = []
         for i, c in enumerate(raw):
             src = self.meta.sources.get(c.source)
+            if src is None or c.clause not in src.clauses:
+                self.missing_cites.add((c.source, c.clause))
             if src is None:
                 self.l.problem(file, (*path, i, "source"), f"引用了 ruleset.yaml 中没有登记的政策文件 {c.source}",
                                hint=nearest(c.source, self.meta.sources))  # fmt: skip
@@ -251,7 +258,9 @@ class _Builder:
                                   tuple(sorted(names, key=lambda x: x[0])))  # fmt: skip
         return out
 
-    def _param_value(self, file: str, path: YamlPath, value: object):
+    def _param_value(
+        self, file: str, path: YamlPath, value: object
+    ) -> tuple[Fraction | dict[str, Fraction], dict[str, str]] | None:
         if isinstance(value, str):
             num = _number(value)
             if num is None:
@@ -259,7 +268,9 @@ class _Builder:
                 return None
             return num, {}
         if not isinstance(value, dict) or not value:
-            self.l.problem(file, path, "参数值应为数字，或按项目列出的映射（项目: 数字，或 项目: {value: 数字, name: 名称}）")
+            self.l.problem(
+                file, path, "参数值应为数字，或按项目列出的映射（项目: 数字，或 项目: {value: 数字, name: 名称}）"
+            )
             return None
         mapping, names, ok = {}, {}, True
         for key, entry in value.items():
@@ -304,10 +315,12 @@ class _Builder:
         for tid, t in raw.items():
             if t.rows is not None:
                 assert t.hit_policy is not None
-                forms = [(start, t.hit_policy, t.rows, (tid, "rows"))]
+                forms: list[tuple[str, str, list[S.Row], YamlPath]] = [(start, t.hit_policy, t.rows, (tid, "rows"))]
             else:
                 assert t.versions is not None
-                forms = [(v.from_, v.hit_policy, v.rows, (tid, "versions", i, "rows")) for i, v in enumerate(t.versions)]
+                forms = [
+                    (v.from_, v.hit_policy, v.rows, (tid, "versions", i, "rows")) for i, v in enumerate(t.versions)
+                ]
             versions = []
             for day, policy, rows, path in forms:
                 built = [self.row(file, (*path, i), r) for i, r in enumerate(rows)]
@@ -336,7 +349,7 @@ class _Builder:
             return None
         return TableRow(value, when, band, label)  # type: ignore[arg-type]
 
-    def _edge(self, file: str, path: YamlPath, e: str | None) -> Fraction | str | None | bool:
+    def _edge(self, file: str, path: YamlPath, e: str | None) -> Fraction | str | bool | None:
         if e is None:
             return None
         num = _number(e)
@@ -361,7 +374,8 @@ class _Builder:
         used = {it.payer for it in raw.items.values()}
         for payer in raw.payers:
             if payer not in used:
-                self.l.problem("items.yaml", ("payers", payer), "登记了付款方但没有任何项目使用它")
+                self.l.problem("items.yaml", ("payers", payer), "登记了付款方但没有任何项目使用它",
+                               hint=nearest(payer, {p for p in used if p and p not in raw.payers}))  # fmt: skip
         return out
 
     def statement(self, file: str, path: YamlPath, s: S.Statement) -> Statement | None:
@@ -451,16 +465,30 @@ def load_ruleset(path: str | Path, *, v1: bool = False) -> Ruleset:
                  [r for r in rules if r], [c for c in checks if c])  # fmt: skip
     complete = all(v is not None for v in raw.values()) and all(rules) and all(checks)
     if complete:
-        _check_all(rs, meta, loader)
+        _check_all(rs, meta, loader, b.missing_cites)
     if loader.problems:
         raise RulesetError(loader.problems)
     return rs
 
 
-def _check_all(rs: Ruleset, meta: S.Meta, loader: _Loader) -> None:
+def _check_all(rs: Ruleset, meta: S.Meta, loader: _Loader, missing_cites: set[tuple[str, str]]) -> None:
     from .bands import check_bands
     from .names import check_names
 
     report: Callable[[str, YamlPath, str], None] = loader.problem
-    check_names(rs, meta, report, loader.docs)
+    check_names(rs, meta, report, loader.docs, missing_cites)
     check_bands(rs, report)
+
+
+def ruleset_format(path: Path) -> int:
+    """2 for rulesets that declare `format: 2`, else 1 (written by p4p 0.1–0.2)."""
+    try:
+        data = load_yaml((Path(path) / "ruleset.yaml").read_bytes().decode("utf-8-sig")).data
+    except (OSError, UnicodeDecodeError, YamlError):
+        return 2  # let the strict loader report what is wrong
+    return 2 if isinstance(data, dict) and "format" in data else 1
+
+
+def load_archived_ruleset(path: Path) -> Ruleset:
+    """The ruleset copied into a run folder, in whichever format the run was made with."""
+    return load_ruleset(path, v1=ruleset_format(path) == 1)

@@ -7,12 +7,14 @@ import datetime as dt
 from dataclasses import dataclass, field
 from fractions import Fraction
 from pathlib import Path
+from typing import Any
 
 from ..lang.formula import Formula
 from ..lang.template import Template
 
 LEVELS = ("county", "township", "village")
 ParamValue = Fraction | dict[str, Fraction]
+When = dict[str, Any]  # a condition: field → accepted values (or, for score, operator → number)
 
 
 @dataclass(frozen=True)
@@ -61,7 +63,7 @@ Edge = Fraction | str | None  # a number, a parameter name, or unbounded
 @dataclass(frozen=True)
 class TableRow:
     value: Formula
-    when: dict[str, object]
+    when: When
     band: tuple[Edge, Edge] | None
     label: Template | None
 
@@ -111,7 +113,7 @@ class Rule:
     title: Template
     cite: tuple[Cite, ...]
     kind: str
-    when: dict[str, object]
+    when: When
     explain: Template
     statement: Statement
     let: dict[str, Formula] = field(default_factory=dict)
@@ -127,6 +129,7 @@ class Rule:
     history_item: str | None = None
     undistributed: Undistributed | None = None
     report: dict[str, tuple[str, Formula]] = field(default_factory=dict)
+    item_names: dict[str, str] = field(default_factory=dict)  # format 1: ledger item names set per rule
 
     def unit_formulas(self) -> dict[str, Formula]:
         out = {f"let.{k}": f for k, f in self.let.items()}
@@ -149,7 +152,7 @@ class Rule:
         q = self.when.get("quarter")
         if q is None:
             return None
-        return {int(x) for x in (q if isinstance(q, list) else [q])}  # type: ignore[union-attr]
+        return {int(x) for x in (q if isinstance(q, list) else [q])}
 
 
 @dataclass(frozen=True)
@@ -157,7 +160,7 @@ class Check:
     id: str
     title: str
     cite: tuple[Cite, ...]
-    when: dict[str, object]
+    when: When
     let: dict[str, Formula]
     condition: Formula
     message: Template

@@ -71,8 +71,12 @@ class _Scope:
 
 
 class _Checker:
-    def __init__(self, rs: Ruleset, meta: S.Meta, report: Report):
+    def __init__(self, rs: Ruleset, meta: S.Meta, report: Report, docs: dict | None = None,
+                 missing_cites: set[tuple[str, str]] | None = None):  # fmt: skip
         self.rs, self.meta, self.report = rs, meta, report
+        self.docs = docs or {}
+        self.missing_cites = missing_cites or set()  # cited but not excerpted in ruleset.yaml
+        self.undefined: set[str] = set()  # names used somewhere that nothing defines (for suggestions)
         self.used: set[str] = set()  # parameters, tables and other names read anywhere
         self.cited: set[tuple[str, str]] = set()
         self.produced: set[str] = set()
@@ -95,7 +99,7 @@ class _Checker:
         return s.add(unit)
 
     # -- formulas and texts -----------------------------------------------------------------------
-    def formula(self, f: Formula | None, scope: _Scope, at: tuple, *, period: bool = False, want: str = NUMBER):
+    def formula(self, f: Formula | None, scope: _Scope, at: tuple, *, period: bool = False, want: str = NUMBER) -> None:
         if f is None:
             return
         file, path = at
@@ -118,6 +122,7 @@ class _Checker:
             self.report(file, path, f"公式 {f.text} 的结果应为{'条件（比较）' if want == 'truth' else '数值'}")
 
     def _unknown(self, name: str, scope: _Scope, file: str, path: tuple, where: str) -> None:
+        self.undefined.add(name)
         later = {r.item for r in self.rs.rules} | {r.undistributed.item for r in self.rs.rules if r.undistributed}
         if name in later and name not in scope.types:
             self.report(file, path, f"{where} 使用了后面规则才计算的项目 {name}")
@@ -130,6 +135,7 @@ class _Checker:
         file, path = at
         for name in sorted(t.names):
             if name not in scope.types:
+                self.undefined.add(name)
                 self.report(file, path, f"文字中的 {{{name}}} 没有定义", hint=nearest(name, scope.types))
             elif scope.types[name] == MAPPING:
                 self.report(file, path, f"文字中的 {{{name}}} 是按项目列出的取值，不能直接显示")
@@ -159,7 +165,7 @@ class _Checker:
                 continue
             if key == "score":
                 for op, v in want.items():
-                    if not 0 <= float(v) <= 100 or "." in v and len(v.split(".")[1]) > 1:
+                    if not 0 <= float(v) <= 100 or ("." in v and len(v.split(".")[1]) > 1):
                         self.report(file, (*path, key, op), f"得分条件 {op} {v} 应在 0–100 之间、最多一位小数")
                 continue
             for v in want:
@@ -212,17 +218,21 @@ class _Checker:
             self.template(text, scope, (file, (*path, "cases", i, "text")))
         for i, (_, name, _) in enumerate(st.rows):
             if name not in scope.types:
+                self.undefined.add(name)
                 self.report(file, (*path, "rows", i, "value"), f"结算单要显示的 {name} 没有定义",
                             hint=nearest(name, scope.types))  # fmt: skip
             self.used.add(name)
         if st.breakdown:
             for name in st.breakdown[:2]:
                 if scope.types.get(name) != MAPPING:
-                    self.report(file, (*path, "breakdown"), f"明细表的 {name} 应为按项目列出的取值（如 workpoints、ph_points）")
+                    self.report(
+                        file, (*path, "breakdown"), f"明细表的 {name} 应为按项目列出的取值（如 workpoints、ph_points）"
+                    )
                 self.used.add(name)
 
     def _item(self, item: str, at: tuple) -> None:
         if item not in self.rs.items:
+            self.undefined.add(item)
             self.report(*at, f"项目 {item} 没有在 items.yaml 中声明", hint=nearest(item, self.rs.items))
 
     def _kind_parts(self, rule: Rule, at: tuple) -> None:
@@ -233,21 +243,30 @@ class _Checker:
             p = self.rs.parameters.get(rule.level_ratio)
             self.used.add(rule.level_ratio)
             if p is None or not p.is_mapping:
+                self.undefined.add(rule.level_ratio)
                 self.report(file, (*path, "level_ratio"), f"level_ratio 应为按层级列出的参数，{rule.level_ratio} 不是",
                             hint=nearest(rule.level_ratio, self.rs.parameters))  # fmt: skip
             else:
                 levels = {k for _, v in p.values if isinstance(v, dict) for k in v}
-                if not levels <= set(LEVELS):
-                    self.report("parameters.yaml", (rule.level_ratio,), f"层级只能是 {', '.join(LEVELS)}")
+                for bad in sorted(levels - set(LEVELS)):
+                    where = self._mapping_key(rule.level_ratio, bad)
+                    self.report("parameters.yaml", where, f"层级 {bad} 不认识：只能是 {', '.join(LEVELS)}",
+                                hint=nearest(bad, LEVELS))  # fmt: skip
                 if set(rule.weights) != levels:
-                    self.report(file, (*path, "weights"), f"weights 的层级应与 {rule.level_ratio} 一致：{', '.join(sorted(levels))}")
+                    self.report(
+                        file,
+                        (*path, "weights"),
+                        f"weights 的层级应与 {rule.level_ratio} 一致：{', '.join(sorted(levels))}",
+                    )
         if rule.weight_labels and set(rule.weight_labels) != set(rule.weights):
             self.report(file, (*path, "weight_labels"), "weight_labels 的层级应与 weights 一致")
         if rule.undistributed:
             u = rule.undistributed
             self._item(u.item, (file, (*path, "undistributed", "item")))
             if u.release_parked and rule.kind != "settlement":
-                self.report(file, (*path, "undistributed", "release_parked"), "只有 settlement（年终清算）规则能释放暂记金额")
+                self.report(
+                    file, (*path, "undistributed", "release_parked"), "只有 settlement（年终清算）规则能释放暂记金额"
+                )
             uscope = self.base.add(UNDISTRIBUTED_NAMES).add(dict.fromkeys(rule.period_let, NUMBER))
             self.template(u.explain, uscope, (file, (*path, "undistributed", "explain")))
             self.statement(u.statement, uscope, (file, (*path, "undistributed", "statement")))
@@ -276,7 +295,8 @@ class _Checker:
         for group, lets in (("let", rule.let), ("period_let", rule.period_let)):
             for name in lets:
                 if name not in readers:
-                    self.report(file, (*path, group, name), f"中间量 {name} 没有被任何公式或文字使用")
+                    self.report(file, (*path, group, name), f"中间量 {name} 没有被任何公式或文字使用",
+                                hint=nearest(name, readers - set(lets)))  # fmt: skip
 
     # -- checks ---------------------------------------------------------------------------------
     def checks(self) -> None:
@@ -295,39 +315,65 @@ class _Checker:
             cscope = self.lets(c.let, scope, (file, (*path, "let")))
             self.formula(c.condition, cscope, (file, (*path, "condition")), want="truth")
             self.template(c.message, cscope, (file, (*path, "message")))
+            readers = set(c.condition.names) | set(c.message.names) | {n for f in c.let.values() for n in f.names}
+            for name in c.let:
+                if name not in readers:
+                    self.report(file, (*path, "let", name), f"中间量 {name} 没有被条件或提示文字使用",
+                                hint=nearest(name, readers - set(c.let)))  # fmt: skip
 
     # -- what is declared but never takes effect -----------------------------------------------------
     def unused(self, meta: S.Meta) -> None:
+        self._duplicate_rule_ids()
+        used = self.used | _table_names(self.rs) | {self.rs.workpoint_items}
+        missing = self.undefined - set(self.rs.parameters) - set(self.rs.tables) - set(self.rs.items)
+        for name in self.rs.parameters:
+            if name not in used:
+                self.report("parameters.yaml", (name,), f"参数 {name} 没有被任何规则、决策表或提示使用",
+                            hint=nearest(name, missing))  # fmt: skip
+        prefixed = {n.split("_", 1)[1].removesuffix("_label") for n in used if "_" in n}
+        for tid in self.rs.tables:
+            if tid not in used and f"{tid}_label" not in used and tid not in prefixed:
+                self.report("tables.yaml", (tid,), f"决策表 {tid} 没有被任何规则使用", hint=nearest(tid, missing))
+        for code in self.rs.items:
+            if code not in self.produced:
+                self.report("items.yaml", ("items", code), f"项目 {code} 已声明，但没有规则产生它",
+                            hint=nearest(code, missing))  # fmt: skip
+        self._uncited(meta)
+        wp = self.rs.parameters.get(self.rs.workpoint_items)
+        if wp is None or not wp.is_mapping:
+            self.report("ruleset.yaml", ("workpoint_items",), "workpoint_items 应为按服务项目列出的参数",
+                        hint=nearest(self.rs.workpoint_items, self.rs.parameters))  # fmt: skip
+
+    def _duplicate_rule_ids(self) -> None:
         ids = set()
         for i, r in enumerate(self.rs.rules):
             if r.id in ids:
                 self.report("rules.yaml", ("rules", i, "id"), f"规则编号 {r.id} 重复")
             ids.add(r.id)
-        label_names = {n for t in self.rs.tables.values() for v in t.versions for r in v.rows if r.label
-                       for n in r.label.names}  # fmt: skip
-        edges = {e for t in self.rs.tables.values() for v in t.versions for r in v.rows if r.band
-                 for e in r.band if isinstance(e, str)}  # fmt: skip
-        table_names = {n for t in self.rs.tables.values() for v in t.versions for r in v.rows for n in r.value.names}
-        used = self.used | label_names | edges | table_names | {self.rs.workpoint_items}
-        for name in self.rs.parameters:
-            if name not in used:
-                self.report("parameters.yaml", (name,), f"参数 {name} 没有被任何规则、决策表或提示使用")
-        prefixed = {n.split("_", 1)[1].removesuffix("_label") for n in used if "_" in n}
-        for tid in self.rs.tables:
-            if tid not in used and f"{tid}_label" not in used and tid not in prefixed:
-                self.report("tables.yaml", (tid,), f"决策表 {tid} 没有被任何规则使用")
-        for code in self.rs.items:
-            if code not in self.produced:
-                self.report("items.yaml", ("items", code), f"项目 {code} 已声明，但没有规则产生它")
+
+    def _uncited(self, meta: S.Meta) -> None:
+        """Excerpts no rule, parameter, table or check cites; a source none of whose clauses is
+        cited is reported once, at its key (a misspelt source id looks like this)."""
         for src_id, src in meta.sources.items():
+            if not any((src_id, clause) in self.cited for clause in src.clauses):
+                self.report("ruleset.yaml", ("sources", src_id),
+                            f"登记了政策文件 {src_id}，但没有规则、参数或决策表引用它",
+                            hint=nearest(src_id, {s for s, _ in self.missing_cites}))  # fmt: skip
+                continue
             for clause in src.clauses:
                 if (src_id, clause) not in self.cited:
                     self.report("ruleset.yaml", ("sources", src_id, "clauses", clause),
-                                f"摘录了条款 {clause}，但没有规则、参数或决策表引用它")  # fmt: skip
-        wp = self.rs.parameters.get(self.rs.workpoint_items)
-        if wp is None or not wp.is_mapping:
-            self.report("ruleset.yaml", ("workpoint_items",), f"workpoint_items 应为按服务项目列出的参数",
-                        hint=nearest(self.rs.workpoint_items, self.rs.parameters))  # fmt: skip
+                                f"摘录了条款 {clause}，但没有规则、参数或决策表引用它",
+                                hint=nearest(clause, {c for s, c in self.missing_cites if s == src_id}))  # fmt: skip
+
+    def _mapping_key(self, param: str, key: str) -> tuple:
+        """Where a key of a mapping-valued parameter is written (for a problem's line)."""
+        doc = self.docs.get("parameters.yaml")
+        values = (doc.data.get(param) or {}).get("values") if doc is not None and isinstance(doc.data, dict) else None
+        for i, v in enumerate(values if isinstance(values, list) else []):
+            if isinstance(v, dict) and isinstance(v.get("value"), dict) and key in v["value"]:
+                return (param, "values", i, "value", key)
+        return (param,)
 
     def tables(self) -> None:
         base = self.base.add({"score": NUMBER, "veto": NUMBER})
@@ -344,10 +390,24 @@ class _Checker:
                     self.template(row.label, pscope, ("tables.yaml", (*at[1], "label")))
                     for e in row.band or ():
                         if isinstance(e, str) and self.rs.parameters.get(e) is None:
+                            self.undefined.add(e)
                             self.report("tables.yaml", (*at[1], "band"), f"分档边界 {e} 不是参数",
                                         hint=nearest(e, self.rs.parameters))  # fmt: skip
+                        elif isinstance(e, str) and self.rs.parameters[e].is_mapping:
+                            self.report("tables.yaml", (*at[1], "band"), f"分档边界 {e} 是按项目列出的参数，不是一个数")
         for p in self.rs.parameters.values():
             self.cites(p.cite)
+
+
+def _table_names(rs: Ruleset) -> set[str]:
+    """Names the decision tables read: row values, labels and band edges (parameters)."""
+    out: set[str] = set()
+    for t in rs.tables.values():
+        for v in t.versions:
+            for r in v.rows:
+                out |= r.value.names | (r.label.names if r.label else set())
+                out |= {e for e in r.band or () if isinstance(e, str)}
+    return out
 
 
 def _all_names(rule: Rule, lets: bool = True) -> set[str]:
@@ -362,8 +422,9 @@ def _all_names(rule: Rule, lets: bool = True) -> set[str]:
     return out
 
 
-def check_names(rs: Ruleset, meta: S.Meta, report: Report, docs: dict) -> None:
-    c = _Checker(rs, meta, report)
+def check_names(rs: Ruleset, meta: S.Meta, report: Report, docs: dict,
+                missing_cites: set[tuple[str, str]] | None = None) -> None:  # fmt: skip
+    c = _Checker(rs, meta, report, docs, missing_cites)
     c.tables()
     c.rules()
     c.checks()

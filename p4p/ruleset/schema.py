@@ -11,7 +11,7 @@ from __future__ import annotations
 
 import datetime as dt
 import re
-from typing import Annotated, Literal
+from typing import Annotated, Any, Literal
 
 from pydantic import AfterValidator, BaseModel, BeforeValidator, ConfigDict, Field, model_validator
 
@@ -60,6 +60,8 @@ Date = Annotated[str, AfterValidator(_date)]
 Text = Annotated[str, AfterValidator(_text)]
 Name = Annotated[str, AfterValidator(_name)]
 Ident = Annotated[str, AfterValidator(_ident)]
+
+
 def _formula(v: str) -> str:
     if not v.strip():
         raise ValueError("不能为空")
@@ -317,7 +319,7 @@ class Checks(Strict):
     checks: list[Check] = Field(default_factory=list)
 
 
-FILE_MODELS: dict[str, object] = {
+FILE_MODELS: dict[str, Any] = {
     "ruleset.yaml": Meta,
     "items.yaml": Items,
     "parameters.yaml": dict[Name, Parameter],

@@ -1,0 +1,95 @@
+"""Replay: recompute a run from its own folder and compare; check its files and approvals."""
+
+from __future__ import annotations
+
+import json
+from dataclasses import dataclass
+from pathlib import Path
+
+from ..archive.manifest import load_manifest, run_file_findings
+from ..archive.verify_approvals import run_approval_findings
+from ..engine.ledger import parse_ledger
+from ..engine.trace import TraceLine, read_trace
+from ..model.problems import InputError
+from ..ruleset.load import load_ruleset, ruleset_format
+from .context import archived_input, context_of_run
+from .diff import diff_rows
+from .run import ARCHIVE_FORMAT, Computed, compute_run
+
+
+@dataclass
+class Replayed:
+    tampered: list[str]  # files, manifest or approval that no longer match
+    diffs: list[str]  # recomputed outputs that differ from the archived ones
+    approvals: list[str]  # approval records of the run that were checked
+
+
+def replay(run_dir: Path) -> Replayed:
+    """Recompute a run from its own folder (archived inputs, rules and history) and compare;
+    check its files against the manifest and, when approved, its run hash against the record."""
+    rel = f"{run_dir.resolve().parent.name}/{run_dir.resolve().name}"
+    m = load_manifest(run_dir)
+    tampered = [str(f) for f in run_file_findings(run_dir, rel)]
+    found, checked = run_approval_findings(run_dir)
+    tampered += [str(f) for f in found]
+    v1 = ruleset_format(run_dir / "rules") == 1  # runs archived by p4p 0.2
+    try:
+        ctx, stale = context_of_run(run_dir, m, load_ruleset(run_dir / "rules", v1=v1))
+        tampered += stale
+        c = compute_run(
+            archived_input(run_dir),
+            run_dir / "rules",
+            context=ctx,
+            v1_rules=v1,
+            xlsx="ledger.xlsx" in m.get("files", {}),  # recompute the workbook when the run has one
+        )
+    except InputError as e:
+        return Replayed(tampered, [f"归档的输入不能读取：{p.text()}" for p in e.problems], checked)
+    return Replayed(tampered, _differences(run_dir, c, m), checked)
+
+
+def _differences(run_dir: Path, c: Computed, m: dict) -> list[str]:
+    def archived(name: str) -> bytes:
+        p = run_dir / name
+        return p.read_bytes() if p.is_file() else b""
+
+    diffs = []
+    if c.files["ledger.csv"] != archived("ledger.csv"):
+        diffs = diff_rows(parse_ledger(archived("ledger.csv")), parse_ledger(c.files["ledger.csv"]), "归档", "重算")
+        if not diffs:
+            diffs = ["ledger.csv 字节不同（内容行相同：格式或编码被改动）"]
+    trace = _trace_difference(archived("trace.jsonl"), c.files["trace.jsonl"])
+    if trace:
+        diffs.append(trace)
+    # ledger.xlsx is byte-identical from archive format 2 on (earlier ones carry the time they were made)
+    xlsx = c.files.get("ledger.xlsx")
+    if m.get("archive_format", 1) >= ARCHIVE_FORMAT and xlsx is not None and xlsx != archived("ledger.xlsx"):
+        diffs.append("ledger.xlsx 与重算结果不同")
+    return diffs
+
+
+def _trace_difference(archived: bytes, recomputed: bytes) -> str | None:
+    """trace.jsonl is compared byte for byte when written in today's format; a trace of an older
+    format (p4p 0.2) is compared line by line on what it states: amount, quantity, rule."""
+    if archived == recomputed:
+        return None
+    try:
+        old = read_trace(archived)
+    except (ValueError, KeyError, TypeError):
+        return "trace.jsonl 不能读取"
+    if _trace_format(archived) == _trace_format(recomputed):
+        return "trace.jsonl 与重算结果不同"
+    if [_trace_key(t) for t in old] != [_trace_key(t) for t in read_trace(recomputed)]:
+        return "trace.jsonl（旧格式）中的金额、数量或规则与重算结果不同"
+    return None
+
+
+def _trace_format(data: bytes) -> int:
+    """2 when the trace opens with its run record (p4p 0.3 on), else 1."""
+    first = data.split(b"\n", 1)[0]
+    return 2 if first.strip() and json.loads(first).get("type") == "run" else 1
+
+
+def _trace_key(t: TraceLine) -> tuple:
+    rule = t.rule.get("id") if isinstance(t.rule, dict) else t.rule
+    return (t.inst_id, t.item, t.amount, t.quantity, rule)

@@ -1,0 +1,187 @@
+"""Writing a folder into the archive atomically: it is written into a temporary folder inside the
+archive (named with host and process id), sealed with its manifest and renamed into place.
+
+A failure, an exception or Ctrl-C removes only that temporary folder (and an archive folder this
+command created and left empty). A killed process leaves its temporary folder behind; the next
+command that writes to the archive removes the temporary folders of this host whose process is
+gone — only folders named by that scheme, never anything else.
+"""
+
+from __future__ import annotations
+
+import os
+import shutil
+import time
+from collections.abc import Iterator
+from contextlib import contextmanager
+from pathlib import Path, PurePosixPath
+from typing import Any
+
+from .errors import ArchiveError, os_reason
+from .layout import host_name, parse_tmp, tmp_name
+from .manifest import hash_files, write_manifest
+
+PAUSE_ENV = "P4P_TEST_PAUSE_BEFORE_COMMIT"
+
+
+def pid_alive(pid: int) -> bool:
+    try:
+        os.kill(pid, 0)
+    except ProcessLookupError:
+        return False
+    except PermissionError:  # a process of another user
+        return True
+    return True
+
+
+def sweep_temporaries(archive: Path) -> list[Path]:
+    """Remove the temporary folders of this host whose process is gone. Returns what went."""
+    if not archive.is_dir():
+        return []
+    gone = []
+    for p in sorted(archive.iterdir()):
+        t = parse_tmp(p.name)
+        if t and t.host == host_name() and p.is_dir() and not p.is_symlink() and not pid_alive(t.pid):
+            shutil.rmtree(p, ignore_errors=True)
+            gone.append(p)
+    return gone
+
+
+def _make_dirs(path: Path) -> list[Path]:
+    """mkdir -p; returns the folders it created, deepest last."""
+    missing = []
+    p = path
+    while not p.exists():
+        missing.append(p)
+        p = p.parent
+    made = []
+    for d in reversed(missing):
+        try:
+            d.mkdir()
+            made.append(d)
+        except FileExistsError:  # another process made it meanwhile: not ours
+            pass
+    return made
+
+
+def _remove_if_empty(folders: list[Path]) -> None:
+    """Remove folders this command created, deepest first, while they are empty (another
+    process may have started writing into one meanwhile: then it stays)."""
+    for d in reversed(folders):
+        try:
+            d.rmdir()
+        except OSError:
+            return
+
+
+def _pause_for_tests(path: Path) -> None:
+    """Test seam (harmless in production, where the variable is unset): with
+    P4P_TEST_PAUSE_BEFORE_COMMIT=<file>, write the staging folder's path into <file> and wait,
+    so a test can send SIGINT or SIGKILL at this point."""
+    flag = os.environ.get(PAUSE_ENV)
+    if flag:
+        Path(flag).write_text(str(path), encoding="utf-8")
+        time.sleep(120)
+
+
+class Staging:
+    """A temporary folder inside the archive that becomes <final> when committed."""
+
+    def __init__(self, archive: Path, period: str) -> None:
+        self.archive = archive
+        self.committed: Path | None = None
+        self.made = _make_dirs(archive)
+        try:
+            self.path = self._mkdir(period)
+        except BaseException:
+            _remove_if_empty(self.made)
+            raise
+
+    def _mkdir(self, period: str) -> Path:
+        for _attempt in range(5):
+            path = self.archive / tmp_name(period)
+            try:
+                path.mkdir()
+                return path
+            except FileNotFoundError:  # a concurrent failing first run removed the empty archive
+                self.made += _make_dirs(self.archive)
+        raise ArchiveError(f"不能在归档中建立临时目录：{self.archive}")
+
+    def write(self, relative: str, data: bytes) -> None:
+        parts = PurePosixPath(relative).parts
+        if not parts or PurePosixPath(relative).is_absolute() or ".." in parts:
+            raise ArchiveError(f"不能写到运行目录之外：{relative}")
+        p = self.path.joinpath(*parts)
+        p.parent.mkdir(parents=True, exist_ok=True)
+        p.write_bytes(data)
+
+    def commit(self, final: Path) -> Path:
+        """Rename into place (atomic: same file system). Refuses to replace anything."""
+        _pause_for_tests(self.path)
+        made = _make_dirs(final.parent)
+        for _attempt in range(5):
+            if final.exists():
+                _remove_if_empty(made)
+                raise ArchiveError(f"目标目录已存在，未覆盖：{final}")
+            try:
+                os.rename(self.path, final)
+                break
+            except FileNotFoundError:  # the parent went away under us: make it again
+                made += _make_dirs(final.parent)
+            except OSError as e:
+                _remove_if_empty(made)
+                raise ArchiveError(f"不能把临时目录移到 {final}：{os_reason(e)}") from None
+        else:
+            raise ArchiveError(f"不能把临时目录移到 {final}")
+        self.committed = final
+        return final
+
+    def discard(self) -> None:
+        if self.committed is None:
+            shutil.rmtree(self.path, ignore_errors=True)
+            if self.path.exists():  # a worker was still writing: once more
+                shutil.rmtree(self.path, ignore_errors=True)
+        _remove_if_empty(self.made)
+
+
+@contextmanager
+def staging(archive: Path, period: str) -> Iterator[Staging]:
+    """A Staging that is removed again unless committed (on any exception, Ctrl-C included)."""
+    try:
+        sweep_temporaries(archive)
+        st = Staging(archive, period)
+    except OSError as e:
+        raise ArchiveError(f"不能在归档 {archive} 中建立临时目录：{os_reason(e)}") from e
+    try:
+        yield st
+    except OSError as e:  # disk full, no permission…: the environment, said in Chinese (exit 1)
+        raise ArchiveError(f"写入归档 {archive} 失败，未写入任何内容：{os_reason(e)}") from e
+    finally:
+        if st.committed is None:
+            st.discard()
+
+
+class StagedRun:
+    """A run folder being written: app writes the files (and renders PDFs into `path`), then
+    `seal` adds the manifest (every file's SHA-256 plus the metadata) and renames it into
+    <archive>/<period>/<run_id>/."""
+
+    def __init__(self, st: Staging, period: str, run_id: str) -> None:
+        self._st = st
+        self.path = st.path
+        self.final = st.archive / period / run_id
+
+    def write_all(self, files: dict[str, bytes]) -> None:
+        for relative, data in files.items():
+            self._st.write(relative, data)
+
+    def seal(self, manifest: dict[str, Any]) -> Path:
+        manifest["files"] = hash_files(self.path)
+        write_manifest(self.path, manifest)
+        return self._st.commit(self.final)
+
+
+@contextmanager
+def staged_run(archive: Path, period: str, run_id: str) -> Iterator[StagedRun]:
+    with staging(archive, period) as st:
+        yield StagedRun(st, period, run_id)

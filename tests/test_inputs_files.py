@@ -1,0 +1,181 @@
+"""Whole files (SPEC §3, v2): one encoding per CSV file, no control characters, the size limits
+(found in time proportional to the file), structure slips, and what the CLI says about a path
+that is not an input."""
+
+import codecs
+
+import pytest
+from strict_helpers import read, refused
+
+from p4p.read.encoding import to_utf8
+
+from conftest import BASE_INSTITUTIONS, BASE_WORKPOINTS, cli, write_csv, write_quarter
+
+GB = "gb18030"
+
+
+def _gb_institutions(inp, utf8_row=None):
+    """institutions.csv in GB18030 as Excel saves it; `utf8_row` (data row index) in UTF-8."""
+    lines = [",".join(["inst_id", "name", "kind", "parent_id", "staff_count", "perf_base_annual", "population"])]
+    lines[0] += ",guarantee,workload_target,director"
+    lines += [",".join(r) for r in BASE_INSTITUTIONS]
+    data = b""
+    for k, line in enumerate(lines):
+        data += (line + "\r\n").encode("utf-8" if k - 1 == utf8_row else GB)
+    (inp / "institutions.csv").write_bytes(data)
+
+
+def test_gb18030_is_read(tmp_path):
+    inp = write_quarter(tmp_path / "in")
+    _gb_institutions(inp)
+    assert read(inp).institutions["T01"].name == "甲镇卫生院"
+
+
+def test_gb18030_with_one_utf8_line_is_refused_as_mixed(tmp_path):
+    """Decoded as GB18030 the UTF-8 line would silently become mojibake names (乙镇 → 涔欓晣)."""
+    inp = write_quarter(tmp_path / "in")
+    _gb_institutions(inp, utf8_row=3)  # T02, line 5
+    refused(inp, tmp_path / "a", "institutions.csv：文件混用了两种编码：第 5 行是 UTF-8，其余是 GB18030")
+
+
+def test_a_bom_promises_utf8(tmp_path):
+    inp = write_quarter(tmp_path / "in")
+    _gb_institutions(inp)
+    (inp / "institutions.csv").write_bytes(codecs.BOM_UTF8 + (inp / "institutions.csv").read_bytes())
+    err = refused(inp, tmp_path / "a", "institutions.csv 第2行：文件开头标明是 UTF-8（BOM），但这一行不是 UTF-8 编码")
+    assert "输入有 1 处问题" in err  # the other tables are not checked against an unreadable one
+
+
+@pytest.mark.parametrize(
+    "bad,expect",
+    [
+        (b"\x00", "workpoints.csv 第3行：文件中有空字符（NUL），共 1 处"),
+        (b"\x1b[31m", "workpoints.csv 第3行：文件中有控制字符（0x1B），共 1 处"),
+        (codecs.BOM_UTF8, "workpoints.csv 第3行：文件中间有字节顺序标记（BOM），可能是两个文件拼接而成"),
+    ],
+)
+def test_characters_no_input_may_hold(tmp_path, bad, expect):
+    inp = write_quarter(tmp_path / "in")
+    (inp / "workpoints.csv").write_bytes(b"inst_id,item,count\r\nT01,EHR,1000\r\nT02," + bad + b"HTN,250\r\n")
+    refused(inp, tmp_path / "a", expect)
+
+
+def test_utf8_lines_judged_by_what_they_decode_to():
+    """A GB18030 file whose bytes contain UTF-8 look-alike sequences is not 'mixed' unless a
+    whole line decodes to UTF-8 text with 3-byte characters."""
+    problems: list = []
+    gb = "编号,名称\n1,鸡蛋灌饼\n".encode(GB)
+    assert to_utf8(gb, "x.csv", problems) == "编号,名称\n1,鸡蛋灌饼\n".encode() and problems == []
+    mixed = gb + "2,乙镇\n".encode()
+    assert to_utf8(mixed, "x.csv", problems) is None and "第 3 行是 UTF-8" in problems[0].message
+
+
+def test_bom_only_and_empty_files(tmp_path):
+    inp = write_quarter(tmp_path / "in")
+    (inp / "workpoints.csv").write_bytes(codecs.BOM_UTF8)
+    (inp / "village_income.csv").write_bytes(b"")
+    (inp / "assessment.csv").write_bytes(b"\r\n\r\n")
+    refused(
+        inp,
+        tmp_path / "a",
+        "workpoints.csv：文件是空的（第1行应为表头）",
+        "village_income.csv：文件是空的（第1行应为表头）",
+        "assessment.csv 第1行：第1行应为表头，但它是空的",
+    )
+
+
+def test_header_only_institutions(tmp_path):
+    refused(write_quarter(tmp_path / "in", institutions=[]), tmp_path / "a", "机构表中没有任何机构")
+
+
+def test_line_ends_mixed_crlf_lf_and_cr_read_the_same(tmp_path):
+    plain = read(write_quarter(tmp_path / "plain"))
+    inp = write_quarter(tmp_path / "mixed")
+    text = (inp / "workpoints.csv").read_text(encoding="utf-8").replace("\r\n", "\n")
+    lines = text.splitlines()
+    (inp / "workpoints.csv").write_text(lines[0] + "\r\n" + lines[1] + "\n" + lines[2] + "\r" + "\n".join(lines[3:]))
+    assert read(inp).workpoints == plain.workpoints
+
+
+def test_blank_lines_keep_their_place_in_the_row_numbers(tmp_path):
+    """A blank line is row 3 as a spreadsheet shows it; the bad row after it is row 5."""
+    inp = write_quarter(tmp_path / "in")
+    (inp / "workpoints.csv").write_text("inst_id,item,count\nT01,EHR,1\n\n,,\nT01,XRAY,1\n", encoding="utf-8")
+    refused(inp, tmp_path / "a", "workpoints.csv 第5行 列“item”（值：“XRAY”）")
+
+
+def test_a_header_of_a_million_columns_is_refused_at_once(tmp_path):
+    inp = write_quarter(tmp_path / "in")
+    (inp / "workpoints.csv").write_text("inst_id,item,count," + "x," * 999_997 + "x\nT01,EHR,1\n")
+    refused(inp, tmp_path / "a", "workpoints.csv 第1行：表头有 1,000,001 列，超过 200 列的上限")
+
+
+def test_a_row_of_a_million_cells(tmp_path):
+    inp = write_quarter(tmp_path / "in")
+    (inp / "workpoints.csv").write_text("inst_id,item,count\nT01,EHR,1\nT01,EHR,1," + "9," * 999_999 + "9\n")
+    refused(inp, tmp_path / "a", "workpoints.csv 第3行（值：“9,9,9", "这一行有 1,000,003 列，多于表头的 3 列")
+
+
+@pytest.mark.parametrize("length", [10_001, 200_000])
+def test_a_cell_longer_than_10000_characters(tmp_path, length):
+    """Beyond the csv module's own field limit (128 KiB) too."""
+    rows = [list(r) for r in BASE_INSTITUTIONS]
+    rows[4][1] = "长" * length
+    refused(write_quarter(tmp_path / "in", institutions=rows), tmp_path / "a", "institutions.csv 第6行", "单元格过长")
+
+
+def test_short_rows_are_padded_long_rows_with_content_refused(tmp_path):
+    inp = write_quarter(tmp_path / "in")
+    (inp / "assessment.csv").write_text(
+        "inst_id,score,veto,veto_reason\nL01,90,0\nC01,85,0,,\nT01,95,0,,x\nT02,80,0\nV01,60,0\nV02,59.9,0\nV03,70,1,违规\n",
+        encoding="utf-8",
+    )
+    refused(inp, tmp_path / "a", "assessment.csv 第4行（值：“x”）：这一行有 5 列，多于表头的 4 列")
+
+
+def test_an_unterminated_quote_does_not_swallow_rows_silently(tmp_path):
+    inp = write_quarter(tmp_path / "in")
+    (inp / "workpoints.csv").write_text('inst_id,item,count\nT01,"EHR,1000\nT02,HTN,250\n', encoding="utf-8")
+    refused(inp, tmp_path / "a", "workpoints.csv 第2行")
+
+
+def test_unknown_columns_and_files_are_warnings(tmp_path):
+    inp = write_quarter(tmp_path / "in")
+    write_csv(inp / "workpoints.csv", ["inst_id", "item", "count", "备注"], [[*r, "手工补录"] for r in BASE_WORKPOINTS])
+    (inp / "workpoint.csv").write_text("x\n")
+    q = read(inp)
+    assert q.warnings == [
+        "workpoints.csv：列 “备注” 不是 p4p 使用的列，已忽略",
+        "文件夹中的 workpoint.csv 不是 p4p 的输入文件，已忽略",
+    ]
+
+
+@pytest.mark.parametrize(
+    "name,expect",
+    [
+        ("q1.xls", "q1.xls：.xls 是旧版 Excel 格式，不支持；请在 Excel 中另存为 .xlsx 工作簿"),
+        ("institutions.csv", "institutions.csv：这是单个 CSV 文件；输入应为包含 institutions.csv"),
+        ("q1.ods", "OpenDocument 表格不支持"),
+        ("q1.pdf", "不支持的输入：q1.pdf（输入应为文件夹或 .xlsx 工作簿）"),
+    ],
+)
+def test_a_path_that_is_not_an_input_says_what_it_is(tmp_path, name, expect):
+    (tmp_path / name).write_bytes(b"\xd0\xcf\x11\xe0 not a folder")
+    r = cli("validate", tmp_path / name)
+    assert r.exit_code == 2 and expect in r.stderr, r.stderr
+
+
+def test_a_missing_path_says_it_does_not_exist(tmp_path):
+    r = cli("validate", tmp_path / "nowhere")
+    assert r.exit_code == 2 and "nowhere：路径不存在（输入应为文件夹或 .xlsx 工作簿）" in r.stderr
+
+
+def test_an_xlsx_that_is_not_a_workbook(tmp_path):
+    (tmp_path / "q1.xlsx").write_bytes(b"PK\x03\x04 truncated")
+    refused(tmp_path / "q1.xlsx", tmp_path / "a", "q1.xlsx：无法打开工作簿（不是有效的 .xlsx 文件）")
+
+
+def test_the_base_quarter_still_reads(tmp_path):
+    q = read(write_quarter(tmp_path / "in"))
+    assert sorted(q.institutions) == ["C01", "L01", "T01", "T02", "V01", "V02", "V03"]
+    assert q.workpoints == {w[0]: {w[1]: int(w[2])} for w in BASE_WORKPOINTS} and q.warnings == []

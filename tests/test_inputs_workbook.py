@@ -1,0 +1,193 @@
+"""A workbook (SPEC §3, v2): one visible sheet per table, every row read whatever the declared
+dimension says, formula cells without a cached value and error cells named, unknown sheets a
+warning, the period sheet one mapping of known keys. Cells are named as Excel names them."""
+
+import re
+import zipfile
+from pathlib import Path
+
+import pytest
+from openpyxl import load_workbook
+from strict_helpers import read, refused
+from test_workbook import to_workbook
+
+from conftest import write_quarter
+
+# sheets as to_workbook writes them (Chinese names, in this order): sheet1.xml … sheet5.xml
+WP_SHEET = 3  # 公卫工分: header row 1, rows 2–6 = T01 EHR 1000, T02 HTN 250, V01 ELD 10, V02 EDU 5, V03 TB 20
+
+
+def _book(tmp_path: Path, name: str = "q.xlsx") -> Path:
+    return to_workbook(write_quarter(tmp_path / "in"), tmp_path / name)
+
+
+def _patch(book: Path, sheet: int, edit) -> None:
+    """Rewrite the XML of xl/worksheets/sheet<sheet>.xml (what another program might write)."""
+    src = zipfile.ZipFile(book)
+    items = [(i, src.read(i.filename)) for i in src.infolist()]
+    src.close()
+    with zipfile.ZipFile(book, "w", zipfile.ZIP_DEFLATED) as out:
+        for info, data in items:
+            mine = info.filename == f"xl/worksheets/sheet{sheet}.xml"
+            out.writestr(info, edit(data.decode()).encode() if mine else data)
+
+
+def _set_cell_xml(book: Path, ref: str, xml: str) -> None:
+    _patch(book, WP_SHEET, lambda s: re.sub(rf'<c r="{ref}"[^>]*?(/>|>.*?</c>)', xml, s, count=1))
+
+
+def test_a_visible_and_a_hidden_sheet_for_one_table(tmp_path):
+    """The finding: with a visible `assessment` and a hidden `考核`, the hidden one was used."""
+    book = _book(tmp_path)
+    wb = load_workbook(book)
+    wb.copy_worksheet(wb["考核"]).title = "assessment"
+    wb["考核"].sheet_state = "hidden"
+    wb.save(book)
+    refused(book, tmp_path / "a", "q.xlsx：工作表 “考核”、“assessment” 都是 assessment 表；每张表只能有一个工作表")
+
+
+def test_a_hidden_table_sheet_is_refused(tmp_path):
+    book = _book(tmp_path)
+    wb = load_workbook(book)
+    wb["公卫工分"].sheet_state = "veryHidden"
+    wb.save(book)
+    refused(book, tmp_path / "a", "q.xlsx：工作表 “公卫工分”（workpoints）是隐藏的；请取消隐藏，或删除这个工作表")
+
+
+def test_two_sheets_whose_names_differ_only_in_spaces(tmp_path):
+    """The finding: ` assessment ` and `assessment` — the last one won."""
+    book = _book(tmp_path)
+    wb = load_workbook(book)
+    wb["考核"].title = " assessment "
+    wb.copy_worksheet(wb[" assessment "]).title = "assessment"
+    wb.save(book)
+    refused(book, tmp_path / "a", "工作表 “ assessment ”、“assessment” 都是 assessment 表")
+
+
+def _long_workpoints(tmp_path, last_item):
+    """公卫工分 with rows 7–91 of `T01,EHR,1` and row 92 `T01,<last_item>,1`, declared A1:C60."""
+    book = _book(tmp_path)
+    wb = load_workbook(book)
+    ws = wb["公卫工分"]
+    for _ in range(85):
+        ws.append(["T01", "EHR", 1])
+    ws.append(["T01", last_item, 1])
+    wb.save(book)
+    assert ws.max_row == 92
+    _patch(book, WP_SHEET, lambda s: s.replace('<dimension ref="A1:C92"', '<dimension ref="A1:C60"'))
+    assert load_workbook(book, read_only=True)["公卫工分"].max_row == 60  # what a trusting reader sees
+    return book
+
+
+def test_rows_past_the_declared_dimension_are_read(tmp_path):
+    """The finding: rows 61–92 were dropped silently. EHR of T01 = 1000 + 85 + 1."""
+    assert read(_long_workpoints(tmp_path / "ok", "EHR")).workpoints["T01"]["EHR"] == 1086
+    refused(
+        _long_workpoints(tmp_path / "bad", "XRAY"), tmp_path / "a", "q.xlsx 公卫工分!B92（值：“XRAY”）：未知的服务项目"
+    )
+
+
+def test_a_formula_without_a_cached_value_is_named(tmp_path):
+    book = _book(tmp_path)
+    wb = load_workbook(book)
+    wb["公卫工分"]["C3"] = "=200+50"  # openpyxl, like many generators, stores no result
+    wb.save(book)
+    err = refused(book, tmp_path / "a", "q.xlsx 公卫工分!C3：公式没有计算结果")
+    assert "输入有 1 处问题" in err  # not also "不能为空" for the same cell
+
+
+def test_a_formula_with_its_cached_value_is_that_value(tmp_path):
+    book = _book(tmp_path)
+    _set_cell_xml(book, "C3", '<c r="C3"><f>200+50</f><v>251</v></c>')
+    assert read(book).workpoints["T02"]["HTN"] == 251
+
+
+@pytest.mark.parametrize(
+    "xml,expect",
+    [
+        ('<c r="C3" t="e"><v>#DIV/0!</v></c>', "q.xlsx 公卫工分!C3：单元格是错误值 #DIV/0!"),
+        ('<c r="C3"><v>' + "9" * 5000 + "</v></c>", "q.xlsx 公卫工分!C3（值：“99999"),
+        ('<c r="C3"><v>1e309</v></c>', "q.xlsx 公卫工分!C3（值：“inf”）：数字不能是 inf 或 nan"),
+        ('<c r="C3"><v>1e16</v></c>', "（值：“10000000000000000”）：数值过大（不能超过 1,000,000,000）"),
+        ('<c r="C3" t="b"><v>1</v></c>', "q.xlsx 公卫工分!C3（值：“TRUE”）：应为整数"),
+        ('<c r="C3" t="inlineStr"><is><t>２５０</t></is></c>', "（值：“２５０”）：数字应使用半角数字 0–9"),
+    ],
+)
+def test_cells_another_program_might_write(tmp_path, xml, expect):
+    book = _book(tmp_path)
+    _set_cell_xml(book, "C3", xml)
+    refused(book, tmp_path / "a", expect)
+
+
+def test_unknown_sheets_are_named_in_a_warning(tmp_path):
+    book = _book(tmp_path)
+    wb = load_workbook(book)
+    wb.create_sheet("草稿")
+    wb.create_sheet("旧数据").sheet_state = "hidden"
+    wb.create_sheet("说明")  # the notes sheet of `p4p template` is known
+    wb.save(book)
+    assert read(book).warnings == ["q.xlsx：工作表 “草稿”、“旧数据”（隐藏） 不是 p4p 使用的表，已忽略"]
+
+
+def test_data_without_a_header_is_a_warning(tmp_path):
+    book = _book(tmp_path)
+    wb = load_workbook(book)
+    wb["公卫工分"]["E4"] = "手工核对"
+    wb.save(book)
+    assert read(book).warnings == ["q.xlsx 公卫工分：第 E 列有数据但没有表头，已忽略"]
+
+
+def _period_sheet(tmp_path, rows):
+    book = _book(tmp_path)
+    wb = load_workbook(book)
+    ws = wb["期间"]
+    ws.delete_rows(1, ws.max_row)
+    for r in rows:
+        ws.append(r)
+    wb.save(book)
+    return book
+
+
+def test_period_sheet_with_a_key_twice_in_two_languages(tmp_path):
+    book = _period_sheet(
+        tmp_path, [["period", "2026Q1"], ["alliance", "测试医共体"], ["ph_annual_budget", 400000], ["期间", "2026Q2"]]
+    )
+    refused(book, tmp_path / "a", "q.xlsx 期间!A4 键“期间”：键重复：period（期间）已在 q.xlsx 期间!A1 给出")
+
+
+def test_period_sheet_unknown_key_and_value_without_key(tmp_path):
+    book = _period_sheet(
+        tmp_path,
+        [
+            ["项目", "取值", "说明"],
+            ["period", "2026Q1"],
+            ["alliance", "x"],
+            ["ph_annual_budget", 1],
+            ["budget", 2],
+            [None, 3],
+        ],
+    )
+    refused(
+        book,
+        tmp_path / "a",
+        "q.xlsx 期间!A5 键“budget”：未知的键",
+        "q.xlsx 期间!B6（值：“3”）：有值但没有键",
+    )
+
+
+def test_period_sheet_values_are_what_the_cells_show(tmp_path):
+    """A budget typed as 3952042.1 is the double 3952042.0999…; the sheet shows 3,952,042.10."""
+    book = _period_sheet(
+        tmp_path, [["项目", "取值"], ["期间", "2026Q1"], ["医共体", "测试医共体"], ["ph_annual_budget", 3952042.1]]
+    )
+    from decimal import Decimal
+
+    assert read(book).period.ph_annual_budget == Decimal("3952042.10")
+
+
+def test_rich_text_inline_strings_read_as_excel_shows_them(tmp_path):
+    """A name written as two formatted runs with a phonetic guide reads as the runs' text."""
+    book = _book(tmp_path)
+    runs = '<is><r><t>甲镇</t></r><r><t>中心卫生院</t></r><rPh sb="0" eb="1"><t>jia</t></rPh></is>'
+    _patch(book, 1, lambda s: re.sub(r'<c r="B4"[^>]*?>.*?</c>', f'<c r="B4" t="inlineStr">{runs}</c>', s, count=1))
+    assert read(book).institutions["T01"].name == "甲镇中心卫生院"
