@@ -15,9 +15,10 @@ from decimal import Decimal
 from pathlib import Path
 
 import pytest
-from conftest import BASE_ASSESSMENT, BASE_INCOME, BASE_INSTITUTIONS, INST_HEAD, cli, write_quarter
 
 from p4p.model.money import capitals, group_thousands
+
+from conftest import BASE_ASSESSMENT, BASE_INCOME, BASE_INSTITUTIONS, INST_HEAD, cli, write_quarter
 
 pytestmark = pytest.mark.slow
 

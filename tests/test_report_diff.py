@@ -10,10 +10,11 @@ from __future__ import annotations
 import shutil
 
 import pytest
-from conftest import BASE_ASSESSMENT, cli, run_ok, write_quarter
 from openpyxl import load_workbook
 
 from p4p.report.diff import compare, load_run
+
+from conftest import BASE_ASSESSMENT, cli, run_ok, write_quarter
 
 
 @pytest.fixture(scope="module")

@@ -19,7 +19,6 @@ import shutil
 from pathlib import Path
 
 import pytest
-from conftest import cli, run_ok, write_quarter
 
 from p4p.engine.trace import read_trace
 from p4p.report.pdf import Statements, _head
@@ -27,6 +26,8 @@ from p4p.report.qr import qr_data_url, verify_text
 from p4p.report.roles import run_items
 from p4p.report.statement import columns
 from p4p.report.ytd import year_to_date
+
+from conftest import cli, run_ok, write_quarter
 
 
 def text_of(page: str) -> str:

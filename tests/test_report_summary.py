@@ -11,13 +11,14 @@ import json
 import re
 
 import pytest
-from conftest import BASE_WORKPOINTS, run_ok, write_quarter
 from test_report_statement import flat, text_of
 
 from p4p.engine.trace import read_trace
 from p4p.report.charts import _ticks, grouped_counts, stacked_bars, strip_rows
 from p4p.report.pdf import _env, _head
 from p4p.report.summary_pdf import summary_context, warning_groups
+
+from conftest import BASE_WORKPOINTS, run_ok, write_quarter
 
 
 @pytest.fixture(scope="module")

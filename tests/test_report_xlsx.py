@@ -15,11 +15,12 @@ import io
 import zipfile
 
 import pytest
-from conftest import BASE_INSTITUTIONS, INST_HEAD, run_ok, write_quarter
 from openpyxl import load_workbook
 
 from p4p.engine.ledger import parse_ledger
 from p4p.report.xlsx import ledger_xlsx
+
+from conftest import BASE_INSTITUTIONS, INST_HEAD, run_ok, write_quarter
 
 
 @pytest.fixture(scope="module")

@@ -4,7 +4,7 @@ and headers, a notes sheet, drop-down lists and number checks, frozen headers.""
 from __future__ import annotations
 
 from pathlib import Path
-from typing import Any, cast
+from typing import Any
 
 from openpyxl import Workbook
 from openpyxl.styles import Alignment, Font, PatternFill
@@ -90,8 +90,8 @@ def write_template(out: Path, period: str, service_items: dict[str, dict]) -> No
     for name, spec in TABLES.items():
         ws = wb.active if first else wb.create_sheet()
         first = False
-        columns = cast(dict[str, str], spec["columns"])
-        ws.title = cast(str, spec["label"])
+        columns = spec["columns"]
+        ws.title = spec["label"]
         cols = list(columns)
         ws.append([columns[c] for c in cols])
         for j, c in enumerate(cols, 1):
@@ -113,7 +113,7 @@ def write_template(out: Path, period: str, service_items: dict[str, dict]) -> No
     notes = wb.create_sheet("说明")
     notes.append(["工作表", "列", "说明"])
     for name, spec in TABLES.items():
-        for c, label in cast(dict[str, str], spec["columns"]).items():
+        for c, label in spec["columns"].items():
             notes.append([spec["label"], f"{label}（{c}）", NOTES[name][c]])
     notes.append(
         [
