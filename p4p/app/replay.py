@@ -61,9 +61,13 @@ def _differences(run_dir: Path, c: Computed, m: dict) -> list[str]:
     trace = _trace_difference(archived("trace.jsonl"), c.files["trace.jsonl"])
     if trace:
         diffs.append(trace)
-    # ledger.xlsx is byte-identical from archive format 2 on (earlier ones carry the time they were made)
+    # ledger.xlsx is byte-identical from archive format 2 on (earlier ones carry the time they were
+    # made), and compared when it was written in today's layout
+    from ..report.xlsx import LAYOUT
+
     xlsx = c.files.get("ledger.xlsx")
-    if m.get("archive_format", 1) >= ARCHIVE_FORMAT and xlsx is not None and xlsx != archived("ledger.xlsx"):
+    same_layout = m.get("archive_format", 1) >= ARCHIVE_FORMAT and m.get("ledger_xlsx_layout") == LAYOUT
+    if same_layout and xlsx is not None and xlsx != archived("ledger.xlsx"):
         diffs.append("ledger.xlsx 与重算结果不同")
     return diffs
 

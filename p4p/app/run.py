@@ -201,6 +201,10 @@ def run_manifest(c: Computed, run_id: str) -> dict:
         ],
         "period_values": _period_values(q),
     }
+    if "ledger.xlsx" in c.files:
+        from ..report.xlsx import LAYOUT
+
+        manifest["ledger_xlsx_layout"] = LAYOUT
     if q.period.alliance_id:
         manifest["alliance_id"] = q.period.alliance_id
     if c.context.previous_record:

@@ -33,6 +33,9 @@ from .roles import CEILING, DIRECTOR, GROUP_ORDER, RECEIVED, group_of
 
 # the document creation date written into every ledger.xlsx (not the time it was made)
 FIXED_CREATED = dt.datetime(2000, 1, 1, tzinfo=dt.timezone.utc)
+# The workbook's layout: a replay compares ledger.xlsx byte for byte only with the same layout
+# (a new layout is a presentation change, not a change of the money).
+LAYOUT = 3
 AMOUNT, QUANTITY = 6, 7  # columns of 明细 (ledger.csv order)
 
 
