@@ -1,92 +1,43 @@
-"""p4p command line (click). User-facing text is Chinese; nothing here computes money."""
+"""p4p command line (click): run, validate, explain, diff, statements, template here; approve,
+history, replay, verify in archive_cmds.py; rules in rules_cmds.py. User-facing text is
+Chinese; nothing here computes money."""
 
 from __future__ import annotations
 
 import json
-import os
 import sys
 import time
 from pathlib import Path
 
 import click
 
-from .. import __version__
 from ..app import DEFAULT_RULES, XLSX_MAX_LINES, compute_run, write
-from ..archive.store import ArchiveError, MissingHistory, load_manifest
-from ..engine.result import ComputeError
-from ..engine.trace import read_trace
+from ..archive.manifest import load_manifest
 from ..engine.summary import summary_text
-from ..model.problems import InputError
-from ..report.explain import explain_lines
-from ..ruleset.errors import RulesetError
+from ..engine.trace import read_trace
+from ..report.explain import explain_lines, item_codes
 from ..ruleset.load import load_ruleset
+from .base import EXIT_DIFF, EXIT_FAIL, EXIT_INPUT, EXIT_OK, examples, main, quiet
+from .base import err as _err
+from .base import guard as _guard
+from .base import stage as _stage
 
-EXIT_OK, EXIT_FAIL, EXIT_INPUT, EXIT_DIFF = 0, 1, 2, 3
-
-
-def _err(msg: str):
-    click.echo(msg, err=True)
-
-
-def _stage(msg: str, t0: float):
-    _err(f"[{time.perf_counter() - t0:6.2f}s] {msg}")
+__all__ = ["EXIT_DIFF", "EXIT_FAIL", "EXIT_INPUT", "EXIT_OK", "main"]
 
 
-def _report_input_error(e: InputError):
-    _err(f"输入有 {e.count} 处问题，未计算、未写入任何文件：")
-    for p in e.problems:
-        _err(f"  - {p.text()}")
-
-
-def _guard(fn):
-    """Every expected failure becomes a Chinese message and an exit code, never a traceback."""
-
-    def wrapper(*a, **kw):
-        try:
-            return fn(*a, **kw)
-        except InputError as e:
-            _report_input_error(e)
-            sys.exit(EXIT_INPUT)
-        except MissingHistory as e:
-            _err(f"输入被拒绝：{e}")
-            sys.exit(EXIT_INPUT)
-        except RulesetError as e:
-            _err(f"规则集有 {len(e.problems)} 处问题，未计算、未写入任何文件：")
-            for p in e.problems:
-                _err(f"  - {p.text()}")
-            sys.exit(EXIT_INPUT)
-        except ComputeError as e:
-            _err(f"计算被拒绝（规则集或输入的问题），未写入任何文件：{e}")
-            sys.exit(EXIT_INPUT)
-        except ArchiveError as e:
-            _err(f"失败：{e}")
-            sys.exit(EXIT_FAIL)
-        except click.exceptions.Exit:
-            raise
-        except Exception as e:  # last resort: still no traceback for the user
-            if os.environ.get("P4P_DEBUG"):
-                raise
-            _err(f"运行失败（内部错误）：{type(e).__name__}: {e}（设置 P4P_DEBUG=1 可查看详细信息）")
-            sys.exit(EXIT_FAIL)
-
-    wrapper.__name__, wrapper.__doc__ = fn.__name__, fn.__doc__
-    return wrapper
-
-
-@click.group()
-@click.version_option(__version__, prog_name="p4p")
-def main():
-    """p4p —— 紧密型县域医共体绩效兑现计算与结算单。"""
-
-
-@main.command()
-@click.argument("input_path", type=click.Path(path_type=Path))
+@main.command(epilog=examples(
+    "p4p run 2026Q1/ --archive 归档                 # 输入文件夹（CSV 和 period.yaml）",
+    "p4p run 2026Q1.xlsx --archive 归档 --no-pdf    # 一个工作簿；先不生成结算单",
+    "p4p run 2026Q4/ --archive 归档                 # 第四季度：需要本年前三季度已审批",
+    "p4p run 2026Q1/ --rules 测算规则/ --archive 测算   # 用另一套规则测算（写入另一个归档）",
+))  # fmt: skip
+@click.argument("input_path", metavar="输入", type=click.Path(path_type=Path))
 @click.option(
     "--rules", "rules_dir", type=click.Path(path_type=Path), default=None, help="规则集目录（默认 huangshan-2026）"
 )
 @click.option("--archive", type=click.Path(path_type=Path), default=Path("archive"), show_default=True, help="归档目录")
 @click.option("--no-pdf", is_flag=True, help="不生成 PDF 结算单")
-@click.option("--jobs", type=int, default=None, help="生成 PDF 的并行进程数（默认 CPU 核数）")
+@click.option("--jobs", type=int, default=None, metavar="进程数", help="生成 PDF 的并行进程数（默认 CPU 核数）")
 @click.option("--json", "as_json", is_flag=True, help="以 JSON 输出汇总")
 @click.option("--xlsx/--no-xlsx", "xlsx", default=None,
               help=f"是否生成 ledger.xlsx（默认：台账不超过 {XLSX_MAX_LINES:,} 行时生成）")  # fmt: skip
@@ -102,7 +53,9 @@ def run(input_path, rules_dir, archive, no_pdf, jobs, as_json, xlsx, strict):
     if not no_pdf:
         from ..report.pdf import render_run
 
-        render = lambda tmp, run_id, manifest: render_run(tmp, run_id, manifest, jobs=jobs, progress=True)
+        def render(tmp: Path, run_id: str, manifest: dict) -> None:
+            render_run(tmp, run_id, manifest, jobs=jobs, progress=not quiet())
+
     run_dir = write(c, archive, render)
     _stage("运行目录已写入", t0)
     if as_json:
@@ -112,9 +65,11 @@ def run(input_path, rules_dir, archive, no_pdf, jobs, as_json, xlsx, strict):
     click.echo(str(run_dir))
 
 
-@main.command()
-@click.argument("input_path", type=click.Path(path_type=Path))
-@click.option("--rules", "rules_dir", type=click.Path(path_type=Path), default=None)
+@main.command(epilog=examples("p4p validate 2026Q1/", "p4p validate 2026Q4.xlsx --archive 归档"))
+@click.argument("input_path", metavar="输入", type=click.Path(path_type=Path))
+@click.option(
+    "--rules", "rules_dir", type=click.Path(path_type=Path), default=None, help="规则集目录（默认 huangshan-2026）"
+)
 @click.option(
     "--archive",
     type=click.Path(path_type=Path),
@@ -138,23 +93,35 @@ def validate(input_path, rules_dir, archive):
     )
 
 
-@main.command()
-@click.argument("run_dir", type=click.Path(exists=True, file_okay=False, path_type=Path))
-@click.argument("inst_id")
-@click.argument("item", required=False)
+@main.command(epilog=examples(
+    "p4p explain 归档/2026Q1/<运行编号> V0101            # 该机构的每一笔金额",
+    "p4p explain 归档/2026Q1/<运行编号> T01 DIRECTOR_BONUS   # 只看一个项目（项目代码见台账）",
+))  # fmt: skip
+@click.argument("run_dir", metavar="运行目录", type=click.Path(exists=True, file_okay=False, path_type=Path))
+@click.argument("inst_id", metavar="机构编码")
+@click.argument("item", metavar="[项目]", required=False)
 @_guard
-def explain(run_dir, inst_id, item):
-    """说明某机构（某项目）每一笔金额的计算过程、规则和政策依据。"""
-    out = explain_lines(read_trace((run_dir / "trace.jsonl").read_bytes()), inst_id, item)
+def explain(run_dir: Path, inst_id: str, item: str | None) -> None:
+    """说明某机构（某项目）每一笔金额的计算过程、规则和政策依据（只读 trace.jsonl）。"""
+    traces = read_trace((run_dir / "trace.jsonl").read_bytes())
+    out = explain_lines(traces, inst_id, item)
     if not out:
-        _err(f"运行 {run_dir} 中没有机构 {inst_id}" + (f" 的项目 {item}" if item else "") + " 的台账行")
+        codes = item_codes(traces, inst_id)
+        if not codes:
+            known = sorted({t.inst_id for t in traces})
+            _err(f"运行 {run_dir} 中没有机构 {inst_id} 的台账行（共 {len(known)} 个机构，例如 {'、'.join(known[:5])}）")
+        else:
+            _err(f"机构 {inst_id} 没有项目 {item} 的台账行；它的项目有：{'、'.join(codes)}")
         sys.exit(EXIT_FAIL)
     click.echo("\n".join(out))
 
 
-@main.command()
-@click.argument("run_a", type=click.Path(exists=True, file_okay=False, path_type=Path))
-@click.argument("run_b", type=click.Path(exists=True, file_okay=False, path_type=Path))
+@main.command(epilog=examples(
+    "p4p diff 归档/2026Q2/<原运行> 归档/2026Q2/<更正后运行>",
+    "p4p diff 归档/2026Q1/<运行> 测算/2026Q1/<运行> --xlsx 差异.xlsx",
+))  # fmt: skip
+@click.argument("run_a", metavar="运行目录A", type=click.Path(exists=True, file_okay=False, path_type=Path))
+@click.argument("run_b", metavar="运行目录B", type=click.Path(exists=True, file_okay=False, path_type=Path))
 @click.option("--xlsx", "xlsx_out", type=click.Path(dir_okay=False, path_type=Path), help="同时写出 Excel 文件")
 @_guard
 def diff(run_a: Path, run_b: Path, xlsx_out: Path | None) -> None:
@@ -178,10 +145,10 @@ def diff(run_a: Path, run_b: Path, xlsx_out: Path | None) -> None:
         click.echo(f"已写出 {xlsx_out}")
 
 
-@main.command()
-@click.argument("run_dir", type=click.Path(exists=True, file_okay=False, path_type=Path))
+@main.command(epilog=examples("p4p statements 归档/2026Q1/<运行编号> --out 打印用结算单"))
+@click.argument("run_dir", metavar="运行目录", type=click.Path(exists=True, file_okay=False, path_type=Path))
 @click.option("--out", type=click.Path(path_type=Path), default=None, help="输出目录（默认 ./statements-<运行编号>）")
-@click.option("--jobs", type=int, default=None, help="并行进程数（默认 CPU 核数）")
+@click.option("--jobs", type=int, default=None, metavar="进程数", help="并行进程数（默认 CPU 核数）")
 @_guard
 def statements(run_dir, out, jobs):
     """为已有运行重新生成结算单（带当前审批状态），写到运行目录之外，归档保持不变。"""
@@ -190,15 +157,19 @@ def statements(run_dir, out, jobs):
 
     m = load_manifest(run_dir)
     out = out or Path(f"statements-{m['run_id']}")
-    n = render_run(run_dir, m["run_id"], m, jobs=jobs, progress=True, out_dir=out, approval=approval_label(run_dir))
+    n = render_run(
+        run_dir, m["run_id"], m, jobs=jobs, progress=not quiet(), out_dir=out, approval=approval_label(run_dir)
+    )
     click.echo(f"已生成 {n} 份结算单和汇总报告")
     click.echo(str(out))
 
 
-@main.command()
-@click.argument("out", type=click.Path(dir_okay=False, path_type=Path))
+@main.command(epilog=examples("p4p template 2026Q2输入.xlsx --period 2026Q2"))
+@click.argument("out", metavar="输出文件", type=click.Path(dir_okay=False, path_type=Path))
 @click.option("--period", default="2026Q1", show_default=True, help="期间，如 2026Q1")
-@click.option("--rules", "rules_dir", type=click.Path(path_type=Path), default=None)
+@click.option(
+    "--rules", "rules_dir", type=click.Path(path_type=Path), default=None, help="规则集目录（默认 huangshan-2026）"
+)
 @_guard
 def template(out, period, rules_dir):
     """生成一个空白的输入工作簿（含说明、下拉列表和数值校验）。"""

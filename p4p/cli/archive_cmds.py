@@ -18,7 +18,9 @@ from ..archive.layout import archive_of
 from ..archive.manifest import as_dict
 from ..archive.verify import Report, verify_archive
 from ..model.problems import InputError
-from . import EXIT_DIFF, EXIT_INPUT, _err, _guard, main
+from .base import EXIT_DIFF, EXIT_INPUT, examples, main
+from .base import err as _err
+from .base import guard as _guard
 
 KEY_HELP = "密钥文件（HMAC-SHA256 签名用；不要放在归档里）；也可用环境变量 P4P_ARCHIVE_KEY"
 
@@ -40,8 +42,13 @@ head_option = click.option(
 )
 
 
-@main.command()
-@click.argument("run_dir", type=click.Path(exists=True, file_okay=False, path_type=Path))
+@main.command(
+    epilog=examples(
+        "p4p approve 归档/2026Q1/<运行编号> --by 张会计 --payees 收款账户.xlsx",
+        'p4p approve 归档/2026Q2/<新运行编号> --by 张会计 --payees 收款账户.xlsx --supersede --reason "考核得分录入错误"',
+    )
+)
+@click.argument("run_dir", metavar="运行目录", type=click.Path(exists=True, file_okay=False, path_type=Path))
 @click.option("--by", required=True, help="审批人")
 @click.option(
     "--payees",
@@ -59,7 +66,7 @@ head_option = click.option(
 @click.option("--reason", default=None, help="替换原因（与 --supersede 一起使用）")
 @key_option
 @click.option("--no-pdf", is_flag=True, help="不生成 PDF（盖“已审批”的结算单、发放清单 PDF、更正结算单）")
-@click.option("--jobs", type=int, default=None, help="生成 PDF 的并行进程数（默认 CPU 核数）")
+@click.option("--jobs", type=int, default=None, metavar="进程数", help="生成 PDF 的并行进程数（默认 CPU 核数）")
 @_guard
 def approve(  # noqa: PLR0913, PLR0917 — click passes each option as a parameter
     run_dir: Path,
@@ -137,8 +144,14 @@ def _report(archive: Path, paper: PaperHead | None, key_file: Path | None) -> Re
     return verify_archive(archive, paper, load_key(key_file, archive))
 
 
-@main.command()
-@click.argument("archive", type=click.Path(path_type=Path))
+@main.command(
+    epilog=examples(
+        "p4p verify 归档",
+        "p4p verify 归档 --head 7:3fa2c19d0e5b77a1   # 纸质审批单上的链头",
+        "p4p verify 归档 --key-file 密钥.txt",
+    )
+)
+@click.argument("archive", metavar="归档目录", type=click.Path(path_type=Path))
 @head_option
 @key_option
 @_guard
@@ -163,7 +176,7 @@ def _approval_marks(records: list[Record]) -> dict[str, list[str]]:
     return marks
 
 
-@main.command()
+@main.command(epilog=examples("p4p history --archive 归档", "p4p history --archive 归档 | head -20"))
 @click.option("--archive", type=click.Path(path_type=Path), default=Path("archive"), show_default=True)
 @head_option
 @key_option
@@ -188,8 +201,8 @@ def history(archive: Path, paper: PaperHead | None, key_file: Path | None) -> No
         sys.exit(EXIT_DIFF)
 
 
-@main.command()
-@click.argument("run_dir", type=click.Path(exists=True, file_okay=False, path_type=Path))
+@main.command(epilog=examples("p4p replay 归档/2026Q1/<运行编号>"))
+@click.argument("run_dir", metavar="运行目录", type=click.Path(exists=True, file_okay=False, path_type=Path))
 @_guard
 def replay(run_dir: Path) -> None:
     """用运行目录中归档的输入和规则重算，逐行比对，并检查文件、manifest 和审批记录是否被改动。"""

@@ -37,7 +37,9 @@ from ..ruleset.testcases import (
     report_lines,
     run_cases,
 )
-from . import EXIT_INPUT, _err, _guard
+from .base import EXIT_INPUT, Group, examples
+from .base import err as _err
+from .base import guard as _guard
 
 # ---- running a ruleset on a quarter in memory ------------------------------------------------------
 
@@ -97,7 +99,7 @@ def _what_if(rs: Ruleset, input_path: Path, archive: Path) -> list[LedgerLine]:
 # ---- the commands -------------------------------------------------------------------------------
 
 
-@click.group()
+@click.group(cls=Group)
 def rules() -> None:
     """规则集工具：检查、运行测试用例、比较两个规则集。"""
 
@@ -125,8 +127,8 @@ def _tests(rs: Ruleset, *, required: bool) -> None:
         sys.exit(EXIT_INPUT)
 
 
-@rules.command("check")
-@click.argument("rules_dir", type=click.Path(path_type=Path), required=False)
+@rules.command("check", epilog=examples("p4p rules check", "p4p rules check rules/examples/huangshan-2026-whatif"))
+@click.argument("rules_dir", metavar="[规则集目录]", type=click.Path(path_type=Path), required=False)
 @_guard
 def rules_check(rules_dir: Path | None) -> None:
     """检查规则集：文件、键、名称、公式、决策表分档（缺口、重叠）、引用；然后运行它的测试用例。"""
@@ -141,8 +143,8 @@ def rules_check(rules_dir: Path | None) -> None:
     _tests(rs, required=False)
 
 
-@rules.command("test")
-@click.argument("rules_dir", type=click.Path(path_type=Path), required=False)
+@rules.command("test", epilog=examples("p4p rules test", "p4p rules test 我县规则/"))
+@click.argument("rules_dir", metavar="[规则集目录]", type=click.Path(path_type=Path), required=False)
 @_guard
 def rules_test(rules_dir: Path | None) -> None:
     """在内存中运行规则集 tests/*.yaml 中的测试用例，逐项列出与手算期望不同之处。"""
@@ -150,9 +152,12 @@ def rules_test(rules_dir: Path | None) -> None:
     _tests(rs, required=True)
 
 
-@rules.command("diff")
-@click.argument("old_dir", type=click.Path(path_type=Path))
-@click.argument("new_dir", type=click.Path(path_type=Path))
+@rules.command("diff", epilog=examples(
+    "p4p rules diff rules/huangshan-2026 rules/examples/huangshan-2026-whatif",
+    "p4p rules diff 旧规则/ 新规则/ --input 2026Q1.xlsx      # 连同金额差异（不写入任何文件）",
+))  # fmt: skip
+@click.argument("old_dir", metavar="旧规则集", type=click.Path(path_type=Path))
+@click.argument("new_dir", metavar="新规则集", type=click.Path(path_type=Path))
 @click.option("--input", "input_path", type=click.Path(path_type=Path), default=None,
               help="一个季度的输入（文件夹或工作簿）：用两个规则集分别计算，列出各机构、各项目的金额差异")  # fmt: skip
 @click.option("--archive", type=click.Path(path_type=Path), default=Path("archive"), show_default=True,

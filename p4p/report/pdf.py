@@ -16,6 +16,7 @@ import multiprocessing as mp
 import os
 import subprocess
 import sys
+import time
 from collections import defaultdict
 from collections.abc import Callable
 from pathlib import Path
@@ -224,18 +225,29 @@ def render_run(
         _run_tasks(merges, jobs, bar, done)
     finally:
         _job.clear()
-    if bar:
-        print(file=sys.stderr)
     return len(job.groups)
 
 
 def _progress(total: int) -> Callable[[int], Any]:
-    if not sys.stderr.isatty():  # a log file gets one line at the end, not 300 carriage returns
-        return lambda n: n == total and print(f"生成 PDF {n}/{total}", end="", file=sys.stderr)
+    """A progress bar on stderr with the time taken and the time still needed (estimated from
+    the pace so far); a log file gets one line at the end, not 300 carriage returns."""
+    start = time.monotonic()
+    if not sys.stderr.isatty():
+        return lambda n: n == total and print(f"生成 PDF {n}/{total}，用时 {_clock(time.monotonic() - start)}",
+                                              file=sys.stderr)  # fmt: skip
 
     def show(n: int) -> None:
         w = 30
         fill = int(w * n / total)
-        print(f"\r生成 PDF [{'#' * fill}{'.' * (w - fill)}] {n}/{total}", end="", file=sys.stderr, flush=True)
+        took = time.monotonic() - start
+        left = took / n * (total - n) if n else 0.0
+        tail = "完成" if n == total else f"预计还需 {_clock(left)}"
+        print(f"\r生成 PDF [{'#' * fill}{'.' * (w - fill)}] {n}/{total} 已用 {_clock(took)}，{tail}  ",
+              end="\n" if n == total else "", file=sys.stderr, flush=True)  # fmt: skip
 
     return show
+
+
+def _clock(seconds: float) -> str:
+    s = int(seconds + 0.5)
+    return f"{s // 60}分{s % 60:02d}秒" if s >= 60 else f"{s}秒"
