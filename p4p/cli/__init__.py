@@ -232,3 +232,4 @@ def rules_check(rules_dir):
 
 
 from . import archive_cmds  # noqa: E402, F401  (registers approve, history, replay, verify on main)
+from . import batch_cmds  # noqa: E402, F401  (registers batch on main)
