@@ -18,7 +18,7 @@ import pytest
 from archive_kit import approved_quarters, q4_input
 
 from p4p.app import DEFAULT_RULES
-from p4p.app.batch import Batch, client_scratch, discover, run_batch
+from p4p.app.batch import Batch, Cluster, client_scratch, discover, run_batch
 from p4p.app.batch_task import KILL_ENV, Options, Outcome, Task, run_task, scratch_name
 from p4p.archive.layout import TMP_PREFIX
 from p4p.ruleset.load import load_ruleset
@@ -244,7 +244,9 @@ def test_a_killed_worker_fails_its_alliance_only(tmp_path, archive, monkeypatch)
     write_quarter(root / "县甲" / "2026Q1")
     write_quarter(root / "县乙" / "victim")
     monkeypatch.setenv(KILL_ENV, "victim")
-    outcomes = run_batch(root, archive, DEFAULT_RULES, Options(pdf=False), workers=2, scratch_root=tmp_path / "s")
+    outcomes = run_batch(
+        root, archive, DEFAULT_RULES, Options(pdf=False), Cluster(workers=2), scratch_root=tmp_path / "s"
+    )
     by_label = {o.label: o for o in outcomes}
     assert by_label["县甲/2026Q1"].ok
     victim = by_label["县乙/victim"]

@@ -226,13 +226,21 @@ def _quiet() -> Iterator[None]:
             lg.setLevel(level)
 
 
+@dataclass(frozen=True)
+class Cluster:
+    """Where the tasks run: an existing scheduler, or a local cluster of `workers` processes
+    with one thread each (default: one per core)."""
+
+    workers: int | None = None
+    scheduler: str | None = None
+
+
 @contextmanager
-def dask_client(workers: int | None, scheduler: str | None) -> Iterator[Any]:
-    """A client of an existing scheduler, or of a local cluster of `workers` processes with one
-    thread each (default: one per core)."""
+def dask_client(where: Cluster) -> Iterator[Any]:
     import dask
     from distributed import Client, LocalCluster
 
+    scheduler = where.scheduler
     with dask.config.set(DASK_SETTINGS), _quiet():
         if scheduler:
             try:
@@ -242,7 +250,7 @@ def dask_client(workers: int | None, scheduler: str | None) -> Iterator[Any]:
             with client:
                 yield client
             return
-        n = workers or default_workers()
+        n = where.workers or default_workers()
         with (
             LocalCluster(
                 n_workers=n, threads_per_worker=1, processes=True, dashboard_address=None, silence_logs=logging.CRITICAL
@@ -264,21 +272,24 @@ def run_batch(
     archive: Path,
     rules_dir: Path,
     options: Options,
+    cluster: Cluster,
     *,
-    workers: int | None = None,
-    scheduler: str | None = None,
     scratch_root: Path | None = None,
+    on_ready: Callable[[int, int], None] | None = None,
     on_done: Callable[[Outcome, int, int], None] | None = None,
 ) -> list[Outcome]:
     """Run every alliance-quarter under `root`; returns the outcomes in input order. Raises
     InputError (no inputs), RulesetError (the ruleset) or BatchError (no cluster) before any
-    alliance is run."""
+    alliance is run. `on_ready(inputs, workers)` once the cluster is up, `on_done(outcome, n,
+    inputs)` as each alliance is finished."""
     inputs = discover(root, archive)
     rs = load_ruleset(rules_dir)
     with client_scratch(scratch_root) as marker:
         batch = Batch(root, archive, rs, options, str(scratch_root) if scratch_root else None, marker)
         try:
-            with dask_client(workers, scheduler) as client:
+            with dask_client(cluster) as client:
+                if on_ready:
+                    on_ready(len(inputs), worker_count(client))
                 return _drive(client, batch, inputs, on_done or (lambda o, d, n: None))
         finally:
             sweep_scratch(scratch_root or Path(tempfile.gettempdir()))

@@ -28,6 +28,8 @@ from ..archive.runfolder import pid_alive
 from ..engine.result import ComputeError
 from ..model.problems import InputError, Problem
 from ..ruleset.errors import RuleProblem, RulesetError
+from ..ruleset.load import load_ruleset
+from ..ruleset.model import Ruleset
 from .context import Context
 from .run import Computed, compute_run, write
 
@@ -129,8 +131,9 @@ def run_task(task: Task) -> Outcome:
         scratch = worker_scratch(task.scratch_root)
         where = scratch / f".in-{secrets.token_hex(6)}"
         source = _materialise_input(where, task)
-        rules = _materialise_rules(scratch, task)
-        c = compute_run(source, rules, None, task.context, xlsx=task.options.xlsx, strict=task.options.strict)
+        rules, ruleset = _ruleset(scratch, task)
+        c = compute_run(source, rules, None, task.context, xlsx=task.options.xlsx, strict=task.options.strict,
+                        ruleset=ruleset)  # fmt: skip
         run_dir = write(c, scratch, _renderer() if task.options.pdf else None)
     except Exception as e:  # every failure goes back as a message; a traceback would not pickle well
         return failed(task, Failure.of(e))
@@ -231,6 +234,22 @@ def _materialise_input(where: Path, task: Task) -> Path:
     folder.mkdir(parents=True)
     _write_files(folder, task.input_files)
     return folder
+
+
+_RULESETS: dict[str, Ruleset] = {}  # loaded rulesets of this worker process, by SHA-256
+
+
+def _ruleset(scratch: Path, task: Task) -> tuple[Path, Ruleset]:
+    """The task's ruleset as a folder and loaded — once per worker process: loading (the YAML
+    parser) costs about as much as computing an alliance of 500 institutions."""
+    folder = _materialise_rules(scratch, task)
+    rs = _RULESETS.get(task.rules_sha256)
+    if rs is None:
+        rs = load_ruleset(folder)
+        if rs.sha256 != task.rules_sha256:
+            raise ArchiveError(f"计算节点 {host_name()} 收到的规则集文件与客户端读取的不一致")
+        _RULESETS[task.rules_sha256] = rs
+    return folder, rs
 
 
 def _materialise_rules(scratch: Path, task: Task) -> Path:

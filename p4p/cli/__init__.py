@@ -231,5 +231,4 @@ def rules_check(rules_dir):
         click.echo(f"  {r.id:6} {r.item:16} {r.title}（{'；'.join(c.text() for c in r.cite)}）")
 
 
-from . import archive_cmds  # noqa: E402, F401  (registers approve, history, replay, verify on main)
-from . import batch_cmds  # noqa: E402, F401  (registers batch on main)
+from . import archive_cmds, batch_cmds  # noqa: E402, F401  (register approve, history, replay, verify, batch)

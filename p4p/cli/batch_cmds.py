@@ -12,7 +12,7 @@ from pathlib import Path
 import click
 
 from ..app import DEFAULT_RULES, XLSX_MAX_LINES
-from ..app.batch import BatchError, default_workers, run_batch
+from ..app.batch import BatchError, Cluster, default_workers, run_batch
 from ..app.batch_task import Failure, Options, Outcome
 from ..model.money import group_thousands
 from . import EXIT_FAIL, EXIT_INPUT, EXIT_OK, _err, _guard, main
@@ -59,18 +59,24 @@ def batch(
         sys.exit(EXIT_INPUT)
     t0 = time.perf_counter()
 
+    def stage(msg: str) -> None:
+        _err(f"[{time.perf_counter() - t0:7.2f}s] {msg}")
+
+    def ready(inputs: int, n: int) -> None:
+        stage(f"{n} 个计算进程已就绪，开始计算 {inputs} 个医共体季度")
+
     def done(o: Outcome, n: int, total: int) -> None:
-        _err(f"[{time.perf_counter() - t0:7.2f}s] {n}/{total} {o.label}：{_status(o)}")
+        stage(f"{n}/{total} {o.label}：{_status(o)}")
 
     start = (
         f"连接 Dask 调度器 {scheduler}…"
         if scheduler
         else f"在本机启动 {workers or default_workers()} 个 Dask 计算进程…"
     )
-    _err(f"[{time.perf_counter() - t0:7.2f}s] {start}")
+    stage(start)
     try:
         outcomes = run_batch(province_dir, archive, rules_dir or DEFAULT_RULES, Options(not no_pdf, xlsx, strict),
-                             workers=workers, scheduler=scheduler, on_done=done)  # fmt: skip
+                             Cluster(workers, scheduler), on_ready=ready, on_done=done)  # fmt: skip
     except BatchError as e:
         _err(f"失败：{e}")
         sys.exit(EXIT_FAIL)
