@@ -189,12 +189,13 @@ def statements(inp: Path, work: Path, rows: list[tuple[str, str]]) -> None:
 
 
 READY = re.compile(r"^\[\s*([\d.]+)s\] \d+ 个计算进程已就绪", re.M)
-TOOK = re.compile(r"（用时 ([\d.]+) 秒）")
+DONE = re.compile(r"^\[\s*([\d.]+)s\] (\d+)/(\d+) ", re.M)
 
 
 def batch(province: Path, work: Path, rows: list[tuple[str, str]], pdf: bool, target: str) -> None:
-    """The whole command (start-up of the local cluster included) and its computing phase (from
-    the moment the workers are up, as the command reports it on stderr, to the summary line)."""
+    """The whole command (start-up and shut-down of the local cluster included) and its computing
+    phase: from the moment the workers are up to the last alliance archived (the command's
+    progress lines on stderr)."""
     n = sum(1 for _ in province.iterdir())
     what = "with statements" if pdf else "`--no-pdf`"
     walls, phases = {}, {}
@@ -203,9 +204,9 @@ def batch(province: Path, work: Path, rows: list[tuple[str, str]], pdf: bool, ta
         archive = work / f"batch-{workers}-{'pdf' if pdf else 'nopdf'}"
         m = measure([P4P, "batch", str(province), "--archive", str(archive), "--workers", str(workers),
                      *([] if pdf else ["--no-pdf"])])  # fmt: skip
-        ready, took = READY.search(m.stderr), TOOK.search(m.stdout)
+        ready, last = READY.search(m.stderr), [d for d in DONE.finditer(m.stderr) if d[2] == d[3]]
         walls[workers] = m.wall
-        phases[workers] = float(took[1]) - float(ready[1]) if ready and took else float("nan")
+        phases[workers] = float(last[-1][1]) - float(ready[1]) if ready and last else float("nan")
         rows.append((f"`p4p batch` {n} alliances × ~{_size(province)} institutions, {what}, {workers} worker(s)",
                      f"{m.wall:.1f} s wall, of which computing {phases[workers]:.1f} s ({m.cpu:.1f} s CPU)"))  # fmt: skip
     rows.append((f"scaling 1 → 2 workers, {what}: whole command / computing phase",

@@ -17,10 +17,12 @@ from pathlib import Path
 import pytest
 from archive_kit import approved_quarters, q4_input
 
+from p4p import __version__
 from p4p.app import DEFAULT_RULES
-from p4p.app.batch import Batch, Cluster, client_scratch, discover, run_batch
-from p4p.app.batch_task import KILL_ENV, Options, Outcome, Task, run_task, scratch_name
+from p4p.app.batch import Batch, BatchError, Cluster, client_scratch, discover, run_batch, same_version
+from p4p.app.batch_task import KILL_ENV, Failure, Options, Outcome, Task, run_task, scratch_name
 from p4p.archive.layout import TMP_PREFIX
+from p4p.cli.batch_cmds import exit_code
 from p4p.ruleset.load import load_ruleset
 
 from conftest import ACCEPTANCE, BASE_ASSESSMENT, cli, run_ok, write_quarter
@@ -80,6 +82,34 @@ def test_discover_finds_input_folders_and_workbooks_sorted_and_skips_the_archive
         "县甲/2026Q2",
     ]  # sorted by path (code point order: 丙 U+4E19 < 乙 U+4E59 < 甲 U+7532)
     assert discover(root / "县甲" / "2026Q1") == [root / "县甲" / "2026Q1"]  # one input given directly
+
+
+def test_discover_follows_linked_folders_once(tmp_path):
+    """A county linked in from elsewhere is found; a link back up (a loop) is not walked twice."""
+    elsewhere = tmp_path / "elsewhere" / "2026Q1"
+    elsewhere.mkdir(parents=True)
+    (elsewhere / "period.yaml").write_text("period: 2026Q1\n", encoding="utf-8")
+    root = tmp_path / "province"
+    (root / "县甲").mkdir(parents=True)
+    (root / "县甲" / "linked").symlink_to(tmp_path / "elsewhere")
+    (root / "县甲" / "loop").symlink_to(root)
+    assert [p.relative_to(root).as_posix() for p in discover(root)] == ["县甲/linked/2026Q1"]
+
+
+def test_workers_with_another_p4p_version_are_refused():
+    """Every run folder records the engine version: a worker running another p4p would write
+    run folders the client's p4p did not compute."""
+    with pytest.raises(BatchError) as e:
+        same_version({"tcp://10.0.0.7:4001": "0.0.1", "tcp://10.0.0.8:4001": __version__})
+    assert str(e.value) == f"计算节点的 p4p 版本与本机（{__version__}）不同，未计算：tcp://10.0.0.7:4001（0.0.1）"
+
+
+def test_the_exit_code_says_environment_before_input():
+    """A killed worker (1: run the batch again) outranks a rejected input (2: fix the input)."""
+    ok = Outcome(0, "a")
+    rejected = Outcome(1, "b", Failure("input"))
+    killed = Outcome(2, "c", Failure("killed", "…"))
+    assert [exit_code(x) for x in ([ok], [ok, rejected], [ok, rejected, killed])] == [0, 2, 1]
 
 
 def test_a_province_folder_without_inputs_is_refused(tmp_path):

@@ -22,6 +22,7 @@ from dataclasses import dataclass
 from pathlib import Path
 from typing import Any
 
+from .. import __version__
 from ..archive.errors import ArchiveError, os_reason
 from ..archive.layout import PERIOD_RE, rel
 from ..archive.manifest import load_manifest, run_file_findings
@@ -51,7 +52,8 @@ class BatchError(Exception):
 def discover(root: Path, skip: Path | None = None) -> list[Path]:
     """Every alliance-quarter under `root`, sorted: each folder holding period.yaml (not looked
     into further) and each .xlsx/.xlsm workbook; hidden folders, Excel's `~$` lock files and
-    the archive (`skip`) are passed over. `root` itself may be one input."""
+    the archive (`skip`) are passed over; linked folders are followed (each real folder once).
+    `root` itself may be one input."""
     if root.is_file() and root.suffix.lower() in WORKBOOK_SUFFIXES:
         return [root]
     if not root.is_dir():
@@ -60,14 +62,15 @@ def discover(root: Path, skip: Path | None = None) -> list[Path]:
         )
     if (root / PERIOD_FILE).is_file():
         return [root]
-    avoid = skip.resolve() if skip is not None else None
+    seen = {skip.resolve()} if skip is not None else set()
     found: list[Path] = []
-    for dirpath, dirnames, filenames in os.walk(root):
+    for dirpath, dirnames, filenames in os.walk(root, followlinks=True):
         here = Path(dirpath)
+        seen.add(here.resolve())
         keep = []
         for d in sorted(dirnames):
             p = here / d
-            if d.startswith(".") or p.resolve() == avoid:
+            if d.startswith(".") or p.resolve() in seen:
                 continue
             if (p / PERIOD_FILE).is_file():
                 found.append(p)
@@ -260,6 +263,24 @@ def dask_client(where: Cluster) -> Iterator[Any]:
             yield client
 
 
+def warm_up(pdf: bool) -> str:
+    """Run on every worker before the first task: import what a task needs (a second or so),
+    so that the workers are ready when the command says so. Returns the worker's p4p version."""
+    import importlib
+
+    for module in ("p4p.app.run", "p4p.report.xlsx", *(("p4p.report.pdf", "weasyprint") if pdf else ())):
+        importlib.import_module(module)
+    return __version__
+
+
+def same_version(versions: dict[str, str]) -> None:
+    """Every run folder records the engine version: the workers must run this p4p."""
+    other = {w: v for w, v in versions.items() if v != __version__}
+    if other:
+        listed = "、".join(f"{w}（{v}）" for w, v in sorted(other.items()))
+        raise BatchError(f"计算节点的 p4p 版本与本机（{__version__}）不同，未计算：{listed}")
+
+
 def worker_count(client: Any) -> int:
     return max(1, len(client.scheduler_info().get("workers", {})))
 
@@ -288,6 +309,7 @@ def run_batch(
         batch = Batch(root, archive, rs, options, str(scratch_root) if scratch_root else None, marker)
         try:
             with dask_client(cluster) as client:
+                same_version(client.run(warm_up, options.pdf))
                 if on_ready:
                     on_ready(len(inputs), worker_count(client))
                 return _drive(client, batch, inputs, on_done or (lambda o, d, n: None))
