@@ -250,7 +250,7 @@ def table(rows: list[tuple[str, str]]) -> str:
 
 def main() -> None:
     ap = argparse.ArgumentParser(description=__doc__.splitlines()[0])
-    ap.add_argument("--pdf-alliances", type=int, default=4, help="alliances of the batch run with statements")
+    ap.add_argument("--pdf-alliances", type=int, default=2, help="alliances of the batch run with statements")
     ap.add_argument("--profile", action="store_true", help="also write cProfile summaries of the 20k and 100k runs")
     ap.add_argument("--only", default="", help="comma-separated: 20k,100k,events,statements,batch,batch-pdf")
     a = ap.parse_args()

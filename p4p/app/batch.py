@@ -126,21 +126,23 @@ class Batch:
 
     def prepare(self, index: int, path: Path) -> Task | Outcome:
         """A task for one input, or its outcome already (missing approved quarters of a Q4,
-        an archive that does not hold together)."""
+        an archive that does not hold together, an input that cannot be read)."""
         label = path.relative_to(self.root).as_posix() if path != self.root else path.name
         try:
             files = input_files(path)
         except OSError as e:
             return Outcome(index, label, Failure("environment", f"不能读取输入：{os_reason(e)}"))
-        period = period_of(path.name, files, path.is_file())
+        try:
+            period = period_of(path.name, files, path.is_file())
+        except Exception:  # whatever it is, the worker's full reading reports it for this alliance alone
+            period = None
+        alliance, name = (period.alliance, period.period) if period else ("", "")
         try:
             ctx = archive_context(self.archive, _bare(period), self.ruleset) if period else Context()
-        except ArchiveError as e:  # MissingHistory (a Q4 without its approved quarters) among them
-            return Outcome(index, label, Failure.of(e), alliance=period.alliance if period else "",
-                           period=period.period if period else "")  # fmt: skip
+        except Exception as e:  # MissingHistory (a Q4 without its approved quarters), a broken archive…
+            return Outcome(index, label, Failure.of(e), alliance=alliance, period=name)
         return Task(index, label, path.name, path.is_file(), files, self.ruleset.files, self.ruleset.sha256,
-                    ctx, self.options, period.alliance if period else "", period.period if period else "",
-                    self.scratch_root, self.marker)  # fmt: skip
+                    ctx, self.options, alliance, name, self.scratch_root, self.marker)  # fmt: skip
 
     def receive(self, out: Outcome) -> Outcome:
         """Move a finished run folder into the archive (an Outcome that failed passes through)."""
@@ -209,6 +211,10 @@ DASK_SETTINGS = {
     # one task per worker at a time: a worker that dies takes only its own task with it
     "distributed.scheduler.worker-saturation": 1.0,
     "distributed.scheduler.allowed-failures": ALLOWED_FAILURES,
+    # measured on statements (weasyprint): Dask's sampling profiler and its MALLOC_TRIM_THRESHOLD_
+    # for worker processes together cost a fifth more CPU per PDF; nobody looks at the profile
+    "distributed.worker.profile.enabled": False,
+    "distributed.nanny.pre-spawn-environ": {"OMP_NUM_THREADS": 1, "MKL_NUM_THREADS": 1, "OPENBLAS_NUM_THREADS": 1},
     "distributed.admin.large-graph-warning-threshold": "1GB",
     "distributed.admin.tick.limit": "1h",  # a long task is not worth a warning on the terminal
     "logging.distributed": "error",
