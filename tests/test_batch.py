@@ -177,6 +177,29 @@ def test_a_worker_on_another_machine_sends_the_folder_back_as_bytes(tmp_path, ar
     assert cli("verify", archive).exit_code == 0
 
 
+def test_a_workbook_through_the_worker_is_the_run_p4p_run_writes(tmp_path, archive):
+    """The client reads the period from the workbook's period sheet (for the archive context);
+    the worker gets the book under its own name, which goes into inputs/ and the manifest."""
+    from test_workbook import to_workbook
+
+    book = to_workbook(ACCEPTANCE / "2026Q2", tmp_path / "徽州区2026Q2.xlsx")
+    approved_quarters(tmp_path / "q", archive, quarters=(1,))
+    single = run_ok(book, archive)
+    out = batch_of(tmp_path, archive, tmp_path).receive(run_task(task_of(tmp_path, archive, book)))
+    assert out.ok and out.run_dir is not None, out.failure
+    assert files_of(out.run_dir) == files_of(single)
+    assert "inputs/徽州区2026Q2.xlsx" in files_of(single) and (out.alliance, out.period) == (
+        "徽州区紧密型县域医共体",
+        "2026Q2",
+    )
+
+
+def task_of(tmp: Path, archive: Path, inp: Path) -> Task:
+    task = batch_of(tmp, archive, tmp).prepare(0, inp)
+    assert isinstance(task, Task), task
+    return task
+
+
 def test_a_folder_spoilt_on_the_way_is_not_archived(tmp_path, archive):
     """The client checks every file against the manifest before the rename: a changed ledger
     line leaves nothing in the archive (no run folder, no temporary folder) and exit 1."""
