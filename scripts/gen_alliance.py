@@ -46,7 +46,7 @@ def money(x: float) -> str:
     return f"{x:.2f}"
 
 
-def generate(
+def generate(  # noqa: C901, PLR0912, PLR0917  (one straight-line generator; its options are its arguments)
     out: Path,
     townships: int,
     villages: int,

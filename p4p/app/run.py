@@ -56,11 +56,15 @@ def compute_run(
     v1_rules: bool = False,
     xlsx: bool | None = None,
     strict: bool = False,
+    ruleset: Ruleset | None = None,
 ) -> Computed:
     """Validate and compute. The context (approved earlier quarters, the previous quarter) comes
-    from the archive's approvals for a new run, or is given (replay)."""
+    from the archive's approvals for a new run, or is given (replay). `ruleset`: the ruleset of
+    `rules_dir` already loaded (a batch worker loads it once for all its alliances)."""
     with _no_cycle_collection():
-        return _compute_run(input_path, rules_dir, archive, context, v1_rules=v1_rules, xlsx=xlsx, strict=strict)
+        return _compute_run(
+            input_path, rules_dir, archive, context, v1_rules=v1_rules, xlsx=xlsx, strict=strict, ruleset=ruleset
+        )
 
 
 @contextmanager
@@ -86,8 +90,9 @@ def _compute_run(
     v1_rules: bool,
     xlsx: bool | None,
     strict: bool,
+    ruleset: Ruleset | None,
 ) -> Computed:
-    ruleset = load_ruleset(rules_dir, v1=v1_rules)
+    ruleset = ruleset if ruleset is not None else load_ruleset(rules_dir, v1=v1_rules)
     q = load_quarter(input_path, lambda p: ruleset.service_items(p.first_day))
     ctx = context if context is not None else archive_context(archive, q, ruleset)
     result = Engine(ruleset).compute(q, history_from(ctx.prior), ctx.previous)

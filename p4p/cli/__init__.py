@@ -197,4 +197,4 @@ from .rules_cmds import rules  # noqa: E402
 
 main.add_command(rules)
 
-from . import archive_cmds  # noqa: E402, F401  (registers approve, history, replay, verify on main)
+from . import archive_cmds, batch_cmds  # noqa: E402, F401  (register approve, history, replay, verify, batch)
