@@ -27,7 +27,7 @@ from ..archive.errors import ArchiveError, os_reason
 from ..archive.layout import PERIOD_RE, rel
 from ..archive.manifest import load_manifest, run_file_findings
 from ..archive.runfolder import staging
-from ..model.facts import Period, Quarter
+from ..model.facts import Columns, Period, Quarter
 from ..model.problems import InputError, Problem
 from ..read.folder import PERIOD_FILE, period_entries
 from ..read.load import WORKBOOK_SUFFIXES
@@ -161,7 +161,7 @@ class Batch:
 
 def _bare(period: Period) -> Quarter:
     """archive_context reads only the quarter's period: the client has not read the tables."""
-    return Quarter(period, {}, {}, {}, {})
+    return Quarter(period, Columns([], {}, {}, {}, {}))
 
 
 def adopt_run(archive: Path, out: Outcome) -> Path:

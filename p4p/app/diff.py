@@ -1,4 +1,4 @@
-"""Differences between two ledgers, line by line."""
+"""Differences between two ledgers, line by line (replay: archived against recomputed)."""
 
 from __future__ import annotations
 
@@ -9,14 +9,13 @@ def diff_rows(a: list[dict], b: list[dict], la: str = "A", lb: str = "B") -> lis
     out = []
     for key in sorted(set(ka) | set(kb)):
         ra, rb = ka.get(key), kb.get(key)
-        name = (ra or rb or {}).get("inst_name", "")
+        head = f"{key[0]} {(ra or rb or {}).get('inst_name', '')} {key[1]}"
         if ra is None and rb is not None:
-            out.append(f"{key[0]} {name} {key[1]}：{la} 无此行，{lb} {rb['amount']}")
+            out.append(f"{head}：{la} 无此行，{lb} {rb['amount']}")
         elif rb is None and ra is not None:
-            out.append(f"{key[0]} {name} {key[1]}：{la} {ra['amount']}，{lb} 无此行")
-        elif ra is not None and rb is not None and ra["amount"] != rb["amount"] or ra["quantity"] != rb["quantity"]:
+            out.append(f"{head}：{la} {ra['amount']}，{lb} 无此行")
+        elif ra is not None and rb is not None and (ra["amount"], ra["quantity"]) != (rb["amount"], rb["quantity"]):
             out.append(
-                f"{key[0]} {name} {key[1]}：{la} {ra['amount']}（数量 {ra['quantity']}），"
-                f"{lb} {rb['amount']}（数量 {rb['quantity']}）"
+                f"{head}：{la} {ra['amount']}（数量 {ra['quantity']}），{lb} {rb['amount']}（数量 {rb['quantity']}）"
             )
     return out

@@ -15,7 +15,9 @@ from ..app import DEFAULT_RULES, XLSX_MAX_LINES
 from ..app.batch import BatchError, Cluster, default_workers, run_batch
 from ..app.batch_task import Failure, Options, Outcome
 from ..model.money import group_thousands
-from . import EXIT_FAIL, EXIT_INPUT, EXIT_OK, _err, _guard, main
+from .base import EXIT_FAIL, EXIT_INPUT, EXIT_OK, examples, main
+from .base import err as _err
+from .base import guard as _guard
 
 STATUS = {
     "input": "输入被拒绝",
@@ -28,8 +30,12 @@ STATUS = {
 }
 
 
-@main.command()
-@click.argument("province_dir", type=click.Path(path_type=Path))
+@main.command(epilog=examples(
+    "p4p batch 全省2026Q1/ --archive 归档 --no-pdf",
+    "p4p batch 全省2026Q1/ --archive 归档 --workers 2",
+    "p4p batch 全省2026Q1/ --archive 归档 --scheduler tcp://127.0.0.1:8786   # 已有的 Dask 集群",
+))  # fmt: skip
+@click.argument("province_dir", metavar="省级文件夹", type=click.Path(path_type=Path))
 @click.option("--archive", type=click.Path(path_type=Path), default=Path("archive"), show_default=True, help="归档目录")
 @click.option(
     "--rules", "rules_dir", type=click.Path(path_type=Path), default=None, help="规则集目录（默认 huangshan-2026）"
