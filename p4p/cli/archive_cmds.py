@@ -5,12 +5,14 @@ from __future__ import annotations
 
 import sys
 from pathlib import Path
+from typing import TYPE_CHECKING
 
 import click
 
-from ..app import approve as do_approve
 from ..app import replay as do_replay
-from ..app.approve import Approval, Paying, Rendering
+
+if TYPE_CHECKING:
+    from ..app.approve import Approval
 from ..archive.chain import Record, in_force
 from ..archive.headfile import PaperHead
 from ..archive.keys import load_key
@@ -85,6 +87,9 @@ def approve(  # noqa: PLR0913, PLR0917 — click passes each option as a paramet
         sys.exit(EXIT_INPUT)
     key = load_key(key_file, archive_of(run_dir))
     try:
+        from ..app.approve import Paying, Rendering
+        from ..app.approve import approve as do_approve
+
         a = do_approve(
             run_dir,
             by,

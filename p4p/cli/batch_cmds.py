@@ -8,16 +8,18 @@ import sys
 import time
 import unicodedata
 from pathlib import Path
+from typing import TYPE_CHECKING
 
 import click
 
 from ..app import DEFAULT_RULES, XLSX_MAX_LINES
-from ..app.batch import BatchError, Cluster, default_workers, run_batch
-from ..app.batch_task import Failure, Options, Outcome
 from ..model.money import group_thousands
-from .base import EXIT_FAIL, EXIT_INPUT, EXIT_OK, examples, main
+from .base import EXIT_FAIL, EXIT_INPUT, EXIT_OK, examples, main, quiet
 from .base import err as _err
 from .base import guard as _guard
+
+if TYPE_CHECKING:
+    from ..app.batch_task import Failure, Outcome
 
 STATUS = {
     "input": "输入被拒绝",
@@ -64,10 +66,14 @@ def batch(
     if workers and scheduler:
         _err("--workers 与 --scheduler 不能同时使用（使用已有调度器时，计算进程由调度器的集群决定）")
         sys.exit(EXIT_INPUT)
+    from ..app.batch import BatchError, Cluster, default_workers, run_batch  # Dask only for this command
+    from ..app.batch_task import Options
+
     t0 = time.perf_counter()
 
     def stage(msg: str) -> None:
-        _err(f"[{time.perf_counter() - t0:7.2f}s] {msg}")
+        if not quiet():
+            _err(f"[{time.perf_counter() - t0:7.2f}s] {msg}")
 
     def ready(inputs: int, n: int) -> None:
         stage(f"{n} 个计算进程已就绪，开始计算 {inputs} 个医共体季度")

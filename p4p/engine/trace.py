@@ -83,8 +83,9 @@ def trace_jsonl(result: Result, head: dict[str, Any]) -> bytes:
         u = result.units[iid]
         out.append(_dumps({"type": "unit", "inst_id": u.inst_id, "name": u.name, "kind": u.kind,
                            "parent_id": u.parent_id, "director": u.director, "veto_reason": u.veto_reason}))  # fmt: skip
-    out += _lines(result)
-    return ("\n".join(out) + "\n").encode("utf-8")
+    head = ("\n".join(out) + "\n").encode("utf-8")
+    # line by line to bytes: a province's trace is never held as one large str as well
+    return head + b"".join(line.encode("utf-8") + b"\n" for line in _lines(result))
 
 
 def _lines(result: Result) -> Iterator[str]:

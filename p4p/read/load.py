@@ -10,7 +10,6 @@ from ..model.problems import InputError, Problem
 from .folder import read_folder
 from .period import build_period
 from .validate import validate
-from .workbook import read_workbook
 
 WORKBOOK_SUFFIXES = (".xlsx", ".xlsm")
 _WRONG_KIND = {
@@ -54,6 +53,7 @@ def load_quarter(path: str | Path, service_items: Callable[[Period], Iterable[st
         label = "period.yaml"
     else:
         files = {path.name: path.read_bytes()}
+        from .workbook import read_workbook  # openpyxl only when a workbook is read
         tables, entries = read_workbook(files[path.name], path.name, problems, warnings)
         label = f"{path.name} 期间"
     period = build_period(entries, label, problems, warnings) if entries is not None else None

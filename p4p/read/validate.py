@@ -58,7 +58,7 @@ def validate(
         assess = _assessment(f, tables["assessment"], insts, seen)
         f.emit(problems)
     items = sorted(service_items(period)) if period else None
-    wp = Sums([], [], {})
+    wp = Sums([], [], None)
     if "workpoints" in tables:
         f = Findings(tables["workpoints"])
         wp = workpoints(f, tables["workpoints"], insts.row, items, seen)

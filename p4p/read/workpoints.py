@@ -52,43 +52,35 @@ def workpoints(
     count = integers(t.columns["count"])
     f.cells("count", count.bad, count.why, f"服务数量应为 0–{MAX_COUNT:,} 的整数")
     if items is None or unknown.any() or (row_kind == 2).any() or bad_item.any() or count.bad.any():
-        return Sums([], [], {})
+        return Sums([], [], None)
     valid = np.array([iid in insts for iid in known] + [False])
     use = valid[idx]
     n_items = len(items)
     keys = idx[use] * n_items + item_idx[use]
-    return Sums(known, items, exact_group_sums(keys, np.asarray(count.values)[use], MAX_COUNT))
+    dense = dense_group_sums(keys, np.asarray(count.values)[use], MAX_COUNT, len(known) * n_items)
+    return Sums(known, items, dense.reshape(len(known), n_items))
 
 
 @dataclass
 class Sums:
-    """Totals keyed by `inst index × len(items) + item index` (indexes into `known`, `items`)."""
+    """Totals per (institution of `known`, item of `items`): a dense table, int64 — or Python
+    integers where a total is too large for int64 (never rounded)."""
 
     known: list[str]
     items: list[str]
-    totals: dict[int, int]
+    totals: np.ndarray | None  # shape (len(known), len(items)); None: nothing valid to sum
 
     def columns(self, ids: list[str], items: list[str]) -> dict[str, np.ndarray]:
-        """Count per unit of `ids` for each item: int64, or Python ints where a total is too
-        large for int64 (never rounded)."""
+        """Count per unit of `ids` for each item."""
         out = {item: np.zeros(len(ids), dtype=np.int64) for item in items}
-        if not self.totals:
+        if self.totals is None or not len(self.known):
             return out
-        pos = {iid: n for n, iid in enumerate(ids)}
-        n_items = len(self.items)
-        keys = np.fromiter(self.totals, dtype=np.int64, count=len(self.totals))
-        values = np.array(list(self.totals.values()), dtype=object)
-        big = max(values) > INT64_MAX
-        if not big:
-            values = values.astype(np.int64)
-        at = {iid: pos.get(iid, -1) for iid in self.known}
-        row = np.array([at[self.known[k]] for k in (keys // n_items).tolist()], dtype=np.int64)
-        which = keys % n_items
+        where = {iid: n for n, iid in enumerate(self.known)}
+        rows = np.array([where.get(i, -1) for i in ids], dtype=np.int64)
+        have = rows >= 0
         for j, item in enumerate(self.items):
-            sel = np.flatnonzero((which == j) & (row >= 0))
-            col = out[item].astype(object) if big else out[item]
-            col[row[sel]] = values[sel]
-            out[item] = col
+            col = self.totals[:, j][np.where(have, rows, 0)]
+            out[item] = np.where(have, col, 0) if col.dtype != object else np.where(have, col, 0).astype(object)
         return out
 
 
@@ -103,19 +95,22 @@ def _kind_code(kind: str | None) -> int:
     return 1 if kind in ("township", "village") else 2
 
 
-def exact_group_sums(keys: np.ndarray, counts: np.ndarray, bound: int) -> dict[int, int]:
-    """Σ counts per key, exactly. Every count is in [0, bound]: a block of rows whose length ×
-    bound fits in int64 is summed in int64 (no wrap-around possible); blocks are added in
-    Python integers."""
+def dense_group_sums(keys: np.ndarray, counts: np.ndarray, bound: int, size: int) -> np.ndarray:
+    """Σ counts per key (0 ≤ key < size), exactly. Every count is in [0, bound]: a block of rows
+    whose length × bound fits in int64 is summed in int64 (no wrap-around possible); blocks are
+    added in Python integers."""
     per_block = max(1, INT64_MAX // max(bound, 1))
-    totals: dict[int, int] = {}
-    for start in range(0, len(keys), per_block):
-        k, c = keys[start : start + per_block], counts[start : start + per_block]
-        table = pa.table({"k": k, "c": c.astype(np.int64)}).group_by("k").aggregate([("c", "sum")])
-        block = dict(zip(table["k"].to_pylist(), table["c_sum"].to_pylist(), strict=True))
-        if not totals:
-            totals = block
-            continue
-        for key, s in block.items():
-            totals[key] = totals.get(key, 0) + s
-    return totals
+    total: np.ndarray = np.zeros(size, dtype=np.int64)
+    for n, start in enumerate(range(0, len(keys), per_block)):
+        block = np.zeros(size, dtype=np.int64)
+        np.add.at(block, keys[start : start + per_block], counts[start : start + per_block].astype(np.int64))
+        total = block if n == 0 else total.astype(object) + block.astype(object)
+    return total
+
+
+def exact_group_sums(keys: np.ndarray, counts: np.ndarray, bound: int) -> dict[int, int]:
+    """Σ counts per key that occurs, exactly (see dense_group_sums)."""
+    if not len(keys):
+        return {}
+    dense = dense_group_sums(keys, counts, bound, int(keys.max()) + 1)
+    return {int(k): int(dense[k]) for k in np.unique(keys).tolist()}
