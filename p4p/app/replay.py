@@ -83,7 +83,7 @@ def _trace_difference(archived: bytes, recomputed: bytes) -> str | None:
         return "trace.jsonl 不能读取"
     if _trace_format(archived) == _trace_format(recomputed):
         return "trace.jsonl 与重算结果不同"
-    if [_trace_key(t) for t in old] != [_trace_key(t) for t in read_trace(recomputed)]:
+    if sorted(_trace_key(t) for t in old) != sorted(_trace_key(t) for t in read_trace(recomputed)):
         return "trace.jsonl（旧格式）中的金额、数量或规则与重算结果不同"
     return None
 

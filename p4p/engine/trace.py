@@ -1,20 +1,22 @@
 """trace.jsonl: the derivation of every ledger line, so `p4p explain` and statements need
 nothing else and never recompute.
 
-Format 2 (this version) writes the parts shared by many lines once:
+Format 2 (this version) writes the parts shared by many lines once (line records come block by
+block, each block in inst_id order; the ledger is the file in ledger order):
   {"type": "run", ...}     period, alliance, the parameter values in force, item names
   {"type": "rule", ...}    per rule (and undistributed part): title, citations with the clause
                            text, formulas, the explain template and the statement declaration
   {"type": "block", ...}   per block of lines: which values each line keeps, and the values
                            every line of the block shares (period totals, level shares)
   {"type": "unit", ...}    per institution: name, kind, parent, director, veto reason
-  {"type": "line", ...}    per ledger line, in ledger order: amount, quantity, statement case
+  {"type": "line", ...}    per ledger line: amount, quantity, statement case
                            and its own values
 Format 1 (p4p 0.1) wrote one self-contained object per line; `read_trace` reads both.
 """
 
 from __future__ import annotations
 
+import io
 import json
 from collections.abc import Iterator
 from dataclasses import dataclass, field
@@ -83,22 +85,24 @@ def trace_jsonl(result: Result, head: dict[str, Any]) -> bytes:
         u = result.units[iid]
         out.append(_dumps({"type": "unit", "inst_id": u.inst_id, "name": u.name, "kind": u.kind,
                            "parent_id": u.parent_id, "director": u.director, "veto_reason": u.veto_reason}))  # fmt: skip
-    head = ("\n".join(out) + "\n").encode("utf-8")
-    # line by line to bytes: a province's trace is never held as one large str as well
-    return head + b"".join(line.encode("utf-8") + b"\n" for line in _lines(result))
+    buf = io.BytesIO()
+    buf.write(("\n".join(out) + "\n").encode("utf-8"))
+    for bi, b in enumerate(result.blocks):
+        buf.write("".join(_lines(bi, b)).encode("utf-8"))
+    return buf.getvalue()
 
 
-def _lines(result: Result) -> Iterator[str]:
-    """Line records in ledger order. Values are quoted column by column (numbers need no JSON
-    escaping; text and mappings go through json.dumps), then joined per line."""
-    quoted = [_quote_block(b) for b in result.blocks]
-    for bi, i in result.order:
-        b = result.blocks[bi]
-        vals = ",".join(col[i] for col in quoted[bi])
+def _lines(bi: int, b: Block) -> Iterator[str]:
+    """A block's line records, in inst_id order (a block is one rule's lines). Values are
+    quoted column by column (numbers need no JSON escaping; text and mappings go through
+    json.dumps), then joined per line; one block at a time keeps a province's trace small."""
+    quoted = _quote_block(b)
+    for i in range(len(b.inst_ids)):
+        vals = ",".join(col[i] for col in quoted)
         # inst_id and item are codes ([A-Za-z0-9_-], checked on input and in the ruleset)
         yield (f'{{"amount":"{fen_text(b.amounts[i])}","block":{bi},"case":{b.cases[i]},'
                f'"inst_id":"{b.inst_ids[i]}","item":"{b.item}",'
-               f'"quantity":"{b.quantities[i]}","type":"line","values":[{vals}]}}')  # fmt: skip
+               f'"quantity":"{b.quantities[i]}","type":"line","values":[{vals}]}}\n')  # fmt: skip
 
 
 def _quote_block(b: Block) -> list[list[str]]:

@@ -282,7 +282,12 @@ def texts(v: Vec, *, ratios: bool = False) -> list[str]:
         places = _places(den)
         if places is not None:
             scale = 10**places // den
-            return [_decimal(x * scale, places) for x in nums.tolist()]
+            values = nums.tolist()
+            distinct = set(values)
+            if len(distinct) * 4 < len(values):  # scores, coefficients: format each value once
+                shown = {x: _decimal(x * scale, places) for x in distinct}
+                return [shown[x] for x in values]
+            return [_decimal(x * scale, places) for x in values]
         dens = [den] * len(nums)
     else:
         dens = den.tolist()
