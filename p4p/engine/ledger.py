@@ -41,12 +41,27 @@ def ledger_rows(result: Result) -> list[list[str]]:
 
 def ledger_csv(rows: list[list[str]]) -> bytes:
     """ledger.csv: UTF-8 with BOM, CRLF; text a spreadsheet would take for a formula keeps a
-    leading ' (names only: codes and amounts cannot start so)."""
+    leading ' (names only: codes and amounts cannot start so). Quoted as the csv module quotes
+    (a field with a comma, quote or line break), each distinct name once."""
+    quoted: dict[str, str] = {}
+
+    def q(s: str) -> str:
+        hit = quoted.get(s)
+        if hit is None:
+            hit = quoted[s] = _csv_field(as_text(s))
+        return hit
+
+    lines = [",".join(COLUMNS)]
+    lines += [",".join((r[0], r[1], q(r[2]), r[3], r[4], q(r[5]), r[6], r[7], r[8])) for r in rows]
+    return b"\xef\xbb\xbf" + ("\r\n".join(lines) + "\r\n").encode("utf-8")
+
+
+def _csv_field(s: str) -> str:
+    if not s:
+        return s
     buf = io.StringIO()
-    w = csv.writer(buf, lineterminator="\r\n")
-    w.writerow(COLUMNS)
-    w.writerows([[*r[:2], as_text(r[2]), *r[3:5], as_text(r[5]), *r[6:]] for r in rows])
-    return b"\xef\xbb\xbf" + buf.getvalue().encode("utf-8")
+    csv.writer(buf, lineterminator="").writerow([s])
+    return buf.getvalue()
 
 
 def parse_ledger(data: bytes) -> list[dict[str, str]]:

@@ -18,6 +18,7 @@ from __future__ import annotations
 
 import io
 import json
+from json.encoder import encode_basestring
 from collections.abc import Iterator
 from dataclasses import dataclass, field
 from typing import Any
@@ -32,6 +33,7 @@ FORMAT = 2
 
 _ENCODER = json.JSONEncoder(ensure_ascii=False, sort_keys=True, separators=(",", ":"))
 _dumps = _ENCODER.encode
+_text = encode_basestring  # one JSON string, as _dumps writes it (the C encoder)
 
 
 def _formulas(rule: Rule, part: str) -> dict[str, Any]:
@@ -81,10 +83,11 @@ def trace_jsonl(result: Result, head: dict[str, Any]) -> bytes:
         out.append(_dumps({"type": "block", "block": n, "key": b.key, "names": b.names, "constants": b.constants,
                            "mappings": b.mappings}))  # fmt: skip
     used = sorted({result.blocks[bi].inst_ids[i] for bi, i in result.order})
-    for iid in used:
+    q = _text
+    for iid in used:  # keys in sorted order, as _dumps writes them; ids and kinds are codes
         u = result.units[iid]
-        out.append(_dumps({"type": "unit", "inst_id": u.inst_id, "name": u.name, "kind": u.kind,
-                           "parent_id": u.parent_id, "director": u.director, "veto_reason": u.veto_reason}))  # fmt: skip
+        out.append(f'{{"director":{q(u.director)},"inst_id":"{u.inst_id}","kind":"{u.kind}","name":{q(u.name)},'
+                   f'"parent_id":"{u.parent_id}","type":"unit","veto_reason":{q(u.veto_reason)}}}')  # fmt: skip
     buf = io.BytesIO()
     buf.write(("\n".join(out) + "\n").encode("utf-8"))
     for bi, b in enumerate(result.blocks):
@@ -96,9 +99,8 @@ def _lines(bi: int, b: Block) -> Iterator[str]:
     """A block's line records, in inst_id order (a block is one rule's lines). Values are
     quoted column by column (numbers need no JSON escaping; text and mappings go through
     json.dumps), then joined per line; one block at a time keeps a province's trace small."""
-    quoted = _quote_block(b)
-    for i in range(len(b.inst_ids)):
-        vals = ",".join(col[i] for col in quoted)
+    rows = [",".join(r) for r in zip(*_quote_block(b), strict=True)] if b.names else [""] * len(b.inst_ids)
+    for i, vals in enumerate(rows):
         # inst_id and item are codes ([A-Za-z0-9_-], checked on input and in the ruleset)
         yield (f'{{"amount":"{fen_text(b.amounts[i])}","block":{bi},"case":{b.cases[i]},'
                f'"inst_id":"{b.inst_ids[i]}","item":"{b.item}",'
@@ -109,13 +111,13 @@ def _quote_block(b: Block) -> list[list[str]]:
     out = []
     for name in b.names:
         col = b.values[name]
-        if name in b.mappings:
-            out.append(["[" + ",".join(f'"{x}"' for x in v) + "]" for v in col])
+        if name in b.mappings:  # per line a list of numbers, in key order
+            out.append(["[" + ",".join(row) + "]" for row in ([f'"{x}"' for x in v] for v in col)])
         elif name in b.numeric:
-            out.append([f'"{v}"' for v in col])
+            out.append(['"' + v + '"' for v in col])
         elif col and isinstance(col[0], str):
             seen: dict[str, str] = {}
-            out.append([seen[v] if v in seen else seen.setdefault(v, _dumps(v)) for v in col])
+            out.append([seen[v] if v in seen else seen.setdefault(v, _text(v)) for v in col])
         else:
             out.append([_dumps(v) for v in col])
     return out

@@ -87,6 +87,16 @@ class _Insts:
     def get(self, iid: str, name: str) -> Any:
         return self.values[name][self.row[iid]]
 
+    def rows_of(self, ids: list[str]) -> np.ndarray:
+        """Each id's row in this table, -1 where it has no valid row."""
+        get = self.row.get
+        return np.array([get(i, -1) for i in ids], dtype=np.int64)
+
+    def guaranteed_villages(self) -> np.ndarray:
+        """By row: a village with the guarantee (the institutions table)."""
+        kinds = np.asarray(self.values["kind"], dtype=object)
+        return (kinds == "village") & (np.asarray(self.values["guarantee"]) == 1)
+
 
 def _columns(insts: _Insts, assess: _Insts, income: _Insts, wp: Sums, items: list[str]) -> Columns:
     """The valid rows of every table gathered into columns in inst_id order."""
@@ -225,7 +235,8 @@ def _assessment(f: Findings, t: RawTable, insts: _Insts, seen: Seen | None) -> _
     bad |= _report(f, "veto_reason", reasons, "文字过长")
     tenths = np.array([0 if s is None else int(s * 10) for s in score.values.tolist()], dtype=np.int64)
     vetoes = np.array([0 if v is None else int(v) for v in veto.values.tolist()], dtype=np.int64)
-    rows = {ids[i]: i for i in np.flatnonzero(~bad).tolist() if ids[i] in insts}
+    listed = insts.rows_of(ids) >= 0
+    rows = {ids[i]: i for i in np.flatnonzero(~bad & listed).tolist()}
     out = _Insts(rows, {"score": tenths, "veto": vetoes, "veto_reason": reasons.values})
     for iid in insts.row:
         if iid not in first:
@@ -236,23 +247,25 @@ def _assessment(f: Findings, t: RawTable, insts: _Insts, seen: Seen | None) -> _
 def _income(f: Findings, t: RawTable, insts: _Insts, seen: Seen | None) -> _Insts:
     ids, bad, first = _unique_ids(f, t, "同一村卫生室有两行收入（另见第{row}行）")
     _unknown_ids(f, ids, bad, seen)
-    not_guaranteed = np.array(
-        [
-            not b and iid in insts and not (insts.get(iid, "kind") == "village" and insts.get(iid, "guarantee") == 1)
-            for iid, b in zip(ids, bad, strict=True)
-        ],
-        dtype=bool,
-    )
+    at = insts.rows_of(ids)
+    listed = at >= 0
+    eligible = insts.guaranteed_villages() if insts.row else np.zeros(1, dtype=bool)
+    not_guaranteed = ~bad & listed & ~eligible[np.where(listed, at, 0)]
     f.cells("inst_id", not_guaranteed, "只有享受保底的村卫生室填写收入")
     amounts = [money(t.columns[k]) for k in _INCOME]
     visits = integers(t.columns["visits"])
     for k, c in zip(_INCOME, amounts, strict=True):
         bad = bad | _report(f, k, c, "金额有误")
     bad |= _report(f, "visits", visits, "门诊人次有误") | not_guaranteed
-    rows = {ids[i]: i for i in np.flatnonzero(~bad).tolist() if ids[i] in insts}
+    rows = {ids[i]: i for i in np.flatnonzero(~bad & listed).tolist()}
     values = {k: fen_of(c.values) for k, c in zip(_INCOME, amounts, strict=True)}
     out = _Insts(rows, {**values, "visits": np.asarray(visits.values, dtype=np.int64)})
-    for iid in insts.row:
-        if insts.get(iid, "kind") == "village" and insts.get(iid, "guarantee") == 1 and iid not in first:
-            f.table("inst_id", iid, f"享受保底的村卫生室 {iid}（{insts.get(iid, 'name')}）没有收入行")
+    if insts.row:
+        eligible_rows = np.flatnonzero(eligible).tolist()
+        names = insts.values["name"]
+        inst_ids = {r: iid for iid, r in insts.row.items()}
+        for r in eligible_rows:
+            iid = inst_ids.get(r)
+            if iid is not None and iid not in first:
+                f.table("inst_id", iid, f"享受保底的村卫生室 {iid}（{names[r]}）没有收入行")
     return out
