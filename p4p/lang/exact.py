@@ -325,8 +325,11 @@ def _exact(n: int, d: int, ratios: bool) -> str:
 
 def _decimal(scaled: int, places: int) -> str:
     """`scaled / 10^places` as the shortest exact decimal text."""
-    if scaled % 10**places == 0:
-        return str(scaled // 10**places)
+    whole, frac = divmod(-scaled if scaled < 0 else scaled, _TEN[places] if places < len(_TEN) else 10**places)
     sign = "-" if scaled < 0 else ""
-    digits = str(abs(scaled)).rjust(places + 1, "0")
-    return sign + (digits[:-places] + "." + digits[-places:]).rstrip("0")
+    if not frac:
+        return f"{sign}{whole}"
+    return f"{sign}{whole}.{frac:0{places}d}".rstrip("0")
+
+
+_TEN = [10**k for k in range(40)]
