@@ -95,12 +95,16 @@ def write_quarter(
 
 
 def run_cli(*args, cwd=None):
-    return subprocess.run([*P4P, *map(str, args)], capture_output=True, text=True, cwd=cwd or ROOT)
+    return subprocess.run([*P4P, *map(str, args)], check=False, capture_output=True, text=True, cwd=cwd or ROOT)
+
+
+def csv_rows(path: Path) -> list[dict]:
+    with open(path, encoding="utf-8-sig", newline="") as f:
+        return list(csv.DictReader(f))
 
 
 def ledger_of(run_dir: Path) -> dict:
-    rows = csv.DictReader(open(Path(run_dir) / "ledger.csv", encoding="utf-8-sig"))
-    return {(r["inst_id"], r["item"]): r for r in rows}
+    return {(r["inst_id"], r["item"]): r for r in csv_rows(Path(run_dir) / "ledger.csv")}
 
 
 @pytest.fixture

@@ -7,11 +7,11 @@ import json
 from decimal import Decimal
 from pathlib import Path
 
-from conftest import ROOT
-
 from p4p.engine.ledger import parse_ledger
 from p4p.ruleset.load import load_ruleset
 from p4p.ruleset.testcases import LedgerLine, Outcome, TestCase, load_cases
+
+from conftest import ROOT
 
 RULES = ROOT / "rules" / "huangshan-2026"
 WHATIF = ROOT / "rules" / "examples" / "huangshan-2026-whatif"

@@ -10,7 +10,7 @@ def test_implausible_work_points_are_a_warning_with_the_numbers(tmp_path, archiv
     """V02 (population 3,000) reports 650,000 health-record updates: 650,000 points, over the
     30-per-resident limit (90,000). The money is computed as always: V02 scores 59.9, so q = 0
     and it still gets 0.00 — the warning says what to check, it does not change amounts."""
-    wp = BASE_WORKPOINTS + [["V02", "EHR", "650000"]]
+    wp = [*BASE_WORKPOINTS, ["V02", "EHR", "650000"]]
     plain = ledger_of(run_ok(write_quarter(tmp_path / "plain"), archive))
     rd = run_ok(write_quarter(tmp_path / "in", workpoints=wp), archive)
     s = json.loads((rd / "summary.json").read_text(encoding="utf-8"))
@@ -23,7 +23,7 @@ def test_implausible_work_points_are_a_warning_with_the_numbers(tmp_path, archiv
 
 
 def test_strict_refuses_and_writes_nothing(tmp_path, archive):
-    wp = BASE_WORKPOINTS + [["V02", "EHR", "650000"]]
+    wp = [*BASE_WORKPOINTS, ["V02", "EHR", "650000"]]
     r = cli("run", write_quarter(tmp_path / "in", workpoints=wp), "--archive", archive, "--no-pdf", "--strict")
     assert r.exit_code == 2 and "--strict" in r.stderr and "乙镇一村卫生室（V02）" in r.stderr
     assert not archive.exists()

@@ -4,7 +4,8 @@ import json
 from pathlib import Path
 
 import pytest
-from conftest import ACCEPTANCE, cli, run_ok
+
+from conftest import ACCEPTANCE, cli, csv_rows, run_ok
 
 
 def test_identical_inputs_give_a_byte_identical_ledger(base_quarter, archive):
@@ -47,7 +48,7 @@ def test_run_folder_layout_and_manifest(base_quarter, archive):
     for rel in ("inputs/institutions.csv", "rules/rules.yaml", "ledger.xlsx", "trace.jsonl", "summary.txt"):
         assert (rd / rel).is_file(), rel
     # every ledger line has a trace line
-    traces = [json.loads(l) for l in (rd / "trace.jsonl").read_text(encoding="utf-8").splitlines()]
+    traces = [json.loads(x) for x in (rd / "trace.jsonl").read_text(encoding="utf-8").splitlines()]
     assert sum(1 for t in traces if t["type"] == "line") == len(data.splitlines()) - 1
 
 
@@ -117,27 +118,18 @@ def test_missing_input_folder_is_a_rejected_input(tmp_path, archive):
 
 
 def test_public_acceptance_q1_q3_match(archive):
-    import csv
 
     for q in ("2026Q1", "2026Q2", "2026Q3"):
         rd = run_ok(ACCEPTANCE / q, archive)
-        exp = {
-            (r["inst_id"], r["item"]): r
-            for r in csv.DictReader(open(ACCEPTANCE / "expected" / f"{q}.csv", encoding="utf-8-sig"))
-        }
-        got = {(r["inst_id"], r["item"]): r for r in csv.DictReader(open(rd / "ledger.csv", encoding="utf-8-sig"))}
+        exp = {(r["inst_id"], r["item"]): r for r in csv_rows(ACCEPTANCE / "expected" / f"{q}.csv")}
+        got = {(r["inst_id"], r["item"]): r for r in csv_rows(rd / "ledger.csv")}
         assert set(exp) == set(got), q
         for k, e in exp.items():
             assert got[k]["amount"] == e["amount"], (q, k)
         assert cli("approve", rd, "--by", "验收", "--no-pdf").exit_code == 0
     rd = run_ok(ACCEPTANCE / "2026Q4", archive)
-    exp = {
-        (r["inst_id"], r["item"]): r["amount"]
-        for r in csv.DictReader(open(ACCEPTANCE / "expected" / "2026Q4.csv", encoding="utf-8-sig"))
-    }
-    got = {
-        (r["inst_id"], r["item"]): r["amount"] for r in csv.DictReader(open(rd / "ledger.csv", encoding="utf-8-sig"))
-    }
+    exp = {(r["inst_id"], r["item"]): r["amount"] for r in csv_rows(ACCEPTANCE / "expected" / "2026Q4.csv")}
+    got = {(r["inst_id"], r["item"]): r["amount"] for r in csv_rows(rd / "ledger.csv")}
     assert got == exp
 
 

@@ -69,7 +69,7 @@ def test_formulas_are_bounded():
         compile_formula("(" * 40 + "1" + ")" * 40 + " + " + "-" * 40 + "1")
     with pytest.raises(FormulaError, match="数字过长"):
         compile_formula("1" * 31)
-    with pytest.raises(FormulaError, match="123 或 0.85"):
+    with pytest.raises(FormulaError, match=r"123 或 0\.85"):
         compile_formula("1e99999999")
 
 

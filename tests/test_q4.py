@@ -13,10 +13,11 @@ from dataclasses import replace
 from pathlib import Path
 
 import pytest
-from conftest import BASE_ASSESSMENT, BASE_INCOME, BASE_INSTITUTIONS, cli, ledger_of, run_ok, write_quarter
 from rules_support import case, run_outcome
 
 from p4p.ruleset.testcases import compare
+
+from conftest import BASE_ASSESSMENT, BASE_INCOME, BASE_INSTITUTIONS, cli, ledger_of, run_ok, write_quarter
 
 MI = "mi_budget: 10000000.00\nmi_spent: {spent}\nalliance_score: 85\n"
 

@@ -8,6 +8,7 @@ from decimal import Decimal
 from fractions import Fraction
 
 import pytest
+
 from conftest import ROOT, cli, run_ok
 from spec_reference import quarter
 

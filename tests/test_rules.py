@@ -9,12 +9,13 @@ service code, item, decision-table row, statement case and check of the referenc
 import tempfile
 from pathlib import Path
 
-from conftest import cli, run_ok
 from rules_support import RULES, WHATIF, case, run_outcome
 
 from p4p.cli.rules_cmds import run_ruleset_tests
 from p4p.ruleset.load import load_ruleset
 from p4p.ruleset.testcases import compare, report_lines, write_input
+
+from conftest import cli, run_ok
 
 
 def test_the_reference_cases_pass_and_exercise_every_part_of_the_ruleset():

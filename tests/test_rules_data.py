@@ -7,9 +7,10 @@ import shutil
 from pathlib import Path
 
 import pytest
-from conftest import ROOT, cli
 
 from p4p.ruleset.load import FILES, load_ruleset
+
+from conftest import ROOT, cli
 
 RULES = ROOT / "rules" / "huangshan-2026"
 

@@ -6,12 +6,13 @@ in its id, title and two numbers only: the engine holds no policy number."""
 import shutil
 from pathlib import Path
 
-from conftest import cli, write_quarter
 from rules_support import RULES, WHATIF
 from test_q4 import approved_year
 
 from p4p.ruleset.diff import ruleset_differences
 from p4p.ruleset.load import load_ruleset
+
+from conftest import cli, write_quarter
 
 
 def edit(path: Path, old: str, new: str):

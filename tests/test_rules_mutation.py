@@ -15,13 +15,14 @@ from pathlib import Path
 
 import pytest
 import yaml
-from conftest import cli, write_quarter
 from rules_support import RULES
 
 import p4p.ruleset.load as ruleset_load
 from p4p.cli.rules_cmds import run_ruleset_tests
 from p4p.ruleset.errors import RulesetError
 from p4p.ruleset.load import FILES, load_ruleset
+
+from conftest import cli, write_quarter
 
 PLACEHOLDER = re.compile(r"\{([A-Za-z_][A-Za-z0-9_]*)")
 

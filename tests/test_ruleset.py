@@ -9,9 +9,10 @@ from pathlib import Path
 
 import pytest
 
-from conftest import ROOT, cli, ledger_of, run_ok, write_quarter
 from p4p.ruleset.errors import RulesetError
 from p4p.ruleset.load import load_ruleset
+
+from conftest import ROOT, cli, ledger_of, run_ok, write_quarter
 
 RULES = ROOT / "rules" / "huangshan-2026"
 
@@ -77,7 +78,11 @@ def test_empty_citation_text_and_unknown_clause(rules_copy):
 
 
 def test_a_clause_cited_but_not_quoted_is_refused(rules_copy):
-    edit(rules_copy / "rules.yaml", 'cite: [{source: "000", clause: 一（三）2}]', 'cite: [{source: "000", clause: 一（三）3}]')
+    edit(
+        rules_copy / "rules.yaml",
+        'cite: [{source: "000", clause: 一（三）2}]',
+        'cite: [{source: "000", clause: 一（三）3}]',
+    )
     assert "没有摘录条款 一（三）3" in problems(rules_copy)
 
 
@@ -113,7 +118,11 @@ def test_yaml_aliases_are_refused(rules_copy):
 
 
 def test_an_option_the_engine_would_ignore_is_an_error(rules_copy):
-    edit(rules_copy / "rules.yaml", "      item: PH_UNDISTRIBUTED\n", "      item: PH_UNDISTRIBUTED\n      to: lead_hospital\n")
+    edit(
+        rules_copy / "rules.yaml",
+        "      item: PH_UNDISTRIBUTED\n",
+        "      item: PH_UNDISTRIBUTED\n      to: lead_hospital\n",
+    )
     assert "undistributed.to：未知的键" in problems(rules_copy)
 
 
@@ -138,7 +147,7 @@ def test_gap_between_bands_is_reported(rules_copy):
 def test_overlap_is_reported_for_unique_tables(rules_copy):
     path = rules_copy / "tables.yaml"
     head, q = path.read_text(encoding="utf-8").split("\nq:\n")
-    q = q.replace("{band: [null, pass_score], value: \"0\"", "{band: [null, 61], value: \"0\"")
+    q = q.replace('{band: [null, pass_score], value: "0"', '{band: [null, 61], value: "0"')
     path.write_text(head + "\nq:\n" + q, encoding="utf-8")
     assert "q.rows.1：第1行和第2行在 60 分处重叠" in problems(rules_copy)
 

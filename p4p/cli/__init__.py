@@ -43,7 +43,16 @@ __all__ = ["EXIT_DIFF", "EXIT_FAIL", "EXIT_INPUT", "EXIT_OK", "main"]
               help=f"是否生成 ledger.xlsx（默认：台账不超过 {XLSX_MAX_LINES:,} 行时生成）")  # fmt: skip
 @click.option("--strict", is_flag=True, help="把规则集声明的数据核实提示当作错误（退出码 2，不写入任何文件）")
 @_guard
-def run(input_path, rules_dir, archive, no_pdf, jobs, as_json, xlsx, strict):
+def run(
+    input_path: Path,
+    rules_dir: Path | None,
+    archive: Path,
+    no_pdf: bool,
+    jobs: int | None,
+    as_json: bool,
+    xlsx: bool | None,
+    strict: bool,
+) -> None:
     """校验输入、计算本季度全部兑现金额，并写入归档运行目录。"""
     t0 = time.perf_counter()
     _stage("读取规则与输入，校验中…", t0)
@@ -78,7 +87,7 @@ def run(input_path, rules_dir, archive, no_pdf, jobs, as_json, xlsx, strict):
     help="第四季度：在此归档中检查前三季度是否已审批",
 )
 @_guard
-def validate(input_path, rules_dir, archive):
+def validate(input_path: Path, rules_dir: Path | None, archive: Path) -> None:
     """只做输入校验，列出全部问题（第四季度还检查前三季度的审批）。"""
     from ..archive.history import prior_quarters
     from ..read.load import load_quarter
@@ -150,7 +159,7 @@ def diff(run_a: Path, run_b: Path, xlsx_out: Path | None) -> None:
 @click.option("--out", type=click.Path(path_type=Path), default=None, help="输出目录（默认 ./statements-<运行编号>）")
 @click.option("--jobs", type=int, default=None, metavar="进程数", help="并行进程数（默认 CPU 核数）")
 @_guard
-def statements(run_dir, out, jobs):
+def statements(run_dir: Path, out: Path | None, jobs: int | None) -> None:
     """为已有运行重新生成结算单（带当前审批状态），写到运行目录之外，归档保持不变。"""
     from ..archive.store import approval_label
     from ..report.pdf import render_run
@@ -171,7 +180,7 @@ def statements(run_dir, out, jobs):
     "--rules", "rules_dir", type=click.Path(path_type=Path), default=None, help="规则集目录（默认 huangshan-2026）"
 )
 @_guard
-def template(out, period, rules_dir):
+def template(out: Path, period: str, rules_dir: Path | None) -> None:
     """生成一个空白的输入工作簿（含说明、下拉列表和数值校验）。"""
     import datetime as dt
 

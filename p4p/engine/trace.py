@@ -18,9 +18,9 @@ from __future__ import annotations
 
 import io
 import json
-from json.encoder import encode_basestring
 from collections.abc import Iterator
 from dataclasses import dataclass, field
+from json.encoder import encode_basestring
 from typing import Any
 
 from ..lang.template import compile_template
@@ -114,7 +114,7 @@ def _quote_block(b: Block) -> list[list[str]]:
         if name in b.mappings:  # per line a list of numbers, in key order
             out.append(["[" + ",".join(row) + "]" for row in ([f'"{x}"' for x in v] for v in col)])
         elif name in b.numeric:
-            out.append(['"' + v + '"' for v in col])
+            out.append([f'"{v}"' for v in col])
         elif col and isinstance(col[0], str):
             seen: dict[str, str] = {}
             out.append([seen[v] if v in seen else seen.setdefault(v, _text(v)) for v in col])

@@ -54,6 +54,7 @@ def load_quarter(path: str | Path, service_items: Callable[[Period], Iterable[st
     else:
         files = {path.name: path.read_bytes()}
         from .workbook import read_workbook  # openpyxl only when a workbook is read
+
         tables, entries = read_workbook(files[path.name], path.name, problems, warnings)
         label = f"{path.name} 期间"
     period = build_period(entries, label, problems, warnings) if entries is not None else None

@@ -575,10 +575,10 @@ def table_row(rows: Sequence[TableRow], resolved: Resolved, score: Fraction, vet
     engine decides with durable-rules, matcher.py)."""
     for i, row in enumerate(rows):
         vetoes = row.when.get("veto")
-        if vetoes is not None and str(veto) not in vetoes:  # type: ignore[operator]
+        if vetoes is not None and str(veto) not in vetoes:
             continue
         tests = row.when.get("score") or {}
-        if not all(_OPS[op](score, Fraction(Decimal(v))) for op, v in tests.items()):  # type: ignore[attr-defined]
+        if not all(_OPS[op](score, Fraction(Decimal(v))) for op, v in tests.items()):
             continue
         if row.band is not None:
             lo, hi = (resolved.edge(e) for e in row.band)
