@@ -1,6 +1,6 @@
 # make demo      — set up everything (Debian packages, fonts, .venv from the lock file), then the demo year
 # make test      — the same set-up, then the whole test suite (what CI runs)
-# make quick     — the fast loop: everything but the tests marked slow
+# make quick     — the fast loop: everything but the tests marked slow or year (≈10 s)
 # make lint      — ruff check + ruff format --check;  make typecheck — mypy
 # make bench     — province-scale figures (see README "Figures")
 # make lock      — re-resolve requirements.lock / requirements-dev.lock (with hashes) from pyproject.toml
@@ -25,10 +25,10 @@ demo: setup
 	bash scripts/demo.sh $(BIN)/p4p $(DEMO_ARCHIVE)
 
 test: setup
-	$(BIN)/python -m pytest -q
+	$(BIN)/python -m pytest -q -n 2
 
 quick: setup
-	$(BIN)/python -m pytest -q -m "not slow"
+	$(BIN)/python -m pytest -q -n 2 -m "not slow and not year"
 
 lint: setup
 	$(BIN)/ruff check p4p tests scripts

@@ -29,6 +29,7 @@ import shutil
 from decimal import Decimal
 from pathlib import Path
 
+import pytest
 from archive_kit import approved_quarters, q4_input, records
 from openpyxl import Workbook
 
@@ -39,6 +40,8 @@ from p4p.ruleset.load import load_archived_ruleset
 
 from conftest import BASE_INSTITUTIONS, DATA, ROOT, cli, run_ok, write_quarter
 from pay_support import ALL_ACCOUNTS, PAY_DATA, payees_csv
+
+pytestmark = pytest.mark.year  # whole quarters or years end to end: `make quick` leaves them out
 
 LISTS = ("payments.csv", "receivables.csv", "alliance_items.csv")
 

@@ -27,6 +27,8 @@ from p4p.ruleset.load import load_ruleset
 
 from conftest import ACCEPTANCE, BASE_ASSESSMENT, cli, run_ok, write_quarter
 
+pytestmark = pytest.mark.year  # whole quarters or years end to end: `make quick` leaves them out
+
 # Everything compute_run writes (all but manifest.json and the PDFs) must be the same bytes.
 NOT_COMPARED = ("manifest.json", "summary.pdf", "statements/", "bundles/")  # PDFs carry their time
 

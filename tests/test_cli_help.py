@@ -50,6 +50,7 @@ def test_explain_names_the_items_an_institution_has(base_quarter, archive):
     assert r.exit_code == 1 and "没有机构 X99" in r.stderr and "C01" in r.stderr
 
 
+@pytest.mark.slow
 def test_a_closed_pipe_is_not_a_traceback(base_quarter, archive):
     run_ok(base_quarter, archive)
     run_ok(base_quarter, archive)

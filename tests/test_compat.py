@@ -13,6 +13,8 @@ from p4p.ruleset.load import load_archived_ruleset, ruleset_format
 
 from conftest import DATA, cli
 
+pytestmark = pytest.mark.year  # whole quarters or years end to end: `make quick` leaves them out
+
 V1 = DATA / "archive-v1" / "archive"
 RUNS = sorted(V1.glob("2026Q*/*"))
 

@@ -4,7 +4,11 @@ the plausibility checks), and warnings when the budget or alliance changed durin
 
 import json
 
+import pytest
+
 from conftest import BASE_WORKPOINTS, cli, run_ok, write_quarter
+
+pytestmark = pytest.mark.year  # whole quarters or years end to end: `make quick` leaves them out
 
 
 def approve(rd):

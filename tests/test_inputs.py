@@ -33,6 +33,7 @@ def rejected(tmp_path, *expect, **kw):
     return refused(write_quarter(tmp_path / "in", **kw), tmp_path / "archive", *expect)
 
 
+@pytest.mark.slow
 def test_rejected_input_as_a_real_process_has_no_traceback(tmp_path):
     """The one subprocess check: exit 2 and a Chinese list, no traceback, nothing written."""
     inp = write_quarter(tmp_path / "in", workpoints=[*BASE_WORKPOINTS, ["T01", "EHR", "１２"]])

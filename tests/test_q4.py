@@ -19,6 +19,8 @@ from p4p.ruleset.testcases import compare
 
 from conftest import BASE_ASSESSMENT, BASE_INCOME, BASE_INSTITUTIONS, cli, ledger_of, run_ok, write_quarter
 
+pytestmark = pytest.mark.year  # whole quarters or years end to end: `make quick` leaves them out
+
 MI = "mi_budget: 10000000.00\nmi_spent: {spent}\nalliance_score: 85\n"
 
 

@@ -6,6 +6,7 @@ in its id, title and two numbers only: the engine holds no policy number."""
 import shutil
 from pathlib import Path
 
+import pytest
 from rules_support import RULES, WHATIF
 from test_q4 import approved_year
 
@@ -58,6 +59,7 @@ def test_what_if_on_a_quarter(tmp_path):
     assert sorted(tmp_path.rglob("*")) == before  # nothing written
 
 
+@pytest.mark.year
 def test_what_if_on_a_q4_reads_the_approved_quarters(tmp_path):
     """Q4 of tests/year-settlement.yaml: retained 900,000.00; 6:3:1 → 540,000 / 270,000 / 90,000,
     5:3:2 → 450,000 / 270,000 / 180,000. County L01 4,000,000 : C01 900,000 → 367,346.938… /

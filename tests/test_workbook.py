@@ -159,6 +159,7 @@ def _amounts(path):
         return {(r["inst_id"], r["item"]): r["amount"] for r in csv.DictReader(f)}
 
 
+@pytest.mark.year
 def test_the_whole_public_year_as_workbooks_gives_the_expected_ledgers(tmp_path, archive):
     for q in ("2026Q1", "2026Q2", "2026Q3", "2026Q4"):
         book = to_workbook(ACCEPTANCE / q, tmp_path / f"{q}.xlsx")
