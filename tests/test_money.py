@@ -3,7 +3,7 @@ from fractions import Fraction
 
 import pytest
 
-from p4p.model.money import MoneyError, capitals, fmt_exact, largest_remainder, parse_int, parse_money, round2
+from p4p.model.money import MoneyError, capitals, half_up, parse_int, parse_money, round2, split_fen
 
 
 @pytest.mark.parametrize(
@@ -42,16 +42,26 @@ def test_round2_of_a_third_is_exact():
     assert round2(Fraction(1, 3)) == Decimal("0.33") and round2(Fraction(2, 3)) == Decimal("0.67")
 
 
-def test_largest_remainder_adds_up_and_breaks_ties_by_key():
-    assert largest_remainder(100, {"b": 1, "a": 1, "c": 1}) == {"a": 34, "b": 33, "c": 33}
-    parts = largest_remainder(1_000_003, {f"u{i}": Fraction(i + 1, 7) for i in range(13)})
-    assert sum(parts.values()) == 1_000_003
-    assert largest_remainder(5, {"a": 0, "b": 0}) == {}
+def test_half_up_on_integers_and_columns():
+    """-2.5 → -3 (ties away from zero), 2.5 → 3, 7/3 → 2; the same on an object array."""
+    import numpy as np
+
+    assert [half_up(n, d) for n, d in ((-5, 2), (5, 2), (7, 3), (0, 9))] == [-3, 3, 2, 0]
+    col = np.array([-5, 5, 7, 0], dtype=object)
+    assert half_up(col, 2).tolist() == [-3, 3, 4, 0]
+
+
+def test_largest_remainder_adds_up_and_breaks_ties_by_position():
+    # 100 fen over 1:1:1 → 33.33 each; the fen left goes to the earliest (weights come in inst_id order)
+    assert split_fen(100, [1, 1, 1]) == [34, 33, 33]
+    parts = split_fen(1_000_003, [(i + 1) * 7 for i in range(13)])
+    assert sum(parts) == 1_000_003
+    assert split_fen(5, [0, 0]) == [0, 0]
 
 
 def test_largest_remainder_gives_leftovers_to_largest_fractions():
-    # 10 fen over 1:1:1 → 3.33 each, 1 fen left → tie → smallest key; over 2:1 → 6.67 / 3.33
-    assert largest_remainder(10, {"x": 2, "y": 1}) == {"x": 7, "y": 3}
+    # 10 fen over 2:1 → 6.67 / 3.33: the fen left goes to the larger remainder (.67)
+    assert split_fen(10, [2, 1]) == [7, 3]
 
 
 @pytest.mark.parametrize(
@@ -74,7 +84,9 @@ def test_parse_int():
         parse_int("12.5")
 
 
-def test_fmt_exact():
-    assert fmt_exact(Fraction(8, 492)) == "0.01626016260162601626016260163"
-    assert fmt_exact(Fraction(9, 10)) == "0.9" and fmt_exact(Fraction(1)) == "1" and fmt_exact(Fraction(0)) == "0"
-    assert fmt_exact(Fraction(631281120, 10000)) == "63128.112"
+def test_exact_text():
+    from p4p.lang.exact import fraction_text
+
+    assert fraction_text(Fraction(8, 492)) == "0.01626016260162601626016260163"
+    assert fraction_text(Fraction(9, 10)) == "0.9" and fraction_text(Fraction(1)) == "1"
+    assert fraction_text(Fraction(0)) == "0" and fraction_text(Fraction(631281120, 10000)) == "63128.112"

@@ -21,6 +21,7 @@ import numpy as np
 from ..lang.exact import Vec, texts
 from ..lang.formula import Formula, FormulaError
 from ..model.fields import LEVEL_NAMES
+from ..model.money import split_fen
 from ..ruleset.model import LEVELS, Rule
 from .compute import Run, history_totals
 from .result import ComputeError, UnitInfo
@@ -71,7 +72,6 @@ def _total(run: Run, rule: Rule, pscope: Scope) -> int:
 def largest_remainder(total: int, w: Vec) -> tuple[list[int], Fraction]:
     """Share `total` fen over the weights (rows in inst_id order): floors, then one fen each to
     the largest remainders, ties to the earlier row. Σ = total exactly; all 0 when Σw = 0."""
-    n = len(w)
     if isinstance(w.den, int):
         nums, den = w.num, w.den
     else:
@@ -79,16 +79,8 @@ def largest_remainder(total: int, w: Vec) -> tuple[list[int], Fraction]:
         nums = w.num * (den // w.den)
     if (nums < 0).any():
         raise ValueError("negative weight")
-    nsum = int(nums.sum()) if n else 0
-    if nsum == 0:
-        return [0] * n, Fraction(0)
-    prod = nums * total
-    floors = (prod // nsum).tolist()
-    rests = (prod % nsum).tolist()
-    left = total - sum(floors)
-    for i in sorted(range(n), key=rests.__getitem__, reverse=True)[:left]:
-        floors[i] += 1
-    return floors, Fraction(nsum, den)
+    ints = nums.tolist()
+    return split_fen(total, ints), Fraction(sum(ints), den)
 
 
 def _weights(f: Formula, scope: Scope, rule: Rule, ids: list[str], what: str) -> Vec:

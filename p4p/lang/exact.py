@@ -16,6 +16,8 @@ from fractions import Fraction
 
 import numpy as np
 
+from ..model.money import half_up
+
 Den = int | np.ndarray
 Bad = np.ndarray | None
 
@@ -117,9 +119,7 @@ class Vec:
 
     def round2(self) -> Vec:
         """Round half up (ties away from zero) to the fen: a column over den 100."""
-        neg = _truth(self.num < 0)
-        cents = (np.abs(self.num) * 200 + self.den) // (self.den * 2)
-        return Vec(np.where(neg, -cents, cents), 100, self.bad)
+        return Vec(np.asarray(half_up(self.num * 100, self.den), dtype=object), 100, self.bad)
 
     # -- reading out -----------------------------------------------------------------------------
     def fen(self) -> np.ndarray | None:

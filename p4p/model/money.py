@@ -1,4 +1,5 @@
-"""Exact money: parsing, round-half-up to the fen, largest remainder, Chinese capitals.
+"""Exact money: parsing, round-half-up (the one rounding rule), largest remainder, Chinese
+capitals. The engine's columns (lang/exact.py, engine/kinds.py) round and share through here.
 
 Nothing else in p4p rounds. Amounts are Decimal with 2 places; intermediate arithmetic is
 Fraction (exact rationals), so no step ever loses a fen to binary floating point.
@@ -6,11 +7,13 @@ Fraction (exact rationals), so no step ever loses a fen to binary floating point
 
 from __future__ import annotations
 
-import math
 import re
-from decimal import Decimal, localcontext
+from collections.abc import Sequence
+from decimal import Decimal
 from fractions import Fraction
-from typing import Iterable, Mapping
+from typing import Any
+
+import numpy as np
 
 FEN = Decimal("0.01")
 
@@ -43,12 +46,19 @@ def to_fraction(x: object) -> Fraction:
     raise TypeError(f"not an exact number: {x!r}")
 
 
+def half_up(num: Any, den: Any) -> Any:
+    """num/den rounded half up (ties away from zero) to an integer, exactly: the one rounding
+    rule of p4p. Works on Python ints and on numpy object arrays of them (den > 0)."""
+    cents = (abs(num) * 2 + den) // (den * 2)
+    if isinstance(num, int):
+        return -cents if num < 0 else cents
+    return np.where(num < 0, -cents, cents)
+
+
 def round2(x: object) -> Decimal:
     """Round half up (ties away from zero) to 0.01, exactly."""
     f = to_fraction(x)
-    sign = -1 if f < 0 else 1
-    cents = (abs(f) * 100 + Fraction(1, 2)).__floor__()
-    return (Decimal(sign * cents) / 100).quantize(FEN)
+    return from_fen(half_up(f.numerator * 100, f.denominator))
 
 
 def fen(amount: Decimal) -> int:
@@ -71,31 +81,6 @@ def fmt_amount(d: Decimal) -> str:
     if d == 0:
         d = Decimal("0.00")
     return f"{d:.2f}"
-
-
-def fmt_exact(x: object) -> str:
-    """An exact quantity as decimal text: exact when it terminates, else 28 significant digits."""
-    f = x if type(x) is Fraction else to_fraction(x)
-    num, den = f.numerator, f.denominator
-    if den == 1:
-        return str(num)
-    twos = fives = 0
-    d = den
-    while d % 2 == 0:
-        d //= 2
-        twos += 1
-    while d % 5 == 0:
-        d //= 5
-        fives += 1
-    if d == 1:  # terminates: scale to an integer number of 10^-places
-        places = max(twos, fives)
-        digits = str(abs(num) * (10**places // den)).rjust(places + 1, "0")
-        text = (digits[:-places] + "." + digits[-places:]).rstrip("0").rstrip(".")
-        return ("-" if num < 0 else "") + text
-    with localcontext() as ctx:
-        ctx.prec = 28
-        dec = Decimal(num) / Decimal(den)
-    return format(dec, "f")
 
 
 def group_thousands(s: str) -> str:
@@ -166,28 +151,23 @@ def parse_int(text: str, maximum: int | None = MAX_COUNT) -> int:
     return -int(digits) if s.startswith("-") else int(digits)
 
 
-def largest_remainder(total_fen: int, weights: Mapping[str, Fraction]) -> dict[str, int]:
-    """Allocate `total_fen` over weights: floors, then one fen each to the largest remainders,
-    ties to the smaller key (plain string order). Parts add up to the total exactly.
-    Returns {} when the weights sum to zero (the caller decides where the money goes)."""
-    fr = {k: to_fraction(w) for k, w in weights.items()}
-    if any(w < 0 for w in fr.values()):
-        raise ValueError("negative weight in largest-remainder allocation")
-    # integers over the common denominator: share_i = total × n_i / Σn exactly
-    den = math.lcm(*(w.denominator for w in fr.values())) if fr else 1
-    nums = {k: w.numerator * (den // w.denominator) for k, w in fr.items()}
-    nsum = sum(nums.values())
-    if nsum == 0:
-        return {}
-    shares, rema = {}, []
-    for key, n in nums.items():
-        floor, rest = divmod(total_fen * n, nsum)
-        shares[key] = floor
-        rema.append((-rest, key))
-    left = total_fen - sum(shares.values())
-    for _, key in sorted(rema)[:left]:
-        shares[key] += 1
-    return shares
+def split_fen(total: int, weights: Sequence[int]) -> list[int]:
+    """Largest remainder: `total` fen over non-negative integer weights (in the order ties are
+    broken: the earlier one wins). Each share is total × w / Σw floored; the fens left over go
+    one each to the largest remainders. The parts add up to `total` exactly; all 0 when Σw = 0
+    (the caller decides where the money goes)."""
+    n = len(weights)
+    wsum = sum(weights)
+    if wsum == 0:
+        return [0] * n
+    floors, rests = [], []
+    for w in weights:
+        q, r = divmod(total * w, wsum)
+        floors.append(q)
+        rests.append(r)
+    for i in sorted(range(n), key=rests.__getitem__, reverse=True)[: total - sum(floors)]:
+        floors[i] += 1
+    return floors
 
 
 # ---- 金额大写 (banking convention) ---------------------------------------------------------
@@ -251,7 +231,3 @@ def capitals(amount: Decimal) -> str:
         else:
             s += "整"
     return "人民币" + ("负" if neg else "") + s
-
-
-def sum_amounts(values: Iterable[Decimal]) -> Decimal:
-    return sum(values, Decimal("0.00")).quantize(FEN)

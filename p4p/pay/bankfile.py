@@ -36,24 +36,10 @@ from ..model.money import fen, fmt_amount
 from ..model.problems import InputError, Problem
 from .files import looks_like_formula
 from .items import PAYEE_KIND_NAMES
-from .rows import PaymentLists, PayRow
+from .rows import COLUMNS, PaymentLists, PayRow
 from .yamltext import Tree, load_text_yaml
 
-FIELDS = (
-    "seq",
-    "period",
-    "payer",
-    "payer_name",
-    "fund",
-    "payee_id",
-    "payee_kind",
-    "payee_name",
-    "account_name",
-    "account_no",
-    "bank",
-    "amount",
-    "purpose",
-)
+FIELDS = ("seq", *(c for c in COLUMNS if c != "items"))  # what a bank template's column may show
 ENCODINGS = ("utf-8", "utf-8-sig", "gb18030")
 AMOUNT_FORMATS = ("yuan", "fen")
 KEYS = ("name", "encoding", "delimiter", "header", "line_end", "extension", "quoting", "columns")
