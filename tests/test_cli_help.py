@@ -26,6 +26,8 @@ def test_every_command_has_chinese_help_with_examples(path):
     assert r.exit_code == 0
     assert "用法：" in r.stdout and "[选项]" in r.stdout and "示例：" in r.stdout, r.stdout
     assert "Show this message" not in r.stdout and "Usage" not in r.stdout
+    for english in ("TEXT", "INTEGER", "PATH", "FILE", "[required]", "default:"):
+        assert english not in r.stdout, english
 
 
 def test_click_errors_are_chinese():

@@ -175,7 +175,7 @@ def statements(run_dir: Path, out: Path | None, jobs: int | None) -> None:
 
 @main.command(epilog=examples("p4p template 2026Q2输入.xlsx --period 2026Q2"))
 @click.argument("out", metavar="输出文件", type=click.Path(dir_okay=False, path_type=Path))
-@click.option("--period", default="2026Q1", show_default=True, help="期间，如 2026Q1")
+@click.option("--period", metavar="期间", default="2026Q1", show_default=True, help="期间，如 2026Q1")
 @click.option(
     "--rules", "rules_dir", type=click.Path(path_type=Path), default=None, help="规则集目录（默认 huangshan-2026）"
 )

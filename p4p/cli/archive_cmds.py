@@ -40,7 +40,12 @@ key_option = click.option(
     "--key-file", type=click.Path(exists=True, dir_okay=False, path_type=Path), default=None, help=KEY_HELP
 )
 head_option = click.option(
-    "--head", "paper", callback=_paper_head, default=None, help="纸质审批单上的链头，写成 序号:哈希（哈希至少 16 位）"
+    "--head",
+    "paper",
+    metavar="序号:哈希",
+    callback=_paper_head,
+    default=None,
+    help="纸质审批单上的链头，写成 序号:哈希（哈希至少 16 位）",
 )
 
 
@@ -51,7 +56,7 @@ head_option = click.option(
     )
 )
 @click.argument("run_dir", metavar="运行目录", type=click.Path(exists=True, file_okay=False, path_type=Path))
-@click.option("--by", required=True, help="审批人")
+@click.option("--by", metavar="姓名", required=True, help="审批人")
 @click.option(
     "--payees",
     type=click.Path(path_type=Path),  # a missing or unreadable file is reported in Chinese, exit 2
@@ -65,7 +70,7 @@ head_option = click.option(
     help="代发文件的列模板（YAML；默认 bank-templates/default.yaml），与 --payees 一起使用",
 )
 @click.option("--supersede", is_flag=True, help="替换本期已审批的运行（只发放差额：更正发放清单）")
-@click.option("--reason", default=None, help="替换原因（与 --supersede 一起使用）")
+@click.option("--reason", metavar="原因", default=None, help="替换原因（与 --supersede 一起使用）")
 @key_option
 @click.option("--no-pdf", is_flag=True, help="不生成 PDF（盖“已审批”的结算单、发放清单 PDF、更正结算单）")
 @click.option("--jobs", type=int, default=None, metavar="进程数", help="生成 PDF 的并行进程数（默认 CPU 核数）")

@@ -42,8 +42,12 @@ STATUS = {
 @click.option(
     "--rules", "rules_dir", type=click.Path(path_type=Path), default=None, help="规则集目录（默认 huangshan-2026）"
 )
-@click.option("--workers", type=click.IntRange(min=1), default=None, help="本机计算进程数（默认 CPU 核数）")
-@click.option("--scheduler", default=None, help="使用已有的 dask.distributed 调度器（如 tcp://10.0.0.5:8786）")
+@click.option(
+    "--workers", metavar="进程数", type=click.IntRange(min=1), default=None, help="本机计算进程数（默认 CPU 核数）"
+)
+@click.option(
+    "--scheduler", metavar="地址", default=None, help="使用已有的 dask.distributed 调度器（如 tcp://10.0.0.5:8786）"
+)
 @click.option("--no-pdf", is_flag=True, help="不生成 PDF 结算单")
 @click.option("--xlsx/--no-xlsx", "xlsx", default=None,
               help=f"是否生成 ledger.xlsx（默认：台账不超过 {XLSX_MAX_LINES:,} 行时生成）")  # fmt: skip

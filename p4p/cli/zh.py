@@ -29,6 +29,8 @@ ZH = {
     "Invalid value: {message}": "取值无效：{message}",
     "Aborted!": "已中止。",
     "default: {default}": "默认：{default}",
+    "required": "必填",
+    "deprecated": "已弃用",
     "env var: {var}": "环境变量：{var}",
     "{name} {filename!r} does not exist.": "{name} {filename!r} 不存在。",
     "{name} {filename!r} is a file.": "{name} {filename!r} 是文件，这里需要文件夹。",
