@@ -7,7 +7,7 @@ from pathlib import Path
 import pytest
 
 from p4p.app import Context, compute_run
-from p4p.archive.store import history_from
+from p4p.archive.history import history_from
 from p4p.engine.trace import read_trace
 from p4p.ruleset.load import load_archived_ruleset, ruleset_format
 

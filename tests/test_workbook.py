@@ -9,8 +9,8 @@ import pytest
 from openpyxl import Workbook, load_workbook
 
 from p4p.model.fields import TABLES
+from p4p.model.yamldoc import load as load_yaml
 from p4p.read.workbook import cell_text
-from p4p.read.yamlio import load_yaml
 
 from conftest import ACCEPTANCE, ROOT, cli, run_ok, write_quarter
 
@@ -38,7 +38,7 @@ def folder_rows(folder, name):
 
 
 def to_workbook(folder, out, chinese=True, wb=None):
-    period = load_yaml(decode((folder / "period.yaml").read_bytes()))
+    period = load_yaml(decode((folder / "period.yaml").read_bytes())).data
     fresh = wb is None
     wb = wb or Workbook()
     for k, (name, spec) in enumerate(TABLES.items()):

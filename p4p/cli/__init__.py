@@ -161,7 +161,7 @@ def diff(run_a: Path, run_b: Path, xlsx_out: Path | None) -> None:
 @_guard
 def statements(run_dir: Path, out: Path | None, jobs: int | None) -> None:
     """为已有运行重新生成结算单（带当前审批状态），写到运行目录之外，归档保持不变。"""
-    from ..archive.store import approval_label
+    from ..archive.history import approval_label
     from ..report.pdf import render_run
 
     m = load_manifest(run_dir)

@@ -16,7 +16,7 @@ from pathlib import Path
 import click
 
 from ..app import DEFAULT_RULES
-from ..archive.store import history_from, prior_quarters
+from ..archive.history import history_from, prior_quarters
 from ..engine.checks import PriorQuarter
 from ..engine.compute import Engine
 from ..engine.ledger import history_lines, ledger_csv, ledger_rows
