@@ -9,6 +9,7 @@ from __future__ import annotations
 
 import json
 import re
+from decimal import Decimal
 
 import pytest
 from test_report_statement import flat, text_of
@@ -16,7 +17,7 @@ from test_report_statement import flat, text_of
 from p4p.engine.trace import read_trace
 from p4p.report.charts import _ticks, grouped_counts, stacked_bars, strip_rows
 from p4p.report.pdf import _env, _head
-from p4p.report.summary_pdf import summary_context, warning_groups
+from p4p.report.summary_pdf import _band, band_labels, score_bands, summary_context, warning_groups
 
 from conftest import BASE_WORKPOINTS, run_ok, write_quarter
 
@@ -101,3 +102,19 @@ def test_a_province_sized_alliance_is_cut_with_a_note(monkeypatch, tmp_path):
     assert c["table"]["note"] == "共 7 个机构，这里列出前 3 个；全部机构见 ledger.xlsx 的“按机构”工作表。"
     assert c["towns_note"] == "共 2 个乡镇，图中是编码排在前面的 1 个。"
     assert c["towns_svg"].count("<rect") == 2
+
+
+def test_score_bands_follow_the_rulesets_pass_score():
+    """The score chart's bands start at the pass score the trace carries (60 in huangshan-2026),
+    ten points each; a county with a pass score of 65 gets 65-based bands, not 60's."""
+    e = score_bands(Decimal(60))
+    assert band_labels(e, Decimal(60)) == ["60分以下", "60–70分", "70–80分", "80–90分", "90分及以上"]
+    assert [_band(Decimal(s), e) for s in ("59.9", "60", "89.9", "100")] == [0, 1, 3, 4]
+    assert band_labels(score_bands(Decimal(65)), Decimal(65)) == [
+        "65分以下",
+        "65–75分",
+        "75–85分",
+        "85–95分",
+        "95分及以上",
+    ]
+    assert band_labels(score_bands(None), None)[0] == "0–10分"

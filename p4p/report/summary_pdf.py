@@ -23,7 +23,6 @@ from .roles import ALLIANCE, GROUP_ORDER, GROUPS, RECEIVED, group_of, run_items
 # table of 400 pages: both stop at these, say so, and point to ledger.xlsx (按机构) for the rest
 MAX_CHART_ROWS = 60
 MAX_TABLE_ROWS = 2000
-BANDS = ("60分以下", "60–70分", "70–80分", "80–90分", "90分及以上")
 WARNING_KINDS = {"veto": "一票否决", "clawback": "应退回", "undistributed": "未分配", "note": "说明", "input": "输入"}
 ZERO = Decimal("0.00")
 
@@ -108,11 +107,38 @@ def inst_table(lines: list[TraceLine], insts: dict[str, Inst], items: dict[str, 
 # ---- charts --------------------------------------------------------------------------------------
 
 
-def _band(score: Decimal) -> int:
-    return 0 if score < 60 else min(4, int((score - 50) // 10))
+def score_bands(pass_score: Decimal | None) -> list[Decimal]:
+    """Lower edges of the score chart's bands: below the ruleset's pass score, then ten points
+    each up to 100 (the last one open: "90分及以上" with a pass score of 60). Without a pass
+    score in the trace, plain tens from 0."""
+    start = pass_score if pass_score is not None else Decimal(0)
+    edges = [Decimal(0)] if start > 0 else []
+    edge = start
+    while edge < 100:
+        edges.append(edge)
+        edge += 10
+    return edges
 
 
-def charts(insts: dict[str, Inst], items: dict[str, Item] | None, pass_score: Decimal) -> dict[str, str]:
+def band_labels(edges: list[Decimal], pass_score: Decimal | None) -> list[str]:
+    labels = []
+    for i, low in enumerate(edges):
+        high = edges[i + 1] if i + 1 < len(edges) else None
+        if pass_score is not None and high == pass_score:
+            labels.append(f"{pass_score}分以下")
+        elif high is None:
+            labels.append(f"{low}分及以上")
+        else:
+            labels.append(f"{low}–{high}分")
+    return labels
+
+
+def _band(score: Decimal, edges: list[Decimal]) -> int:
+    return max(i for i, low in enumerate(edges) if score >= low)
+
+
+def charts(insts: dict[str, Inst], items: dict[str, Item] | None, pass_score: Decimal | None) -> dict[str, str]:
+    edges = score_bands(pass_score)
     all_towns = sorted((u for u in insts.values() if u.kind == "township"), key=lambda u: u.inst_id)
     towns = all_towns[:MAX_CHART_ROWS]
     villages: dict[str, list[Inst]] = defaultdict(list)
@@ -120,20 +146,20 @@ def charts(insts: dict[str, Inst], items: dict[str, Item] | None, pass_score: De
         if u.kind == "village":
             villages[u.parent_id].append(u)
     bars = [(t.name, [t.received(items), sum((v.received(items) for v in villages[t.inst_id]), ZERO)]) for t in towns]
-    strips = [(t.name, [(v.received(items), RED if v.score is not None and v.score < pass_score else GREEN)
+    strips = [(t.name, [(v.received(items), RED if v.score is not None and pass_score is not None and v.score < pass_score else GREEN)
                         for v in sorted(villages[t.inst_id], key=lambda v: v.inst_id)])
               for t in towns if villages[t.inst_id]]  # fmt: skip
     series = []
     for level, color in (("county", BLUE), ("township", ORANGE), ("village", GREEN)):
-        counts = [0] * len(BANDS)
+        counts = [0] * len(edges)
         for u in insts.values():
             if LEVEL_OF_KIND.get(u.kind) == level and u.score is not None:
-                counts[_band(u.score)] += 1
+                counts[_band(u.score, edges)] += 1
         series.append((f"{LEVEL_NAMES[level]}级", color, counts))
     cut = len(all_towns) - len(towns)
     note = f"共 {len(all_towns):,} 个乡镇，图中是编码排在前面的 {len(towns)} 个。" if cut else ""
     return {"towns_svg": stacked_bars(bars, [ORANGE, GREEN]), "villages_svg": strip_rows(strips),
-            "scores_svg": grouped_counts(list(BANDS), series), "towns_note": note}  # fmt: skip
+            "scores_svg": grouped_counts(band_labels(edges, pass_score), series), "towns_note": note}  # fmt: skip
 
 
 # ---- warnings ------------------------------------------------------------------------------------
@@ -195,7 +221,7 @@ def item_groups(s: dict, items: dict[str, Item] | None) -> list[dict[str, Any]]:
 def summary_context(run_dir: Path, lines: list[TraceLine], s: dict, head: dict[str, Any]) -> dict[str, Any]:
     items = run_items(run_dir)
     insts = institutions(lines)
-    pass_score = to_decimal(str(lines[0].values.get("pass_score", "60"))) if lines else Decimal(60)
+    pass_score = next((to_decimal(str(t.values["pass_score"])) for t in lines if "pass_score" in t.values), None)
     checks = [{**c, "note": c.get("note", ""), "total": money(c["total"]), "distributed": money(c["distributed"]),
                "undistributed": money(c["undistributed"])} for c in s["checks"]]  # fmt: skip
     check_groups, others = warning_groups(warnings_of(s))
@@ -217,6 +243,6 @@ def summary_context(run_dir: Path, lines: list[TraceLine], s: dict, head: dict[s
         "check_count": sum(len(g["rows"]) for g in check_groups),
         "other_warnings": others,
         "table": inst_table(lines, insts, items),
-        "pass_score": f"{pass_score}",
+        "pass_score": f"{pass_score}" if pass_score is not None else "",
         **charts(insts, items, pass_score),
     }
