@@ -19,7 +19,16 @@ from archive_kit import approved_quarters, q4_input
 
 from p4p import __version__
 from p4p.app import DEFAULT_RULES
-from p4p.app.batch import Batch, BatchError, Cluster, client_scratch, discover, run_batch, same_version
+from p4p.app.batch import (
+    Batch,
+    BatchError,
+    Cluster,
+    client_scratch,
+    discover,
+    move_into,
+    run_batch,
+    same_version,
+)
 from p4p.app.batch_task import KILL_ENV, Failure, Options, Outcome, Task, run_task, scratch_name
 from p4p.archive.layout import TMP_PREFIX
 from p4p.cli.batch_cmds import exit_code
@@ -157,6 +166,27 @@ def test_a_q4_through_the_worker_is_the_run_p4p_run_writes(tmp_path, archive):
     assert cli("replay", out.run_dir).exit_code == 0
     assert cli("verify", archive).exit_code == 0
     assert leftovers(archive, tmp_path / "scratch") == []
+
+
+def test_a_worker_folder_is_renamed_into_the_archive_or_else_copied(tmp_path):
+    """Same file system: renamed (nothing left behind); when the rename cannot be done (here: the
+    target is not empty), copied — the same files either way."""
+    src, dst = tmp_path / "w" / "run", tmp_path / "a" / ".tmp-x"
+    (src / "sub").mkdir(parents=True)
+    (src / "ledger.csv").write_bytes(b"a")
+    (src / "sub" / "t.pdf").write_bytes(b"b")
+    dst.mkdir(parents=True)
+    move_into(src, dst)
+    assert (
+        not src.exists() and (dst / "ledger.csv").read_bytes() == b"a" and (dst / "sub" / "t.pdf").read_bytes() == b"b"
+    )
+    src2, dst2 = tmp_path / "w2", tmp_path / "a2"
+    src2.mkdir()
+    (src2 / "ledger.csv").write_bytes(b"c")
+    dst2.mkdir()
+    (dst2 / "keep").write_bytes(b"")  # rename(2) refuses a non-empty target
+    move_into(src2, dst2)
+    assert (dst2 / "ledger.csv").read_bytes() == b"c" and (src2 / "ledger.csv").exists()
 
 
 def manifest(run_dir: Path) -> dict:

@@ -4,7 +4,7 @@ The client (this process) finds the inputs, reads the ruleset once, reads each a
 archive context (approved earlier quarters, the previous quarter) and sends it with the input
 and ruleset files as one task (batch_task.py); workers compute and write complete run folders
 into scratch folders of their own. The client moves each finished folder into the archive the
-way every writer does (archive/runfolder.py): copied into an archive `.tmp-…` folder, checked
+way every writer does (archive/runfolder.py): moved into an archive `.tmp-…` folder, checked
 against its manifest, renamed to `<archive>/<period>/<run_id>/` — the archive never holds half
 a folder. One alliance's failure never stops the others.
 """
@@ -165,8 +165,8 @@ def _bare(period: Period) -> Quarter:
 
 
 def adopt_run(archive: Path, out: Outcome) -> Path:
-    """Copy a worker's finished run folder into an archive temporary folder, check every file
-    against its manifest, rename it to <archive>/<period>/<run_id>/."""
+    """Move (or copy) a worker's finished run folder into an archive temporary folder, check
+    every file against its manifest, rename it to <archive>/<period>/<run_id>/."""
     if not PERIOD_RE.match(out.period) or not out.run_id or "/" in out.run_id or out.run_id.startswith("."):
         raise ArchiveError(f"计算节点返回的运行编号或期间无效：{out.period}/{out.run_id}")
     with staging(archive, out.period) as st:
@@ -174,7 +174,7 @@ def adopt_run(archive: Path, out: Outcome) -> Path:
             for relative, data in out.files.items():
                 st.write(relative, data)
         elif out.folder and Path(out.folder).is_dir():
-            shutil.copytree(out.folder, st.path, dirs_exist_ok=True, symlinks=True)
+            move_into(Path(out.folder), st.path)
         else:
             raise ArchiveError(f"看不到计算节点 {out.worker} 写好的运行目录：{out.folder}")
         where = rel(archive, st.path)
@@ -184,6 +184,15 @@ def adopt_run(archive: Path, out: Outcome) -> Path:
             listed = "；".join(str(f) for f in bad) or "manifest 的运行编号或期间不符"
             raise ArchiveError(f"从计算节点 {out.worker} 收到的运行目录不完整，未放入归档：{listed}")
         return st.commit(archive / out.period / out.run_id)
+
+
+def move_into(folder: Path, empty: Path) -> None:
+    """A worker's finished folder into the (empty) archive temporary folder: renamed when both
+    are on one file system (a worker of this machine: no copy), else copied."""
+    try:
+        os.rename(folder, empty)
+    except OSError:  # another file system (EXDEV), or not allowed: copy
+        shutil.copytree(folder, empty, dirs_exist_ok=True, symlinks=True)
 
 
 def discard_worker_folder(folder: Path) -> None:
