@@ -98,6 +98,8 @@ class ExpectSpec(_Strict):
 
 
 class QuarterSpec(_Strict):
+    """One quarter of a case: its period.yaml, its tables (replacing the case's) and expectations."""
+
     period: dict[str, str | None]
     institutions: TableRows | None = None
     assessment: TableRows | None = None
@@ -106,14 +108,10 @@ class QuarterSpec(_Strict):
     expect: ExpectSpec | None = None
 
 
-class CaseSpec(_Strict):
+class CaseSpec(QuarterSpec):
+    """A test file: one quarter, or a year of `quarters:` sharing the tables given at the top."""
+
     name: Text
-    period: dict[str, str | None]
-    institutions: TableRows | None = None
-    assessment: TableRows | None = None
-    workpoints: TableRows | None = None
-    village_income: TableRows | None = None
-    expect: ExpectSpec | None = None
     quarters: list[QuarterSpec] | None = Field(default=None, min_length=1)
 
     @model_validator(mode="after")
