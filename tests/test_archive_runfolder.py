@@ -185,3 +185,33 @@ def test_replay_compares_ledger_xlsx(base_quarter, archive):
     (rd / "manifest.json").write_text(json.dumps(m, ensure_ascii=False, indent=2, sort_keys=True) + "\n", "utf-8")
     r = cli("replay", rd)
     assert r.exit_code == 3 and "差异：ledger.xlsx 与重算结果不同" in r.stdout
+
+
+def test_every_file_and_folder_reaches_the_disk_before_the_rename_and_the_rename_after(tmp_path, monkeypatch):
+    """A power cut after "written" must not leave a renamed folder with empty files: each file
+    and folder of the temporary folder is fsync'd before the rename, the period folder after."""
+    events: list[tuple[str, str]] = []
+    real_fsync, real_rename = os.fsync, os.rename
+
+    def fsync(fd):
+        events.append(("fsync", os.readlink(f"/proc/self/fd/{fd}")))
+        return real_fsync(fd)
+
+    def rename(src, dst):
+        events.append(("rename", str(dst)))
+        return real_rename(src, dst)
+
+    monkeypatch.setattr(os, "fsync", fsync)
+    monkeypatch.setattr(os, "rename", rename)
+    archive = tmp_path / "archive"
+    with staging(archive, "2026Q1") as st:
+        st.write("ledger.csv", b"a,b\n")
+        st.write("statements/S1.pdf", b"%PDF")
+        tmp = st.path
+        final = st.commit(archive / "2026Q1" / "run1")
+    at = events.index(("rename", str(final)))
+    before = {p for kind, p in events[:at] if kind == "fsync"}
+    after = {p for kind, p in events[at:] if kind == "fsync"}
+    assert {str(tmp / "ledger.csv"), str(tmp / "statements" / "S1.pdf"), str(tmp / "statements"), str(tmp)} <= before
+    assert str(archive / "2026Q1") in after and str(archive) in after  # the new name, and the new period folder's
+    assert (final / "statements" / "S1.pdf").read_bytes() == b"%PDF"

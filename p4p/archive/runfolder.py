@@ -1,8 +1,10 @@
 """Writing a folder into the archive atomically: it is written into a temporary folder inside the
 archive (named with host and process id), sealed with its manifest and renamed into place.
 
-A failure, an exception or Ctrl-C removes only that temporary folder (and an archive folder this
-command created and left empty). A killed process leaves its temporary folder behind; the next
+Before the rename every file and folder of the temporary folder is flushed to the disk (fsync),
+and after it the folder that now holds it: a power cut right after a command said "written"
+cannot leave a renamed folder with empty or truncated files. A failure, an exception or Ctrl-C
+removes only that temporary folder (and an archive folder this command created and left empty). A killed process leaves its temporary folder behind; the next
 command that writes to the archive removes the temporary folders of this host whose process is
 gone — only folders named by that scheme, never anything else.
 """
@@ -45,6 +47,41 @@ def sweep_temporaries(archive: Path) -> list[Path]:
             shutil.rmtree(p, ignore_errors=True)
             gone.append(p)
     return gone
+
+
+def flush_tree(folder: Path) -> None:
+    """fsync every file under `folder`, then every folder, deepest first (a file's data and
+    its name in its folder both reach the disk)."""
+    dirs = []
+    for dirpath, _dirnames, filenames in os.walk(folder):
+        here = Path(dirpath)
+        dirs.append(here)
+        for name in filenames:
+            p = here / name
+            if p.is_symlink():
+                continue
+            fd = os.open(p, os.O_RDONLY)
+            try:
+                os.fsync(fd)
+            finally:
+                os.close(fd)
+    for d in reversed(dirs):
+        fsync_dir(d)
+
+
+def fsync_dir(folder: Path) -> None:
+    """Flush a folder's entries (names made or renamed in it); a file system that cannot
+    (some network mounts) is passed over: the files themselves are flushed."""
+    try:
+        fd = os.open(folder, os.O_RDONLY | os.O_DIRECTORY)
+    except OSError:
+        return
+    try:
+        os.fsync(fd)
+    except OSError:
+        pass
+    finally:
+        os.close(fd)
 
 
 def _make_dirs(path: Path) -> list[Path]:
@@ -116,7 +153,9 @@ class Staging:
         p.write_bytes(data)
 
     def commit(self, final: Path) -> Path:
-        """Rename into place (atomic: same file system). Refuses to replace anything."""
+        """Flush to disk, rename into place (atomic: same file system), flush the rename.
+        Refuses to replace anything."""
+        flush_tree(self.path)
         _pause_for_tests(self.path)
         made = _make_dirs(final.parent)
         for _attempt in range(5):
@@ -134,6 +173,8 @@ class Staging:
         else:
             raise ArchiveError(f"不能把临时目录移到 {final}")
         self.committed = final
+        for d in (final.parent, *(m.parent for m in (*self.made, *made))):
+            fsync_dir(d)
         return final
 
     def discard(self) -> None:
