@@ -114,6 +114,22 @@ def forge_quarter(archive: Path, period: str, tmp: Path, budget: str = "800000.0
     return target
 
 
+def forge_lists(archive: Path, seq: int) -> None:
+    """Work record `seq`'s payment lists out again from the (forged) run it names, as approval
+    does, into its approval folder and the record's hashes; then re-chain."""
+    from p4p.app.approve import Paying, plan_payments, read_run, situation_of
+
+    recs = records(archive)
+    rec = recs[seq - 1]
+    folder = archive / rec["folder"]
+    run = read_run(archive / rec["run_dir"])
+    plan = plan_payments(run.pay, Paying(), None, situation_of(archive, [], run, supersede=False))
+    for name, data in plan.data.items():
+        (folder / name).write_bytes(data)
+        rec["files"][name] = sha(data)
+    write_records(archive, recs)
+
+
 def forge_approval_folder(archive: Path, seq: int) -> None:
     """Make record `seq`'s approval folder agree with the (forged) record: copy of the run
     manifest, the record's data hashes, the folder manifest's record hash; then re-chain."""

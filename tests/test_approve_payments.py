@@ -30,7 +30,7 @@ from decimal import Decimal
 from pathlib import Path
 
 import pytest
-from archive_kit import approved_quarters, q4_input, records
+from archive_kit import approved_quarters, edit_json, forge_approval_folder, problems, q4_input, records, write_records
 from openpyxl import Workbook
 
 from p4p.engine.ledger import parse_ledger
@@ -151,6 +151,38 @@ def test_the_record_holds_every_data_file_and_verify_catches_an_edited_list(base
     v = cli("verify", archive)
     assert v.exit_code == 3
     assert f"问题：approvals/{folder.name}/payments.csv：文件已被修改（SHA-256 与 manifest 不符）" in v.stdout
+
+
+def test_a_list_forged_with_its_record_and_chain_is_caught_by_recomputing_from_the_ledger(
+    base_quarter, archive, tmp_path
+):
+    """Without a key anyone with write access can re-hash a record and re-chain (archive_kit):
+    verify then works the lists out again from the approved ledger and the payees file kept in
+    the folder, as approval did, and names the line that is not what the ledger says."""
+    rd = run_ok(base_quarter, archive)
+    folder = folder_of(approve(rd, "--payees", payees_csv(tmp_path / "payees.csv")))
+    assert cli("verify", archive).exit_code == 0
+    text = (folder / "payments.csv").read_text(encoding="utf-8-sig")
+    (folder / "payments.csv").write_text(text.replace("15000.00", "51000.00"), encoding="utf-8-sig")
+    recs = records(archive)
+    recs[0]["files"]["payments.csv"] = sha((folder / "payments.csv").read_bytes())
+    write_records(archive, recs)
+    forge_approval_folder(archive, 1)  # the folder manifest agrees with the forged record
+    v = cli("verify", archive)
+    assert v.exit_code == 3
+    (problem,) = problems(v)
+    assert problem == (
+        f"问题：approvals/{folder.name}/payments.csv：与按批准的台账重新编制的结果不符：第 7 行：amount 为 51000.00，按台账应为 15000.00"
+    )
+
+
+def test_an_approval_folder_of_another_p4p_version_is_not_recomputed_and_says_so(base_quarter, archive):
+    folder = folder_of(approve(run_ok(base_quarter, archive)))
+    edit_json(folder / "manifest.json", p4p_version="0.2.0")
+    v = cli("verify", archive)
+    assert v.exit_code == 0, v.output
+    assert "说明：审批目录由其他版本的 p4p 生成，未重新编制其发放清单" in v.stdout
+    assert "第1条（0.2.0）" in v.stdout
 
 
 def test_without_payees_the_lists_carry_names_only_and_no_bank_file(base_quarter, archive):

@@ -15,6 +15,7 @@ from archive_kit import approve_ok, approved_quarters, lines, q4_input, records,
 
 from p4p.archive.approval import begin_approval
 from p4p.archive.errors import ArchiveError
+from p4p.archive.verify import verify_archive
 
 from conftest import cli, run_ok, write_quarter
 
@@ -205,10 +206,14 @@ def test_data_files_are_hashed_in_the_record_documents_in_the_folder_manifest(tm
     assert head == f"1:{sha(lines(archive)[0].encode())}"
     fm = json.loads((folder / "manifest.json").read_text(encoding="utf-8"))
     assert fm["documents"] == {"payments.pdf": sha(f"printed head {head}".encode())}
-    assert verify(archive).exit_code == 0
+    assert verify_archive(archive).clean  # the archive layer: hashes (the lists are not a real plan here)
     (folder / "payments.csv").write_text("payer,amount\r\nL01,100.00\r\n", encoding="utf-8")
-    v = verify(archive)
-    assert v.exit_code == 3 and f"问题：approvals/{folder.name}/payments.csv：文件已被修改" in v.stdout
+    found = [str(f) for f in verify_archive(archive).findings]
+    assert f"approvals/{folder.name}/payments.csv：文件已被修改（SHA-256 与 manifest 不符）" in found
+    v = verify(archive)  # the command also works the lists out again from the ledger: these are not those
+    assert (
+        v.exit_code == 3 and f"问题：approvals/{folder.name}/payments.csv：与按批准的台账重新编制的结果不符" in v.stdout
+    )
 
 
 def test_an_exception_before_commit_appends_nothing(tmp_path, archive):

@@ -14,6 +14,7 @@ from archive_kit import (
     copy_archive,
     edit_json,
     forge_approval_folder,
+    forge_lists,
     forge_quarter,
     head_of,
     line_of,
@@ -289,12 +290,16 @@ def test_a_forged_quarter_recomputed_consistently_and_rechained(tmp_path, year):
 
 
 def test_a_full_rewrite_without_a_key_needs_the_paper_head(tmp_path):
-    """A single approved quarter, and the forger rewrites its approval folder too: nothing inside
-    a key-less archive can tell (SPEC §8) — the chain head on the signed paper statement can."""
+    """A single approved quarter, and the forger rewrites its approval folder too, payment lists
+    worked out from the forged ledger included: nothing inside a key-less archive can tell
+    (SPEC §8) — the chain head on the signed paper statement can."""
     archive = tmp_path / "archive"
     approved_quarters(tmp_path, archive, quarters=(1,))
     paper = head_of(archive)
     forge_quarter(archive, "2026Q1", tmp_path)
+    forge_approval_folder(archive, 1)
+    assert_found(verify(archive), "payments.csv：与按批准的台账重新编制的结果不符")  # the old lists give it away
+    forge_lists(archive, 1)
     forge_approval_folder(archive, 1)
     assert verify(archive).exit_code == 0  # consistent: this is why statements print the head
     assert_found(cli("verify", archive, "--head", paper), "第1条审批记录）：与纸质链头不符")

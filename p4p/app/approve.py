@@ -74,17 +74,17 @@ def approve(
     """Approve a run (SPEC §8, §9). Raises InputError (bad payees or bank template: nothing
     written), ArchiveError (refused), RulesetError (the run's archived ruleset is unreadable)."""
     paying, rendering = paying or Paying(), rendering or Rendering()
-    template = _template(paying)
+    template = bank_template(paying)
     run = read_run(run_dir)
     archive = archive_of(run_dir.resolve())
-    situation = _situation(archive, read_chain(archive).records, run, supersede)
-    plan = _plan(run.pay, paying, template, situation)
+    situation = situation_of(archive, read_chain(archive).records, run, supersede)
+    plan = plan_payments(run.pay, paying, template, situation)
     with begin_approval(run_dir, by, supersede=supersede, reason=reason, key=key) as draft:
         if draft.data.get(RUN_MANIFEST_COPY) != run.run_sha256:
             raise ArchiveError(f"运行目录 {draft.run_dir} 在审批过程中被改动，请重新审批")
-        now = _situation(archive, draft.chain.records, run, supersede)
+        now = situation_of(archive, draft.chain.records, run, supersede)
         if now != situation:  # another approval came in between: plan against what is in force now
-            situation, plan = now, _plan(run.pay, paying, template, now)
+            situation, plan = now, plan_payments(run.pay, paying, template, now)
         for relative, data in sorted(plan.data.items()):
             draft.add_data(relative, data)
         head = draft.make_record()
@@ -190,7 +190,9 @@ class Situation:
     stale: tuple[str, ...] = ()
 
 
-def _situation(archive: Path, records: list[Record], run: ReadRun, supersede: bool) -> Situation:
+def situation_of(archive: Path, records: list[Record], run: ReadRun, supersede: bool) -> Situation:
+    """What is in force after `records` for the run's alliance and period (approval: the whole
+    chain; verify: the records before the one it checks)."""
     force = in_force(records)
     period = run.pay.period
     current = force.get((run.alliance_key, period)) if supersede else None
@@ -210,7 +212,8 @@ def _stale_notice(stale: tuple[str, ...]) -> list[str]:
     ]
 
 
-def _plan(run: RunPay, paying: Paying, template: tuple[BankTemplate, bytes] | None, s: Situation) -> Plan:
+def plan_payments(run: RunPay, paying: Paying, template: tuple[BankTemplate, bytes] | None, s: Situation) -> Plan:
+    """The approval folder's data files for `run` in situation `s` (approval, and verify again)."""
     original = _original(s.archive, s.current) if s.current is not None else None
     if original is not None and original.run_id == run.run_id:
         original = None  # approving the run in force again: the archive refuses it under the lock
@@ -222,7 +225,7 @@ def _plan(run: RunPay, paying: Paying, template: tuple[BankTemplate, bytes] | No
         raise ArchiveError(str(e)) from None
 
 
-def _template(paying: Paying) -> tuple[BankTemplate, bytes] | None:
+def bank_template(paying: Paying) -> tuple[BankTemplate, bytes] | None:
     """The bank template and its bytes (copied into the approval folder), when payees are given."""
     if paying.payees is None:
         return None

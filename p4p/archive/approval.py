@@ -23,6 +23,7 @@ from dataclasses import dataclass, field
 from pathlib import Path
 from typing import Any
 
+from .. import __version__
 from . import clock
 from .approvalfolder import RUN_MANIFEST_COPY, approval_folder, approval_folder_findings, last_folder_hash
 from .chain import (
@@ -149,6 +150,7 @@ class Draft:
             {
                 "v": RECORD_VERSION,
                 "seq": self.seq,
+                "p4p_version": __version__,  # verify recomputes the payment lists only with this p4p
                 "record_sha256": record_sha,
                 "chain_head": self.chain_head,
                 "alliance": self.fields["alliance"],

@@ -3,6 +3,7 @@ and notes (what could not be checked, and why that is not a finding)."""
 
 from __future__ import annotations
 
+from collections.abc import Callable
 from dataclasses import dataclass, field
 from pathlib import Path
 
@@ -58,7 +59,14 @@ def _is_archive(archive: Path) -> bool:
     )
 
 
-def verify_archive(archive: Path, paper: PaperHead | None = None, key: ArchiveKey | None = None) -> Report:
+# a further check run under the same lock (app/verify_pay.py: payment lists recomputed from the
+# approved ledgers — paying is a later layer than the archive): (findings, notes)
+Extra = Callable[[Path, Chain, dict[str, RunInfo]], tuple[list[Finding], list[str]]]
+
+
+def verify_archive(
+    archive: Path, paper: PaperHead | None = None, key: ArchiveKey | None = None, extra: Extra | None = None
+) -> Report:
     if not archive.is_dir():
         raise NoArchive(f"这里没有归档：{archive}")
     if not _is_archive(archive):
@@ -74,6 +82,10 @@ def verify_archive(archive: Path, paper: PaperHead | None = None, key: ArchiveKe
         report.findings += supersede_findings(chain.records)
         report.findings += run_prior_findings(runs, chain.records)
         report.findings += approval_prior_findings(by_rel, chain.records)
+        if extra is not None:
+            found, notes = extra(archive, chain, by_rel)
+            report.findings += found
+            report.notes += notes
         tmp, notes = _entries(archive)
         report.findings += tmp
         report.notes += notes

@@ -150,8 +150,11 @@ def _print_report(rep: Report) -> None:
 
 
 def _report(archive: Path, paper: PaperHead | None, key_file: Path | None) -> Report:
-    """Verify, or exit 1 (through _guard) when there is no archive at the path."""
-    return verify_archive(archive, paper, load_key(key_file, archive))
+    """Verify (payment lists recomputed from the approved ledgers included), or exit 1
+    (through _guard) when there is no archive at the path."""
+    from ..app.verify_pay import payment_findings  # paying is imported only when used
+
+    return verify_archive(archive, paper, load_key(key_file, archive), extra=payment_findings)
 
 
 @main.command(
