@@ -52,6 +52,23 @@ def test_exact_text_of_a_column():
     assert texts(col("0.25", "1/3", "-7/8", 12)) == ["0.25", "0.3333333333333333333333333333", "-0.875", "12"]
 
 
+def test_a_long_column_is_written_exactly_as_value_by_value(monkeypatch):
+    """Columns of 2,048 distinct values and more are formatted by Arrow's string kernels: the
+    same text as one value at a time, on both sides of zero, at int64's edge, and past it."""
+    from p4p.lang import exact
+
+    used = []
+    arrow = exact._decimal_column
+    monkeypatch.setattr(exact, "_decimal_column", lambda *a: used.append(arrow(*a)) or used[-1])
+    values = [F((-1) ** i * i, 1000) for i in range(3000)] + [F(12), F(-3), F(999999999, 1000)]
+    edge = [F(2**62 - 1, 1000), F(-(2**62) + 1, 1000), F(10**30 + 1, 1000)]  # the last needs Python ints
+    for column in (values, [*values, *edge]):
+        assert texts(Vec.of_fractions(column)) == [t for v in column for t in texts(col(v))]
+    assert used[0] is not None and used[1] is None  # Arrow for the first column, Python ints for the second
+    assert texts(Vec.of_fractions(values))[:4] == ["0", "-0.001", "0.002", "-0.003"]
+    assert texts(Vec.of_fractions(values))[-3:] == ["12", "-3", "999999.999"]
+
+
 @pytest.mark.parametrize(
     "text",
     ['__import__("os")', "a.b", "[1]", "x ** 2", "lambda: 1", '"s"', "open(1)", "f(x=1)", "a[0]", "(yield)",
