@@ -67,6 +67,8 @@ def test_a_long_column_is_written_exactly_as_value_by_value(monkeypatch):
     assert used[0] is not None and used[1] is None  # Arrow for the first column, Python ints for the second
     assert texts(Vec.of_fractions(values))[:4] == ["0", "-0.001", "0.002", "-0.003"]
     assert texts(Vec.of_fractions(values))[-3:] == ["12", "-3", "999999.999"]
+    whole = [(-1) ** i * i * 7 for i in range(3000)] + [2**62 - 1, -(2**62) + 1]  # integers: den 1
+    assert texts(Vec.of(whole)) == [str(x) for x in whole] and used[-1] is not None
 
 
 @pytest.mark.parametrize(

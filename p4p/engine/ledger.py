@@ -9,7 +9,6 @@ import io
 from decimal import Decimal
 from fractions import Fraction
 
-from ..model.money import fen_text
 from .result import HistoryLine, Result
 
 COLUMNS = ["period", "inst_id", "inst_name", "kind", "item", "item_name", "amount", "quantity", "rule_id"]
@@ -34,7 +33,7 @@ def ledger_rows(result: Result) -> list[list[str]]:
     for bi, i in result.order:
         b = blocks[bi]
         u = units[b.inst_ids[i]]
-        out.append([period, u.inst_id, u.name, u.kind, b.item, b.item_name, fen_text(b.amounts[i]),
+        out.append([period, u.inst_id, u.name, u.kind, b.item, b.item_name, b.amount_texts[i],
                     b.quantities[i], b.rule.id])  # fmt: skip
     return out
 

@@ -6,7 +6,9 @@ from __future__ import annotations
 from dataclasses import dataclass, field
 from decimal import Decimal
 from fractions import Fraction
+from functools import cached_property
 
+from ..model.money import fen_text
 from ..ruleset.model import Rule, Statement
 
 # A value stored for each line of a block (exact text, or a mapping of texts), or once for the
@@ -52,6 +54,11 @@ class Block:
     @property
     def key(self) -> str:
         return self.rule.id if self.part == "main" else f"{self.rule.id}/{self.part}"
+
+    @cached_property
+    def amount_texts(self) -> list[str]:
+        """The amounts as the ledger and the trace write them (formatted once for both)."""
+        return [fen_text(a) for a in self.amounts]
 
 
 @dataclass

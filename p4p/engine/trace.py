@@ -24,7 +24,6 @@ from json.encoder import encode_basestring
 from typing import Any
 
 from ..lang.template import compile_template
-from ..model.money import fen_text
 from ..ruleset.model import Rule, Statement
 from .result import Block, Result
 
@@ -100,9 +99,10 @@ def _lines(bi: int, b: Block) -> Iterator[str]:
     quoted column by column (numbers need no JSON escaping; text and mappings go through
     json.dumps), then joined per line; one block at a time keeps a province's trace small."""
     rows = [",".join(r) for r in zip(*_quote_block(b), strict=True)] if b.names else [""] * len(b.inst_ids)
+    amounts = b.amount_texts
     for i, vals in enumerate(rows):
         # inst_id and item are codes ([A-Za-z0-9_-], checked on input and in the ruleset)
-        yield (f'{{"amount":"{fen_text(b.amounts[i])}","block":{bi},"case":{b.cases[i]},'
+        yield (f'{{"amount":"{amounts[i]}","block":{bi},"case":{b.cases[i]},'
                f'"inst_id":"{b.inst_ids[i]}","item":"{b.item}",'
                f'"quantity":"{b.quantities[i]}","type":"line","values":[{vals}]}}\n')  # fmt: skip
 

@@ -278,7 +278,9 @@ def texts(v: Vec, *, ratios: bool = False) -> list[str]:
             nums, den = nums * (common // den), common
     if isinstance(den, int):
         if den == 1:
-            return [str(x) for x in nums.tolist()]
+            whole = nums.tolist()
+            column = _decimal_column(whole, 1, 0) if len(whole) >= COLUMN_FORMAT_MIN else None
+            return column if column is not None else [str(x) for x in whole]
         places = _places(den)
         if places is not None:
             scale = 10**places // den
