@@ -11,6 +11,8 @@ from __future__ import annotations
 import json
 import os
 import shutil
+import subprocess
+import sys
 import tempfile
 from pathlib import Path
 
@@ -18,7 +20,7 @@ import pytest
 from archive_kit import approved_quarters, q4_input
 
 from p4p import __version__
-from p4p.app import DEFAULT_RULES
+from p4p.app import DEFAULT_RULES, compute_run
 from p4p.app.batch import (
     Batch,
     BatchError,
@@ -34,7 +36,7 @@ from p4p.archive.layout import TMP_PREFIX
 from p4p.cli.batch_cmds import exit_code
 from p4p.ruleset.load import load_ruleset
 
-from conftest import ACCEPTANCE, BASE_ASSESSMENT, cli, run_ok, write_quarter
+from conftest import ACCEPTANCE, BASE_ASSESSMENT, ROOT, cli, run_ok, write_quarter
 
 pytestmark = pytest.mark.year  # whole quarters or years end to end: `make quick` leaves them out
 
@@ -339,3 +341,34 @@ def test_a_killed_worker_fails_its_alliance_only(tmp_path, archive, monkeypatch)
     assert "计算进程在计算时意外退出" in victim.failure.message
     assert [p.parent.name for p in archive.glob("2026Q*/*")] == ["2026Q1"]
     assert leftovers(archive, tmp_path / "s") == []
+
+
+def test_a_helper_child_is_forked_only_from_a_single_threaded_non_daemonic_process():
+    """`p4p run` writes a large ledger.xlsx in a forked child; a Dask worker (threads running,
+    daemonic by default) writes it itself — a fork there could copy a held lock, and a daemonic
+    process may not have children at all."""
+    code = (
+        "import threading, multiprocessing as mp\n"
+        "from p4p.app.run import may_fork\n"
+        "print(may_fork())\n"
+        "stop = threading.Event(); t = threading.Thread(target=stop.wait); t.start()\n"
+        "print(may_fork()); stop.set(); t.join()\n"
+        "def child(q): q.put(may_fork())\n"
+        "ctx = mp.get_context('fork'); q = ctx.Queue()\n"
+        "p = ctx.Process(target=child, args=(q,), daemon=True); p.start(); print(q.get(timeout=60)); p.join()\n"
+    )
+    out = subprocess.run(
+        [sys.executable, "-c", code], capture_output=True, text=True, check=True, cwd=ROOT, timeout=120
+    )
+    assert out.stdout.split() == ["True", "False", "False"]
+
+
+def test_ledger_xlsx_written_in_process_is_the_one_written_in_a_child(base_quarter, monkeypatch):
+    from p4p.app import run as run_mod
+
+    monkeypatch.setattr(run_mod, "XLSX_IN_BACKGROUND", 0)  # every ledger counts as large
+    monkeypatch.setattr(run_mod, "may_fork", lambda: True)
+    forked = compute_run(base_quarter, DEFAULT_RULES, None).files["ledger.xlsx"]
+    monkeypatch.setattr(run_mod, "may_fork", lambda: False)
+    monkeypatch.setattr(run_mod, "_in_background", lambda *a: pytest.fail("forked in a worker"))
+    assert compute_run(base_quarter, DEFAULT_RULES, None).files["ledger.xlsx"] == forked

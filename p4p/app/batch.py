@@ -214,9 +214,6 @@ def default_workers() -> int:
 
 
 DASK_SETTINGS = {
-    # workers render with --jobs 1 but write a large ledger.xlsx in a forked child (app/run.py):
-    # a daemonic worker process may not have children
-    "distributed.worker.daemon": False,
     # one task per worker at a time: a worker that dies takes only its own task with it
     "distributed.scheduler.worker-saturation": 1.0,
     "distributed.scheduler.allowed-failures": ALLOWED_FAILURES,

@@ -104,7 +104,7 @@ def _compute_run(
     summary = build_summary(result, notes)
     if strict:
         _refuse_implausible(summary)
-    background = with_xlsx and len(rows) > XLSX_IN_BACKGROUND
+    background = with_xlsx and len(rows) > XLSX_IN_BACKGROUND and may_fork()
     pending = _in_background(_ledger_xlsx, rows, summary, ruleset.items) if background else None
     head = {"ruleset": {"id": ruleset.id, "sha256": ruleset.sha256}, "engine_version": __version__}
     files = {
@@ -137,6 +137,17 @@ def _ledger_xlsx(rows: list[list[str]], summary: dict, items: dict) -> bytes:
     from ..report.xlsx import ledger_xlsx
 
     return ledger_xlsx(rows, summary, items or None)  # items: what each item is to the institution
+
+
+def may_fork() -> bool:
+    """Whether this process may fork a helper child: it runs no other Python thread (a fork
+    copies a lock another thread holds, and the child could wait on it for ever) and is not
+    daemonic (a daemonic process may not have children). A Dask worker is neither, so it
+    writes ledger.xlsx itself — there the workers are the parallelism."""
+    import multiprocessing as mp
+    import threading
+
+    return threading.active_count() == 1 and not mp.current_process().daemon
 
 
 def _in_background(fn: Callable[..., bytes], *args: object) -> Callable[[], bytes]:
