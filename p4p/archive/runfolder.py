@@ -124,8 +124,9 @@ def _pause_for_tests(path: Path) -> None:
 class Staging:
     """A temporary folder inside the archive that becomes <final> when committed."""
 
-    def __init__(self, archive: Path, period: str) -> None:
+    def __init__(self, archive: Path, period: str, durable: bool = True) -> None:
         self.archive = archive
+        self.durable = durable  # False only for scratch space (a batch worker's, moved on at once)
         self.committed: Path | None = None
         self.made = _make_dirs(archive)
         try:
@@ -155,7 +156,8 @@ class Staging:
     def commit(self, final: Path) -> Path:
         """Flush to disk, rename into place (atomic: same file system), flush the rename.
         Refuses to replace anything."""
-        flush_tree(self.path)
+        if self.durable:
+            flush_tree(self.path)
         _pause_for_tests(self.path)
         made = _make_dirs(final.parent)
         for _attempt in range(5):
@@ -173,7 +175,7 @@ class Staging:
         else:
             raise ArchiveError(f"不能把临时目录移到 {final}")
         self.committed = final
-        for d in (final.parent, *(m.parent for m in (*self.made, *made))):
+        for d in (final.parent, *(m.parent for m in (*self.made, *made))) if self.durable else ():
             fsync_dir(d)
         return final
 
@@ -186,11 +188,11 @@ class Staging:
 
 
 @contextmanager
-def staging(archive: Path, period: str) -> Iterator[Staging]:
+def staging(archive: Path, period: str, durable: bool = True) -> Iterator[Staging]:
     """A Staging that is removed again unless committed (on any exception, Ctrl-C included)."""
     try:
         sweep_temporaries(archive)
-        st = Staging(archive, period)
+        st = Staging(archive, period, durable)
     except OSError as e:
         raise ArchiveError(f"不能在归档 {archive} 中建立临时目录：{os_reason(e)}") from e
     try:
@@ -223,6 +225,6 @@ class StagedRun:
 
 
 @contextmanager
-def staged_run(archive: Path, period: str, run_id: str) -> Iterator[StagedRun]:
-    with staging(archive, period) as st:
+def staged_run(archive: Path, period: str, run_id: str, durable: bool = True) -> Iterator[StagedRun]:
+    with staging(archive, period, durable) as st:
         yield StagedRun(st, period, run_id)
