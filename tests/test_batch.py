@@ -11,6 +11,7 @@ from __future__ import annotations
 import json
 import os
 import shutil
+import socket
 import subprocess
 import sys
 import tempfile
@@ -372,3 +373,24 @@ def test_ledger_xlsx_written_in_process_is_the_one_written_in_a_child(base_quart
     monkeypatch.setattr(run_mod, "may_fork", lambda: False)
     monkeypatch.setattr(run_mod, "_in_background", lambda *a: pytest.fail("forked in a worker"))
     assert compute_run(base_quarter, DEFAULT_RULES, None).files["ledger.xlsx"] == forked
+
+
+def test_the_local_cluster_takes_no_fixed_port_and_prints_no_english_warning(tmp_path, archive):
+    """Dask's scheduler would take :8787 on every interface and warn in English when another
+    program (a Jupyter dashboard, say) holds it: p4p's takes a free port of this machine only."""
+    root = tmp_path / "省"
+    write_quarter(root / "县乙" / "2026Q1")
+    holder = socket.socket()
+    try:
+        holder.bind(("0.0.0.0", 8787))
+        holder.listen()
+    except OSError:  # already held by something else: the same situation
+        pass
+    try:
+        args = ["batch", str(root), "--archive", str(archive), "--workers", "1", "--no-pdf"]
+        cmd = [sys.executable, "-m", "p4p", *args]
+        r = subprocess.run(cmd, check=False, capture_output=True, text=True, timeout=300)
+    finally:
+        holder.close()
+    assert r.returncode == 0, r.stderr
+    assert "Port" not in r.stderr and "Warning" not in r.stderr, r.stderr

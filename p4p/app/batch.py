@@ -16,6 +16,7 @@ import os
 import secrets
 import shutil
 import tempfile
+import warnings
 from collections.abc import Callable, Iterator
 from contextlib import contextmanager, suppress
 from dataclasses import dataclass
@@ -235,7 +236,9 @@ def _quiet() -> Iterator[None]:
     for lg in loggers:
         lg.setLevel(logging.CRITICAL)
     try:
-        yield
+        with warnings.catch_warnings():  # ("Port 8787 is already in use…"): English, and nothing to act on
+            warnings.filterwarnings("ignore", module=r"(distributed|tornado|bokeh)(\..*)?$")
+            yield
     finally:
         for lg, level in zip(loggers, levels, strict=True):
             lg.setLevel(level)
@@ -268,7 +271,15 @@ def dask_client(where: Cluster) -> Iterator[Any]:
         n = where.workers or default_workers()
         with (
             LocalCluster(
-                n_workers=n, threads_per_worker=1, processes=True, dashboard_address=None, silence_logs=logging.CRITICAL
+                n_workers=n,
+                threads_per_worker=1,
+                processes=True,
+                dashboard_address=None,
+                silence_logs=logging.CRITICAL,
+                # no dashboard; the scheduler's own small HTTP server (health, metrics) on a free port
+                # of this machine only — by default it takes :8787 on every interface, and says so in
+                # an English warning when that port is taken
+                scheduler_kwargs={"dashboard": False, "dashboard_address": "127.0.0.1:0"},
             ) as cluster,  # fmt: skip
             Client(cluster) as client,
         ):
