@@ -134,6 +134,24 @@ def test_a_province_folder_without_inputs_is_refused(tmp_path):
     assert not (tmp_path / "archive").exists()
 
 
+def test_a_scheduler_that_is_not_an_address_or_not_there_is_said_in_chinese(tmp_path, archive, monkeypatch):
+    from p4p.app import batch as batch_mod
+
+    root = tmp_path / "省"
+    write_quarter(root / "县乙" / "2026Q1")
+    r = cli("batch", root, "--archive", archive, "--scheduler", "nonsense")
+    assert r.exit_code == 1
+    assert "找到 1 个医共体季度，规则集已读取；连接 Dask 调度器 nonsense…" in r.stderr
+    assert "失败：不能连接 Dask 调度器 nonsense：地址无效（应为 tcp://主机:端口）" in r.stderr
+    monkeypatch.setattr(batch_mod, "CONNECT_SECONDS", 1)
+    with socket.socket() as free:
+        free.bind(("127.0.0.1", 0))
+        port = free.getsockname()[1]  # closed again: nobody listens there
+    r = cli("batch", root, "--archive", archive, "--scheduler", f"tcp://127.0.0.1:{port}")
+    assert r.exit_code == 1 and "1 秒内没有连上（调度器没有运行，或地址、端口有误，或被防火墙挡住）" in r.stderr
+    assert not archive.exists()
+
+
 def test_workers_and_scheduler_together_are_refused(tmp_path):
     r = cli("batch", tmp_path, "--workers", "2", "--scheduler", "tcp://127.0.0.1:1")
     assert r.exit_code == 2 and "--workers 与 --scheduler 不能同时使用" in r.output

@@ -40,6 +40,7 @@ from .batch_task import Failure, Options, Outcome, Task, failed, run_task, scrat
 from .context import Context, archive_context
 
 IN_FLIGHT_PER_WORKER = 2  # tasks handed out ahead per worker (inputs are read as they go out)
+CONNECT_SECONDS = 20  # waiting for an existing scheduler
 ALLOWED_FAILURES = 1  # a task on a worker that dies is tried once more, then reported as killed
 
 
@@ -262,9 +263,14 @@ def dask_client(where: Cluster) -> Iterator[Any]:
     with dask.config.set(DASK_SETTINGS), _quiet():
         if scheduler:
             try:
-                client = Client(scheduler, timeout="20s")
-            except (OSError, TimeoutError, ValueError) as e:  # ValueError: not an address
-                raise BatchError(f"不能连接 Dask 调度器 {scheduler}：{e}") from None
+                client = Client(scheduler, timeout=f"{CONNECT_SECONDS}s")
+            except ValueError:  # not an address
+                raise BatchError(f"不能连接 Dask 调度器 {scheduler}：地址无效（应为 tcp://主机:端口）") from None
+            except (OSError, TimeoutError):
+                raise BatchError(
+                    f"不能连接 Dask 调度器 {scheduler}：{CONNECT_SECONDS} 秒内没有连上"
+                    "（调度器没有运行，或地址、端口有误，或被防火墙挡住）"
+                ) from None
             with client:
                 yield client
             return
@@ -311,6 +317,21 @@ def worker_count(client: Any) -> int:
 # ---- the whole batch ------------------------------------------------------------------------------
 
 
+def _nothing(*_: object) -> None:
+    return None
+
+
+@dataclass(frozen=True)
+class Progress:
+    """What the command is told as the batch goes: `start(inputs)` once the inputs are found and
+    the ruleset read (before the cluster starts), `ready(inputs, workers)` once it is up,
+    `done(outcome, n, inputs)` as each alliance is finished."""
+
+    start: Callable[[int], None] = _nothing
+    ready: Callable[[int, int], None] = _nothing
+    done: Callable[[Outcome, int, int], None] = _nothing
+
+
 def run_batch(
     root: Path,
     archive: Path,
@@ -319,23 +340,22 @@ def run_batch(
     cluster: Cluster,
     *,
     scratch_root: Path | None = None,
-    on_ready: Callable[[int, int], None] | None = None,
-    on_done: Callable[[Outcome, int, int], None] | None = None,
+    progress: Progress | None = None,
 ) -> list[Outcome]:
     """Run every alliance-quarter under `root`; returns the outcomes in input order. Raises
     InputError (no inputs), RulesetError (the ruleset) or BatchError (no cluster) before any
-    alliance is run. `on_ready(inputs, workers)` once the cluster is up, `on_done(outcome, n,
-    inputs)` as each alliance is finished."""
+    alliance is run."""
+    told = progress or Progress()
     inputs = discover(root, archive)
     rs = load_ruleset(rules_dir)
+    told.start(len(inputs))
     with client_scratch(scratch_root) as marker:
         batch = Batch(root, archive, rs, options, str(scratch_root) if scratch_root else None, marker)
         try:
             with dask_client(cluster) as client:
                 same_version(client.run(warm_up, options.pdf))
-                if on_ready:
-                    on_ready(len(inputs), worker_count(client))
-                return _drive(client, batch, inputs, on_done or (lambda o, d, n: None))
+                told.ready(len(inputs), worker_count(client))
+                return _drive(client, batch, inputs, told.done)
         finally:
             sweep_scratch(scratch_root or Path(tempfile.gettempdir()))
 

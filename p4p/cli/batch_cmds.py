@@ -70,7 +70,7 @@ def batch(
     if workers and scheduler:
         _err("--workers 与 --scheduler 不能同时使用（使用已有调度器时，计算进程由调度器的集群决定）")
         sys.exit(EXIT_INPUT)
-    from ..app.batch import BatchError, Cluster, default_workers, run_batch  # Dask only for this command
+    from ..app.batch import BatchError, Cluster, Progress, default_workers, run_batch  # Dask only for this command
     from ..app.batch_task import Options
 
     t0 = time.perf_counter()
@@ -85,15 +85,17 @@ def batch(
     def done(o: Outcome, n: int, total: int) -> None:
         stage(f"{n}/{total} {o.label}：{_status(o)}")
 
-    start = (
-        f"连接 Dask 调度器 {scheduler}…"
-        if scheduler
-        else f"在本机启动 {workers or default_workers()} 个 Dask 计算进程…"
-    )
-    stage(start)
+    def start(inputs: int) -> None:
+        where = (
+            f"连接 Dask 调度器 {scheduler}…"
+            if scheduler
+            else f"在本机启动 {workers or default_workers()} 个 Dask 计算进程…"
+        )
+        stage(f"找到 {inputs} 个医共体季度，规则集已读取；{where}")
+
     try:
         outcomes = run_batch(province_dir, archive, rules_dir or DEFAULT_RULES, Options(not no_pdf, xlsx, strict),
-                             Cluster(workers, scheduler), on_ready=ready, on_done=done)  # fmt: skip
+                             Cluster(workers, scheduler), progress=Progress(start, ready, done))  # fmt: skip
     except BatchError as e:
         _err(f"失败：{e}")
         sys.exit(EXIT_FAIL)
