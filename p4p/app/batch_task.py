@@ -134,8 +134,7 @@ def run_task(task: Task) -> Outcome:
         rules, ruleset = _ruleset(scratch, task)
         c = compute_run(source, rules, None, task.context, xlsx=task.options.xlsx, strict=task.options.strict,
                         ruleset=ruleset)  # fmt: skip
-        # scratch space: not flushed to disk here; the client flushes the folder in the archive
-        run_dir = write(c, scratch, _renderer() if task.options.pdf else None, durable=False)
+        run_dir = write(c, scratch, _renderer() if task.options.pdf else None)
     except Exception as e:  # every failure goes back as a message; a traceback would not pickle well
         return failed(task, Failure.of(e))
     finally:

@@ -252,16 +252,13 @@ PRIOR_KEYS = (
 )
 
 
-def write(
-    c: Computed, archive: Path, render: Callable[[Path, str, dict], object] | None = None, *, durable: bool = True
-) -> Path:
+def write(c: Computed, archive: Path, render: Callable[[Path, str, dict], object] | None = None) -> Path:
     """Stage the run folder inside the archive, write its files, let `render(folder, run_id,
-    manifest)` add PDFs, seal it with its manifest and rename it into place (flushed to disk
-    unless `durable` is False: a batch worker's scratch space, which the client moves into the
-    archive and flushes there). Ctrl-C or a failure removes only the staged folder."""
+    manifest)` add PDFs, seal it with its manifest and rename it into place. Ctrl-C or a failure
+    removes only the staged folder."""
     run_id = new_run_id(c.files["ledger.csv"])
     manifest = run_manifest(c, run_id)
-    with staged_run(archive, c.quarter.period.period, run_id, durable) as st:
+    with staged_run(archive, c.quarter.period.period, run_id) as st:
         st.write_all(c.files)
         if render is not None:
             render(st.path, run_id, manifest)

@@ -124,9 +124,8 @@ def _pause_for_tests(path: Path) -> None:
 class Staging:
     """A temporary folder inside the archive that becomes <final> when committed."""
 
-    def __init__(self, archive: Path, period: str, durable: bool = True) -> None:
+    def __init__(self, archive: Path, period: str) -> None:
         self.archive = archive
-        self.durable = durable  # False only for scratch space (a batch worker's, moved on at once)
         self.committed: Path | None = None
         self.made = _make_dirs(archive)
         try:
@@ -156,8 +155,7 @@ class Staging:
     def commit(self, final: Path) -> Path:
         """Flush to disk, rename into place (atomic: same file system), flush the rename.
         Refuses to replace anything."""
-        if self.durable:
-            flush_tree(self.path)
+        flush_tree(self.path)
         _pause_for_tests(self.path)
         made = _make_dirs(final.parent)
         for _attempt in range(5):
@@ -175,7 +173,7 @@ class Staging:
         else:
             raise ArchiveError(f"不能把临时目录移到 {final}")
         self.committed = final
-        for d in (final.parent, *(m.parent for m in (*self.made, *made))) if self.durable else ():
+        for d in (final.parent, *(m.parent for m in (*self.made, *made))):
             fsync_dir(d)
         return final
 
@@ -188,11 +186,11 @@ class Staging:
 
 
 @contextmanager
-def staging(archive: Path, period: str, durable: bool = True) -> Iterator[Staging]:
+def staging(archive: Path, period: str) -> Iterator[Staging]:
     """A Staging that is removed again unless committed (on any exception, Ctrl-C included)."""
     try:
         sweep_temporaries(archive)
-        st = Staging(archive, period, durable)
+        st = Staging(archive, period)
     except OSError as e:
         raise ArchiveError(f"不能在归档 {archive} 中建立临时目录：{os_reason(e)}") from e
     try:
@@ -225,6 +223,6 @@ class StagedRun:
 
 
 @contextmanager
-def staged_run(archive: Path, period: str, run_id: str, durable: bool = True) -> Iterator[StagedRun]:
-    with staging(archive, period, durable) as st:
+def staged_run(archive: Path, period: str, run_id: str) -> Iterator[StagedRun]:
+    with staging(archive, period) as st:
         yield StagedRun(st, period, run_id)
