@@ -90,8 +90,41 @@ def trace_jsonl(result: Result, head: dict[str, Any]) -> bytes:
     buf = io.BytesIO()
     buf.write(("\n".join(out) + "\n").encode("utf-8"))
     for bi, b in enumerate(result.blocks):
-        buf.write("".join(_lines(bi, b)).encode("utf-8"))
+        buf.write(_block_bytes(bi, b) if len(b.inst_ids) >= ARROW_BLOCK_MIN else "".join(_lines(bi, b)).encode("utf-8"))
     return buf.getvalue()
+
+
+ARROW_BLOCK_MIN = 2048  # lines from which a block's records are put together by Arrow's string kernels
+
+
+def _block_bytes(bi: int, b: Block) -> bytes:
+    """The bytes `_lines` writes for a block, put together column by column in Arrow (no Python
+    string per line): the same records, a few times faster for a province's blocks."""
+    import numpy as np
+    import pyarrow as pa
+    import pyarrow.compute as pc
+
+    def col(values: list[str]) -> pa.Array:
+        return pa.array(values, pa.large_string())
+
+    def lit(text: str) -> pa.Scalar:
+        return pa.scalar(text, pa.large_string())
+
+    quoted = [
+        pc.binary_join_element_wise(lit('"'), col(b.values[name]), lit('"'), lit(""))  # type: ignore[arg-type]
+        if name in b.numeric and name not in b.mappings
+        else col(_quote_column(b, name))
+        for name in b.names
+    ]
+    values = pc.binary_join_element_wise(*quoted, lit(",")) if quoted else lit("")
+    cases = pc.cast(pa.array(b.cases, pa.int64()), pa.large_string())
+    parts = [lit('{"amount":"'), col(b.amount_texts), lit(f'","block":{bi},"case":'), cases,
+             lit(',"inst_id":"'), col(b.inst_ids), lit(f'","item":"{b.item}","quantity":"'), col(b.quantities),
+             lit('","type":"line","values":['), values, lit("]}\n")]  # fmt: skip
+    lines = pc.binary_join_element_wise(*parts, lit(""))
+    lines = lines.combine_chunks() if isinstance(lines, pa.ChunkedArray) else lines
+    offsets = np.frombuffer(lines.buffers()[1], dtype=np.int64)[lines.offset : lines.offset + len(lines) + 1]
+    return lines.buffers()[2].to_pybytes()[int(offsets[0]) : int(offsets[-1])]
 
 
 def _lines(bi: int, b: Block) -> Iterator[str]:
@@ -108,19 +141,20 @@ def _lines(bi: int, b: Block) -> Iterator[str]:
 
 
 def _quote_block(b: Block) -> list[list[str]]:
-    out = []
-    for name in b.names:
-        col = b.values[name]
-        if name in b.mappings:  # per line a list of numbers, in key order
-            out.append(["[" + ",".join(row) + "]" for row in ([f'"{x}"' for x in v] for v in col)])
-        elif name in b.numeric:
-            out.append([f'"{v}"' for v in col])
-        elif col and isinstance(col[0], str):
-            seen: dict[str, str] = {}
-            out.append([seen[v] if v in seen else seen.setdefault(v, _text(v)) for v in col])
-        else:
-            out.append([_dumps(v) for v in col])
-    return out
+    return [_quote_column(b, name) for name in b.names]
+
+
+def _quote_column(b: Block, name: str) -> list[str]:
+    """One value column as JSON, line by line."""
+    col = b.values[name]
+    if name in b.mappings:  # per line a list of numbers, in key order
+        return ["[" + ",".join(row) + "]" for row in ([f'"{x}"' for x in v] for v in col)]
+    if name in b.numeric:
+        return [f'"{v}"' for v in col]
+    if col and isinstance(col[0], str):
+        seen: dict[str, str] = {}
+        return [seen[v] if v in seen else seen.setdefault(v, _text(v)) for v in col]
+    return [_dumps(v) for v in col]
 
 
 # ---- reading ----------------------------------------------------------------------------------

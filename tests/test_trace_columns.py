@@ -1,0 +1,35 @@
+"""A province's trace blocks (2,048 lines and more) are put together by Arrow's string kernels:
+the bytes must be those the line-by-line writer gives, for every kind of value a block keeps."""
+
+from dataclasses import replace
+
+from p4p.app import DEFAULT_RULES, compute_run
+from p4p.engine.trace import ARROW_BLOCK_MIN, _block_bytes, _lines
+
+
+def grown(block, times: int, odd_text: str):
+    """The block's lines repeated `times` times; one text value made as awkward as JSON gets."""
+    values = {name: list(v) * times for name, v in block.values.items()}
+    for name, v in values.items():
+        if name not in block.numeric and name not in block.mappings and v and isinstance(v[0], str):
+            v[1] = odd_text
+            break
+    return replace(
+        block,
+        inst_ids=block.inst_ids * times,
+        amounts=block.amounts * times,
+        quantities=block.quantities * times,
+        cases=block.cases * times,
+        values=values,
+    )
+
+
+def test_a_large_block_is_written_byte_for_byte_as_line_by_line(base_quarter):
+    result = compute_run(base_quarter, DEFAULT_RULES, None).result
+    kinds = set()
+    for bi, block in enumerate(result.blocks):
+        big = grown(block, ARROW_BLOCK_MIN // len(block.inst_ids) + 1, 'a"b\\c\n名\u2028')
+        assert len(big.inst_ids) >= ARROW_BLOCK_MIN
+        assert _block_bytes(bi, big) == "".join(_lines(bi, big)).encode("utf-8")
+        kinds |= {"mapping" if n in big.mappings else "number" if n in big.numeric else "text" for n in big.names}
+    assert kinds == {"mapping", "number", "text"}  # every kind of value column was compared
