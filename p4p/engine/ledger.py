@@ -50,9 +50,40 @@ def ledger_csv(rows: list[list[str]]) -> bytes:
             hit = quoted[s] = _csv_field(as_text(s))
         return hit
 
+    if len(rows) >= ARROW_LEDGER_MIN:
+        return b"\xef\xbb\xbf" + (",".join(COLUMNS) + "\r\n").encode("utf-8") + _csv_body(rows)
     lines = [",".join(COLUMNS)]
     lines += [",".join((r[0], r[1], q(r[2]), r[3], r[4], q(r[5]), r[6], r[7], r[8])) for r in rows]
     return b"\xef\xbb\xbf" + ("\r\n".join(lines) + "\r\n").encode("utf-8")
+
+
+ARROW_LEDGER_MIN = 2048  # lines from which ledger.csv is put together by Arrow's string kernels
+NAME_COLUMNS = (2, 5)  # inst_name, item_name: the text a user typed (kept as text, quoted when needed)
+
+
+def _csv_body(rows: list[list[str]]) -> bytes:
+    """The lines of ledger.csv, each ending CRLF, as the line-by-line writer puts them, built
+    column by column in Arrow: names as text (a leading ' before = + - @) and quoted as the csv
+    module quotes them (a comma or a quote; line breaks never reach a name)."""
+    import numpy as np
+    import pyarrow as pa
+    import pyarrow.compute as pc
+
+    def lit(text: str) -> pa.Scalar:
+        return pa.scalar(text, pa.large_string())
+
+    columns = []
+    for k, values in enumerate(zip(*rows, strict=True)):
+        col = pa.array(values, pa.large_string())
+        if k in NAME_COLUMNS:
+            formula = pc.match_substring_regex(col, "^[=+\\-@]")
+            col = pc.if_else(formula, pc.binary_join_element_wise(lit("'"), col, lit("")), col)
+            quoted = pc.binary_join_element_wise(lit('"'), pc.replace_substring(col, '"', '""'), lit('"'), lit(""))
+            col = pc.if_else(pc.match_substring_regex(col, '[,"]'), quoted, col)
+        columns.append(col)
+    lines = pc.binary_join_element_wise(pc.binary_join_element_wise(*columns, lit(",")), lit("\r\n"), lit(""))
+    offsets = np.frombuffer(lines.buffers()[1], dtype=np.int64)[lines.offset : lines.offset + len(lines) + 1]
+    return lines.buffers()[2].to_pybytes()[int(offsets[0]) : int(offsets[-1])]
 
 
 def _csv_field(s: str) -> str:
