@@ -65,25 +65,19 @@ def _csv_body(rows: list[list[str]]) -> bytes:
     """The lines of ledger.csv, each ending CRLF, as the line-by-line writer puts them, built
     column by column in Arrow: names as text (a leading ' before = + - @) and quoted as the csv
     module quotes them (a comma or a quote; line breaks never reach a name)."""
-    import numpy as np
-    import pyarrow as pa
     import pyarrow.compute as pc
 
-    def lit(text: str) -> pa.Scalar:
-        return pa.scalar(text, pa.large_string())
+    from ..lang.arrowtext import as_bytes, column, joined, lit
 
     columns = []
     for k, values in enumerate(zip(*rows, strict=True)):
-        col = pa.array(values, pa.large_string())
+        col = column(values)
         if k in NAME_COLUMNS:
-            formula = pc.match_substring_regex(col, "^[=+\\-@]")
-            col = pc.if_else(formula, pc.binary_join_element_wise(lit("'"), col, lit("")), col)
-            quoted = pc.binary_join_element_wise(lit('"'), pc.replace_substring(col, '"', '""'), lit('"'), lit(""))
+            col = pc.if_else(pc.match_substring_regex(col, "^[=+\\-@]"), joined([lit("'"), col]), col)
+            quoted = joined([lit('"'), pc.replace_substring(col, '"', '""'), lit('"')])
             col = pc.if_else(pc.match_substring_regex(col, '[,"]'), quoted, col)
         columns.append(col)
-    lines = pc.binary_join_element_wise(pc.binary_join_element_wise(*columns, lit(",")), lit("\r\n"), lit(""))
-    offsets = np.frombuffer(lines.buffers()[1], dtype=np.int64)[lines.offset : lines.offset + len(lines) + 1]
-    return lines.buffers()[2].to_pybytes()[int(offsets[0]) : int(offsets[-1])]
+    return as_bytes(joined([joined(columns, ","), lit("\r\n")]))
 
 
 def _csv_field(s: str) -> str:
