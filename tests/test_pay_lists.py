@@ -25,14 +25,14 @@ from decimal import Decimal
 import pytest
 
 from p4p.engine.ledger import parse_ledger
-from p4p.engine.trace import read_trace
+from p4p.engine.trace import read_directors, read_trace
 from p4p.model.problems import InputError
 from p4p.pay.items import ItemPayment
-from p4p.pay.lists import build_lists, directors_from_trace, period_label
+from p4p.pay.lists import build_lists, directors_from_trace, named_directors, period_label
 from p4p.pay.reconcile import ReconcileError, reconcile
 from p4p.pay.rows import PaymentLists
 
-from conftest import run_ok
+from conftest import DATA, run_ok
 from pay_support import ACCOUNTS, ALLIANCE, DIRECTORS, decls, ledger, line
 
 
@@ -78,6 +78,7 @@ def test_the_fixture_ledger_is_what_p4p_run_writes(base_quarter, archive):
     assert real == ledger("2026Q1")
     directors = directors_from_trace(read_trace((run / "trace.jsonl").read_bytes()))
     assert directors == DIRECTORS
+    assert named_directors(read_directors((run / "trace.jsonl").read_bytes())) == DIRECTORS  # what approval reads
     assert build_lists(real, decls(), alliance=ALLIANCE, directors=directors) == q1_lists()
 
 
@@ -254,3 +255,13 @@ def test_reconciliation_catches_a_line_dropped_or_doubled():
 
 def test_period_labels():
     assert [period_label(f"2026Q{n}") for n in (1, 4)] == ["2026年第一季度", "2026年第四季度"]
+
+
+def test_directors_read_without_the_explanations_are_those_of_the_whole_trace():
+    """Approval reads only the directors from a trace (a province's explanations would cost
+    more than the approval): the same names as reading every line, in both trace formats."""
+    traces = sorted((DATA / "archive-v1" / "archive").glob("*/*/trace.jsonl"))
+    assert traces  # format 1, archived by p4p 0.2
+    for path in traces:
+        data = path.read_bytes()
+        assert named_directors(read_directors(data)) == directors_from_trace(read_trace(data))

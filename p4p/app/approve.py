@@ -23,11 +23,11 @@ from ..archive.keys import ArchiveKey
 from ..archive.layout import MANIFEST, archive_of, inside
 from ..archive.manifest import alliance_of, load_manifest
 from ..engine.ledger import parse_ledger
-from ..engine.trace import read_trace
+from ..engine.trace import read_directors
 from ..model.problems import InputError, Problem
 from ..pay.bankfile import BankTemplate, load_template, shipped_templates
 from ..pay.items import ItemPayment, from_ruleset
-from ..pay.lists import directors_from_trace
+from ..pay.lists import named_directors
 from ..pay.plan import REFERENCE, Plan, Refused, RunPay, plan_approval
 from ..pay.reconcile import ReconcileError
 from ..ruleset.load import load_archived_ruleset
@@ -145,7 +145,7 @@ def read_run(run_dir: Path) -> ReadRun:
     listed = m.get("files")
     files: dict[str, Any] = listed if isinstance(listed, dict) else {}
     ledger_bytes = _checked_bytes(run_dir, files, "ledger.csv")
-    traces = read_trace(_checked_bytes(run_dir, files, "trace.jsonl"))
+    directors = named_directors(read_directors(_checked_bytes(run_dir, files, "trace.jsonl")))
     ruleset = load_archived_ruleset(run_dir / "rules")
     for name, data in ruleset.files.items():
         if files.get(f"rules/{name}") != sha256(data):
@@ -158,7 +158,7 @@ def read_run(run_dir: Path) -> ReadRun:
         alliance=str(m.get("alliance", "")),
         ledger=parse_ledger(ledger_bytes),
         decls=_declarations(ruleset, run_dir),
-        directors=directors_from_trace(traces),
+        directors=directors,
         ruleset_id=ruleset.id,
     )
     return ReadRun(pay, alliance_of(m), digest, sha256(ledger_bytes))

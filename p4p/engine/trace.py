@@ -191,6 +191,24 @@ def read_trace(data: bytes) -> list[TraceLine]:
     return [_read_v1(t) for t in lines]
 
 
+def read_directors(data: bytes) -> dict[str, str]:
+    """inst_id → the director's name as the trace carries it, for every institution with a
+    line — without building every line's explanation (`read_trace`), which paying does not need
+    and which at a province's size costs more than the rest of an approval."""
+    out: dict[str, str] = {}
+    text = data.decode("utf-8").splitlines()
+    if text and json.loads(text[0]).get("type") == "run":  # format 2: the unit records
+        for x in text:
+            if '"type":"unit"' in x and (u := json.loads(x)).get("type") == "unit":
+                out[u["inst_id"]] = u.get("director", "")
+        return out
+    for x in text:  # format 1: every line carries its institution
+        if x.strip():
+            t = json.loads(x)
+            out.setdefault(t["inst_id"], t.get("director", ""))
+    return out
+
+
 def _read_v1(t: dict[str, Any]) -> TraceLine:
     values = dict(t.get("values", {}))
     values.update({k: v for k, v in (t.get("detail") or {}).items()})

@@ -46,11 +46,15 @@ def period_label(period: str) -> str:
 def directors_from_trace(traces: Iterable[TraceLine]) -> dict[str, str]:
     """The director's name per township, as the run's trace carries it (from the
     institutions input)."""
-    out: dict[str, str] = {}
+    units: dict[str, str] = {}
     for t in traces:
-        if t.director.strip() not in NO_DIRECTOR:
-            out.setdefault(t.inst_id, t.director)
-    return out
+        units.setdefault(t.inst_id, t.director)
+    return named_directors(units)
+
+
+def named_directors(units: Mapping[str, str]) -> dict[str, str]:
+    """inst_id → director (engine.trace.read_directors), those that name somebody."""
+    return {inst_id: name for inst_id, name in units.items() if name.strip() not in NO_DIRECTOR}
 
 
 def parse_amount(line: LedgerLine, where: str, row: int, problems: list[Problem]) -> Decimal | None:
