@@ -176,6 +176,33 @@ def test_a_list_forged_with_its_record_and_chain_is_caught_by_recomputing_from_t
     )
 
 
+def test_a_run_changed_after_approval_is_blamed_on_the_run_not_on_its_approval_folder(base_quarter, archive, tmp_path):
+    """The lists are worked out again only from the run the record approved: a ledger changed and
+    re-sealed afterwards is the run's finding; the approval folder, unchanged, is a note."""
+    rd = run_ok(base_quarter, archive)
+    folder = folder_of(approve(rd, "--payees", payees_csv(tmp_path / "payees.csv")))
+    ledger = (rd / "ledger.csv").read_bytes().replace(b"15000.00", b"51000.00", 1)
+    (rd / "ledger.csv").write_bytes(ledger)
+    m = json.loads((rd / "manifest.json").read_text(encoding="utf-8"))
+    edit_json(rd / "manifest.json", files={**m["files"], "ledger.csv": sha(ledger)}, ledger_sha256=sha(ledger))
+    v = cli("verify", archive)
+    assert v.exit_code == 3
+    found = problems(v)
+    assert found and all(folder.name not in f for f in found), found  # the run's hash, not the lists
+    assert any("运行哈希与approvals.jsonl 第1行（第1条审批记录）不符" in f for f in found), found
+    assert "说明：第1条审批的发放清单未重新编制：运行 2026Q1/" in v.stdout
+
+
+def test_a_changed_rules_file_of_the_run_is_not_reported_against_the_approval(base_quarter, archive):
+    rd = run_ok(base_quarter, archive)
+    folder = folder_of(approve(rd))
+    (rd / "rules" / "checks.yaml").write_text("checks: [\n", encoding="utf-8")  # garbled YAML
+    v = cli("verify", archive)
+    assert v.exit_code == 3
+    assert f"问题：2026Q1/{rd.name}/rules/checks.yaml：文件已被修改（SHA-256 与 manifest 不符）" in v.stdout
+    assert all(folder.name not in f for f in problems(v)), problems(v)
+
+
 def test_an_approval_folder_of_another_p4p_version_is_not_recomputed_and_says_so(base_quarter, archive):
     folder = folder_of(approve(run_ok(base_quarter, archive)))
     edit_json(folder / "manifest.json", p4p_version="0.2.0")

@@ -126,6 +126,15 @@ def _checked_bytes(run_dir: Path, files: dict[str, Any], relative: str) -> bytes
     return data
 
 
+def _checked_rules(run_dir: Path, files: dict[str, Any]) -> None:
+    """Every rules file the manifest lists, as it recorded it, and no other."""
+    listed = sorted(r for r in files if r.startswith("rules/"))
+    present = sorted(f"rules/{p.name}" for p in (run_dir / "rules").iterdir() if p.is_file()) if (
+        run_dir / "rules").is_dir() else []  # fmt: skip
+    for relative in sorted(set(listed) | set(present)):
+        _checked_bytes(run_dir, files, relative)
+
+
 def _declarations(ruleset: Ruleset, run_dir: Path) -> dict[str, ItemPayment] | None:
     if ruleset.format == 1:
         return None
@@ -146,6 +155,7 @@ def read_run(run_dir: Path) -> ReadRun:
     files: dict[str, Any] = listed if isinstance(listed, dict) else {}
     ledger_bytes = _checked_bytes(run_dir, files, "ledger.csv")
     directors = named_directors(read_directors(_checked_bytes(run_dir, files, "trace.jsonl")))
+    _checked_rules(run_dir, files)  # before parsing: a changed rules file is the archive's problem
     ruleset = load_archived_ruleset(run_dir / "rules")
     for name, data in ruleset.files.items():
         if files.get(f"rules/{name}") != sha256(data):

@@ -5,9 +5,12 @@ the payees file and bank template kept in the folder, exactly as `p4p approve` w
 and compared with the hashes the record holds.
 
 The hashes alone prove that nothing changed after approval only while nobody rewrites the
-chain; this check proves that what is paid is what the approved ledger says. It runs when the
-approval folder was made by this version of p4p (its manifest says which): another version may
-lay the lists out differently, which is said as a note, not a finding.
+chain; this check proves that the amounts and payees paid are what the approved ledger says
+(account numbers come from the payees file kept in the folder, which only the record's hash and
+the chain protect). It runs when the approval folder was made by this version of p4p (its
+manifest says which): another version may lay the lists out differently, which is said as a
+note, not a finding. A run changed since its approval is reported by the run checks; its
+approval folder is then not worked out again (a note).
 """
 
 from __future__ import annotations
@@ -48,7 +51,7 @@ def payment_findings(archive: Path, chain: Chain, runs: dict[str, RunInfo]) -> t
             continue
         made_by = (manifest_or_none(folder) or {}).get("p4p_version")
         if made_by != __version__:
-            other_version.append(f"第{r.seq}条（{made_by or '0.3 之前的版本'}）")
+            other_version.append(f"第{r.seq}条（{made_by or '未记录版本'}）")
             continue
         try:
             data = _replanned(archive, chain.records[:i], r, folder, run_dir)
@@ -74,6 +77,8 @@ def _replanned(archive: Path, before: list[Record], r: Record, folder: Path, run
     template = folder / BANK_TEMPLATE_COPY if BANK_TEMPLATE_COPY in files else None
     paying = Paying(payees, template)
     run = read_run(run_dir)
+    if (r.get("run_sha256") and run.run_sha256 != r.get("run_sha256")) or run.ledger_sha256 != r.get("ledger_sha256"):
+        raise ArchiveError(f"运行 {r.get('run_dir')} 已不是第{r.seq}条记录批准时的样子（见上面的问题）")
     situation = situation_of(archive, before, run, supersede=bool(r.get("supersedes")))
     plan = plan_payments(run.pay, paying, bank_template(paying), situation)
     return plan.data

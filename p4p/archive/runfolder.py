@@ -11,6 +11,7 @@ gone — only folders named by that scheme, never anything else.
 
 from __future__ import annotations
 
+import errno
 import os
 import shutil
 import time
@@ -62,7 +63,7 @@ def flush_tree(folder: Path) -> None:
                 continue
             fd = os.open(p, os.O_RDONLY)
             try:
-                os.fsync(fd)
+                _fsync(fd)
             finally:
                 os.close(fd)
     for d in reversed(dirs):
@@ -77,11 +78,21 @@ def fsync_dir(folder: Path) -> None:
     except OSError:
         return
     try:
-        os.fsync(fd)
-    except OSError:
+        _fsync(fd)
+    except OSError:  # a folder a file system will not flush: its files were
         pass
     finally:
         os.close(fd)
+
+
+def _fsync(fd: int) -> None:
+    """fsync, except where the file system cannot (some network and FUSE mounts say EINVAL or
+    ENOTSUP: nothing to flush there); a real failure (EIO, ENOSPC) is raised."""
+    try:
+        os.fsync(fd)
+    except OSError as e:
+        if e.errno not in (errno.EINVAL, errno.ENOTSUP, errno.EOPNOTSUPP):
+            raise
 
 
 def _make_dirs(path: Path) -> list[Path]:
@@ -173,8 +184,8 @@ class Staging:
         else:
             raise ArchiveError(f"不能把临时目录移到 {final}")
         self.committed = final
-        for d in (final.parent, *(m.parent for m in (*self.made, *made))):
-            fsync_dir(d)
+        for d in dict.fromkeys((final.parent, self.path.parent, *(m.parent for m in (*self.made, *made)))):
+            fsync_dir(d)  # the new name, the old name's removal, and any folder made for them
         return final
 
     def discard(self) -> None:
