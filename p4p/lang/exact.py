@@ -343,8 +343,9 @@ _INT64_SAFE = 2**62
 
 def _decimal_column(values: list[int], scale: int, places: int) -> list[str] | None:
     """`_decimal(x * scale, places)` for a whole column at once, in Arrow's string kernels:
-    the same text, a few times faster. None when a value does not fit int64 (then the caller
-    formats value by value with Python integers)."""
+    the same text, a few times faster. `values` are a Vec's numerators: Python ints, never
+    float or bool (numpy would convert those silently). None when a value does not fit int64
+    (then the caller formats value by value with Python integers)."""
     if places > 17 or not values:
         return None
     try:
