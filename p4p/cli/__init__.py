@@ -14,7 +14,7 @@ import click
 from ..app import DEFAULT_RULES, XLSX_MAX_LINES, compute_run, write
 from ..archive.manifest import load_manifest
 from ..engine.summary import summary_text
-from ..engine.trace import read_trace
+from ..engine.trace import read_directors, read_trace
 from ..report.explain import explain_lines, item_codes
 from ..ruleset.load import load_ruleset
 from .base import EXIT_DIFF, EXIT_FAIL, EXIT_INPUT, EXIT_OK, examples, main, quiet
@@ -112,12 +112,13 @@ def validate(input_path: Path, rules_dir: Path | None, archive: Path) -> None:
 @_guard
 def explain(run_dir: Path, inst_id: str, item: str | None) -> None:
     """说明某机构（某项目）每一笔金额的计算过程、规则和政策依据（只读 trace.jsonl）。"""
-    traces = read_trace((run_dir / "trace.jsonl").read_bytes())
+    data = (run_dir / "trace.jsonl").read_bytes()
+    traces = read_trace(data, inst_id)
     out = explain_lines(traces, inst_id, item)
     if not out:
         codes = item_codes(traces, inst_id)
         if not codes:
-            known = sorted({t.inst_id for t in traces})
+            known = sorted(read_directors(data))  # every institution with a line
             _err(f"运行 {run_dir} 中没有机构 {inst_id} 的台账行（共 {len(known)} 个机构，例如 {'、'.join(known[:5])}）")
         else:
             _err(f"机构 {inst_id} 没有项目 {item} 的台账行；它的项目有：{'、'.join(codes)}")

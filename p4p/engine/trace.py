@@ -20,10 +20,11 @@ import io
 import json
 from collections.abc import Iterator
 from dataclasses import dataclass, field
+from functools import cached_property
 from json.encoder import encode_basestring
 from typing import Any
 
-from ..lang.template import compile_template
+from ..lang.template import Template, compile_template
 from ..ruleset.model import Rule, Statement
 from .result import Block, Result
 
@@ -170,11 +171,18 @@ class TraceLine:
     quantity: str
     rule: dict[str, Any]  # id, title, kind, cite (list of dicts), formula
     values: dict[str, Any]  # every name the derivation used → exact text (or a mapping)
-    explain: str  # the derivation in Chinese, numbers filled in
+    explain_source: str | Template  # format 1: the text; format 2: the rule's template, filled in on use
     statement: dict[str, Any] | None = None  # the rule's statement declaration (format 2)
     case: int = 0
     veto_reason: str = ""
     entry_names: dict[str, dict[str, str]] = field(default_factory=dict)
+
+    @cached_property
+    def explain(self) -> str:
+        """The derivation in Chinese, numbers filled in — rendered when first asked for (a
+        province's trace has hundreds of thousands of lines; `explain` wants one institution's)."""
+        src = self.explain_source
+        return src if isinstance(src, str) else src.render(self.values)
 
     def statement_text(self) -> str:
         """The plain-language sentence of the applicable statement case (format 2), else explain."""
@@ -184,11 +192,18 @@ class TraceLine:
         return compile_template(case["text"]).render(self.values)
 
 
-def read_trace(data: bytes) -> list[TraceLine]:
-    lines = [json.loads(x) for x in data.decode("utf-8").splitlines() if x.strip()]
+def read_trace(data: bytes, inst_id: str | None = None) -> list[TraceLine]:
+    """Every line of a trace, or with `inst_id` that institution's lines only (`explain` on a
+    province's run: the other lines are not even parsed)."""
+    text = [x for x in data.decode("utf-8").splitlines() if x.strip()]
+    if inst_id is not None:  # its code appears quoted in each of its lines (codes need no escaping)
+        quoted = f'"{inst_id}"'
+        v2 = bool(text) and json.loads(text[0]).get("type") == "run"
+        text = [x for x in text if quoted in x or (v2 and '"type":"line"' not in x)]
+    lines = [json.loads(x) for x in text]
     if lines and lines[0].get("type") == "run":
-        return _read_v2(lines)
-    return [_read_v1(t) for t in lines]
+        return _read_v2(lines, inst_id)
+    return [_read_v1(t) for t in lines if inst_id is None or t.get("inst_id") == inst_id]
 
 
 def read_directors(data: bytes) -> dict[str, str]:
@@ -217,14 +232,14 @@ def _read_v1(t: dict[str, Any]) -> TraceLine:
                      t.get("quantity", ""), t["rule"], values, t.get("explain", ""))  # fmt: skip
 
 
-def _read_v2(records: list[dict[str, Any]]) -> list[TraceLine]:
+def _read_v2(records: list[dict[str, Any]], inst_id: str | None = None) -> list[TraceLine]:
     head = records[0]
     rules = {r["key"]: r for r in records if r["type"] == "rule"}
     blocks = {b["block"]: b for b in records if b["type"] == "block"}
     units = {u["inst_id"]: u for u in records if u["type"] == "unit"}
     templates: dict[str, Any] = {}
     out = []
-    for line in (x for x in records if x["type"] == "line"):
+    for line in (x for x in records if x["type"] == "line" and inst_id in (None, x["inst_id"])):
         b = blocks[line["block"]]
         r = rules[b["key"]]
         u = units[line["inst_id"]]
@@ -241,6 +256,6 @@ def _read_v2(records: list[dict[str, Any]]) -> list[TraceLine]:
                 "part": r["part"]}  # fmt: skip
         out.append(TraceLine(head["period"], head["alliance"], u["inst_id"], u["name"], u["kind"], u["parent_id"],
                              u["director"], line["item"], r["item_name"], line["amount"], line["quantity"], rule,
-                             values, tpl.render(values), r["statement"], line["case"], u["veto_reason"],
+                             values, tpl, r["statement"], line["case"], u["veto_reason"],
                              head.get("entry_names", {})))  # fmt: skip
     return out
