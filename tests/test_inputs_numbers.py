@@ -238,7 +238,21 @@ def test_vectorised_and_cell_parsers_agree_on_money(text):
         ok = False
     assert col.bad[0] == (not ok)
     if ok:
-        assert col.values[0] == expected
+        assert col.values[0] == int(expected.scaleb(2))  # in fen, exactly
+
+
+def test_a_long_money_column_mixing_written_forms_is_read_exactly():
+    """Cells written like 1234.50 are read by Arrow, the others by Decimal: all in fen."""
+    import pyarrow as pa
+
+    from p4p.read.columns import money
+
+    texts = ["1234.50", "1,234.5", "12", "0.05", "", "999999999999999.99", "48，000.00", "-1.00", "1.005"] * 500
+    col = money(pa.chunked_array([texts[:2000], texts[2000:]]), blank_ok=True)
+    assert col.values[:9].tolist()[:4] == [123450, 123450, 1200, 5]
+    assert col.values[5] == 99999999999999999 and col.values[6] == 4800000
+    assert col.bad[:9].tolist() == [False, False, False, False, False, False, False, True, True]
+    assert col.values.tolist()[9:18] == col.values.tolist()[:9] and len(col.values) == 4500
 
 
 def test_header_only_tables_and_columns_in_any_order(tmp_path):

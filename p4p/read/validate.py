@@ -25,7 +25,7 @@ from .cells import (
     parse_score,
     text_problem,
 )
-from .columns import Column, by_value, checked, fen_of, first_rows, integers, money
+from .columns import Column, by_value, checked, first_rows, integers, money
 from .findings import Findings
 from .tables import RawTable, ascii_lower
 from .workpoints import Sums, workpoints
@@ -187,7 +187,7 @@ def _institutions(f: Findings, t: RawTable, seen: Seen) -> _Insts:
     ok = np.flatnonzero(~bad).tolist()
     found = _Insts({ids[i]: i for i in ok}, {
         "name": names.values, "kind": kinds, "parent_id": t.text("parent_id"), "director": directors.values,
-        "staff_count": staff.values, "perf_base_annual": fen_of(base.values), "population": pop.values,
+        "staff_count": staff.values, "perf_base_annual": base.values, "population": pop.values,
         "guarantee": guarantee.values.astype(np.int64), "workload_target": target.values,
     })  # fmt: skip
     _structure(f, t, found, first, seen)
@@ -258,7 +258,7 @@ def _income(f: Findings, t: RawTable, insts: _Insts, seen: Seen | None) -> _Inst
         bad = bad | _report(f, k, c, "金额有误")
     bad |= _report(f, "visits", visits, "门诊人次有误") | not_guaranteed
     rows = {ids[i]: i for i in np.flatnonzero(~bad & listed).tolist()}
-    values = {k: fen_of(c.values) for k, c in zip(_INCOME, amounts, strict=True)}
+    values = {k: c.values for k, c in zip(_INCOME, amounts, strict=True)}
     out = _Insts(rows, {**values, "visits": np.asarray(visits.values, dtype=np.int64)})
     if insts.row:
         eligible_rows = np.flatnonzero(eligible).tolist()
