@@ -7,7 +7,8 @@
    whether both give the same amounts.
 2. 10^7 work-point rows (one row per service delivered) end to end: `p4p run --no-pdf`.
 3. Statements per second, `p4p statements RUN --jobs 1|2` on a county run of ~300 institutions.
-4. `p4p batch` on 40 alliances of ~500 institutions with 1 and 2 workers, --no-pdf (scaling);
+4. `p4p batch` on 40 alliances of ~500 institutions with 1 and 2 workers, --no-pdf (scaling; three
+   turns each, medians and the range of the pairs);
    with statements on the first --pdf-alliances of them (20,000 PDFs would take an hour).
 
 Data are generated into ./bench-data with scripts/gen_alliance.py and kept (regenerated when
@@ -26,6 +27,7 @@ import json
 import os
 import re
 import shutil
+import statistics
 import subprocess
 import sys
 import tempfile
@@ -192,25 +194,39 @@ READY = re.compile(r"^\[\s*([\d.]+)s\] \d+ 个计算进程已就绪", re.M)
 DONE = re.compile(r"^\[\s*([\d.]+)s\] (\d+)/(\d+) ", re.M)
 
 
-def batch(province: Path, work: Path, rows: list[tuple[str, str]], pdf: bool, target: str) -> None:
+def batch(province: Path, work: Path, rows: list[tuple[str, str]], pdf: bool, target: str, repeats: int = 1) -> None:
     """The whole command (start-up and shut-down of the local cluster included) and its computing
     phase: from the moment the workers are up to the last alliance archived (the command's
-    progress lines on stderr)."""
+    progress lines on stderr). With `repeats`, 1 and 2 workers take turns that many times and the
+    medians are reported, with the range of the pairs' ratios (this machine is shared: one pair
+    of runs can be off by a fifth)."""
     n = sum(1 for _ in province.iterdir())
     what = "with statements" if pdf else "`--no-pdf`"
-    walls, phases = {}, {}
+    runs: dict[int, list[tuple[float, float, float]]] = {1: [], 2: []}
+    for r in range(repeats):
+        for workers in (1, 2):
+            say(f"batch: {n} alliances, --workers {workers}{'' if pdf else ' --no-pdf'} ({r + 1}/{repeats})")
+            archive = work / f"batch-{workers}-{r}-{'pdf' if pdf else 'nopdf'}"
+            m = measure([P4P, "batch", str(province), "--archive", str(archive), "--workers", str(workers),
+                         *([] if pdf else ["--no-pdf"])])  # fmt: skip
+            ready, last = READY.search(m.stderr), [d for d in DONE.finditer(m.stderr) if d[2] == d[3]]
+            phase = float(last[-1][1]) - float(ready[1]) if ready and last else float("nan")
+            runs[workers].append((m.wall, phase, m.cpu))
+    med = {w: [statistics.median(x[k] for x in runs[w]) for k in range(3)] for w in (1, 2)}
+    label = f"median of {repeats}, " if repeats > 1 else ""
     for workers in (1, 2):
-        say(f"batch: {n} alliances, --workers {workers}{'' if pdf else ' --no-pdf'}")
-        archive = work / f"batch-{workers}-{'pdf' if pdf else 'nopdf'}"
-        m = measure([P4P, "batch", str(province), "--archive", str(archive), "--workers", str(workers),
-                     *([] if pdf else ["--no-pdf"])])  # fmt: skip
-        ready, last = READY.search(m.stderr), [d for d in DONE.finditer(m.stderr) if d[2] == d[3]]
-        walls[workers] = m.wall
-        phases[workers] = float(last[-1][1]) - float(ready[1]) if ready and last else float("nan")
+        wall, phase, cpu = med[workers]
         rows.append((f"`p4p batch` {n} alliances × ~{_size(province)} institutions, {what}, {workers} worker(s)",
-                     f"{m.wall:.1f} s wall, of which computing {phases[workers]:.1f} s ({m.cpu:.1f} s CPU)"))  # fmt: skip
+                     f"{label}{wall:.1f} s wall, of which computing {phase:.1f} s ({cpu:.1f} s CPU)"))  # fmt: skip
+    whole = med[1][0] / med[2][0]
+    computing = med[1][1] / med[2][1]
+    spread = ""
+    if repeats > 1:
+        pairs = [(a[0] / b[0], a[1] / b[1]) for a, b in zip(runs[1], runs[2], strict=True)]
+        spread = (f" (pairs: {min(p[0] for p in pairs):.2f}–{max(p[0] for p in pairs):.2f}× / "
+                  f"{min(p[1] for p in pairs):.2f}–{max(p[1] for p in pairs):.2f}×)")  # fmt: skip
     rows.append((f"scaling 1 → 2 workers, {what}: whole command / computing phase",
-                 f"{walls[1] / walls[2]:.2f}× / {phases[1] / phases[2]:.2f}× {target}"))  # fmt: skip
+                 f"{whole:.2f}× / {computing:.2f}×{spread} {target}"))  # fmt: skip
 
 
 def _size(province: Path) -> int:
@@ -275,7 +291,7 @@ def main() -> None:
         if "statements" in only:
             statements(county, work, rows)
         if "batch" in only:
-            batch(province, work, rows, False, "(target ≥ 1.8×)")
+            batch(province, work, rows, False, "(target ≥ 1.8×)", repeats=3)
         if "batch-pdf" in only:
             batch(subset(province, a.pdf_alliances), work, rows, True, "(target ≥ 1.4×)")
         if a.profile:
