@@ -127,11 +127,11 @@ def _checked_bytes(run_dir: Path, files: dict[str, Any], relative: str) -> bytes
 
 
 def _checked_rules(run_dir: Path, files: dict[str, Any]) -> None:
-    """Every rules file the manifest lists, as it recorded it, and no other."""
-    listed = sorted(r for r in files if r.startswith("rules/"))
-    present = sorted(f"rules/{p.name}" for p in (run_dir / "rules").iterdir() if p.is_file()) if (
-        run_dir / "rules").is_dir() else []  # fmt: skip
-    for relative in sorted(set(listed) | set(present)):
+    """Every rules file the manifest lists, as it recorded it, and no other — checked before
+    the ruleset is parsed (a changed rules file is the archive's problem, not a ruleset error)."""
+    rules = run_dir / "rules"
+    present = {f"rules/{p.relative_to(rules).as_posix()}" for p in rules.rglob("*") if p.is_file()}
+    for relative in sorted(present | {r for r in files if r.startswith("rules/")}):
         _checked_bytes(run_dir, files, relative)
 
 
@@ -155,13 +155,8 @@ def read_run(run_dir: Path) -> ReadRun:
     files: dict[str, Any] = listed if isinstance(listed, dict) else {}
     ledger_bytes = _checked_bytes(run_dir, files, "ledger.csv")
     directors = named_directors(read_directors(_checked_bytes(run_dir, files, "trace.jsonl")))
-    _checked_rules(run_dir, files)  # before parsing: a changed rules file is the archive's problem
+    _checked_rules(run_dir, files)
     ruleset = load_archived_ruleset(run_dir / "rules")
-    for name, data in ruleset.files.items():
-        if files.get(f"rules/{name}") != sha256(data):
-            raise ArchiveError(
-                f"{run_dir / 'rules' / name} 与运行的 manifest 不符（运行目录被改动？请用 p4p verify 核查）"
-            )
     pay = RunPay(
         run_id=str(m.get("run_id", run_dir.name)),
         period=str(m.get("period", "")),
