@@ -2,14 +2,13 @@
 
 from __future__ import annotations
 
-import json
 from dataclasses import dataclass
 from pathlib import Path
 
 from ..archive.manifest import load_manifest, run_file_findings
 from ..archive.verify_approvals import run_approval_findings
 from ..engine.ledger import parse_ledger
-from ..engine.trace import TraceLine, read_trace
+from ..engine.trace import TraceLine, read_trace, trace_format
 from ..model.problems import InputError
 from ..ruleset.load import load_ruleset, ruleset_format
 from .context import archived_input, context_of_run
@@ -81,17 +80,11 @@ def _trace_difference(archived: bytes, recomputed: bytes) -> str | None:
         old = read_trace(archived)
     except (ValueError, KeyError, TypeError):
         return "trace.jsonl 不能读取"
-    if _trace_format(archived) == _trace_format(recomputed):
+    if trace_format(archived) == trace_format(recomputed):
         return "trace.jsonl 与重算结果不同"
     if sorted(_trace_key(t) for t in old) != sorted(_trace_key(t) for t in read_trace(recomputed)):
         return "trace.jsonl（旧格式）中的金额、数量或规则与重算结果不同"
     return None
-
-
-def _trace_format(data: bytes) -> int:
-    """2 when the trace opens with its run record (p4p 0.3 on), else 1."""
-    first = data.split(b"\n", 1)[0]
-    return 2 if first.strip() and json.loads(first).get("type") == "run" else 1
 
 
 def _trace_key(t: TraceLine) -> tuple:

@@ -18,6 +18,7 @@ from __future__ import annotations
 
 import io
 import json
+import re
 from collections.abc import Iterator
 from dataclasses import dataclass, field
 from functools import cached_property
@@ -192,16 +193,28 @@ class TraceLine:
         return compile_template(case["text"]).render(self.values)
 
 
+_SOMETHING = re.compile(rb"\S")
+
+
+def trace_format(data: bytes) -> int:
+    """2 when the trace opens with its run record (p4p 0.3 on), else 1."""
+    found = _SOMETHING.search(data)  # the first line with something on it
+    start = found.start() if found else len(data)
+    end = data.find(b"\n", start)
+    first = data[start : end if end >= 0 else len(data)]
+    return 2 if first.strip() and json.loads(first).get("type") == "run" else 1
+
+
 def read_trace(data: bytes, inst_id: str | None = None) -> list[TraceLine]:
     """Every line of a trace, or with `inst_id` that institution's lines only (`explain` on a
     province's run: the other lines are not even parsed)."""
+    v2 = trace_format(data) == 2
     text = [x for x in data.decode("utf-8").splitlines() if x.strip()]
     if inst_id is not None:  # its code appears quoted in each of its lines (codes need no escaping)
         quoted = f'"{inst_id}"'
-        v2 = bool(text) and json.loads(text[0]).get("type") == "run"
         text = [x for x in text if quoted in x or (v2 and '"type":"line"' not in x)]
     lines = [json.loads(x) for x in text]
-    if lines and lines[0].get("type") == "run":
+    if v2:
         return _read_v2(lines, inst_id)
     return [_read_v1(t) for t in lines if inst_id is None or t.get("inst_id") == inst_id]
 
@@ -212,7 +225,7 @@ def read_directors(data: bytes) -> dict[str, str]:
     and which at a province's size costs more than the rest of an approval."""
     out: dict[str, str] = {}
     text = data.decode("utf-8").splitlines()
-    if text and json.loads(text[0]).get("type") == "run":  # format 2: the unit records
+    if trace_format(data) == 2:  # the unit records
         for x in text:
             if '"type":"unit"' in x and (u := json.loads(x)).get("type") == "unit":
                 out[u["inst_id"]] = u.get("director", "")
