@@ -58,6 +58,7 @@ def ledger_csv(rows: list[list[str]]) -> bytes:
 
 
 ARROW_LEDGER_MIN = 2048  # lines from which ledger.csv is put together by Arrow's string kernels
+_FORMULA_START_RE = "^[" + "".join("\\" + c for c in FORMULA_START) + "]"  # as_text's test, for Arrow (RE2)
 NAME_COLUMNS = (2, 5)  # inst_name, item_name: the text a user typed (kept as text, quoted when needed)
 
 
@@ -73,7 +74,7 @@ def _csv_body(rows: list[list[str]]) -> bytes:
     for k, values in enumerate(zip(*rows, strict=True)):
         col = column(values)
         if k in NAME_COLUMNS:
-            col = pc.if_else(pc.match_substring_regex(col, "^[=+\\-@]"), joined([lit("'"), col]), col)
+            col = pc.if_else(pc.match_substring_regex(col, _FORMULA_START_RE), joined([lit("'"), col]), col)
             quoted = joined([lit('"'), pc.replace_substring(col, '"', '""'), lit('"')])
             col = pc.if_else(pc.match_substring_regex(col, '[,"]'), quoted, col)
         columns.append(col)
