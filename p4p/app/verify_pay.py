@@ -47,7 +47,7 @@ def payment_findings(archive: Path, chain: Chain, runs: dict[str, RunInfo]) -> t
         run_dir = inside(archive, str(r.get("run_dir") or ""))
         if r.version < RECORD_VERSION or folder is None or not folder.is_dir() or run_dir is None:
             continue
-        if str(r.get("run_dir")) not in runs:
+        if str(r.get("run_dir")) not in runs:  # a missing run folder: the record checks say so
             continue
         made_by = (manifest_or_none(folder) or {}).get("p4p_version")
         if made_by != __version__:

@@ -2,11 +2,12 @@
 archive (named with host and process id), sealed with its manifest and renamed into place.
 
 Before the rename every file and folder of the temporary folder is flushed to the disk (fsync),
-and after it the folder that now holds it: a power cut right after a command said "written"
-cannot leave a renamed folder with empty or truncated files. A failure, an exception or Ctrl-C
-removes only that temporary folder (and an archive folder this command created and left empty). A killed process leaves its temporary folder behind; the next
-command that writes to the archive removes the temporary folders of this host whose process is
-gone — only folders named by that scheme, never anything else.
+and after it the folders of the rename: a power cut right after a command said "written" cannot
+leave a renamed folder with empty or truncated files. A failure, an exception or Ctrl-C removes
+only that temporary folder (and an archive folder this command created and left empty). A
+killed process leaves its temporary folder behind; the next command that writes to the archive
+removes the temporary folders of this host whose process is gone — only folders named by that
+scheme, never anything else.
 """
 
 from __future__ import annotations
