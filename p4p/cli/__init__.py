@@ -11,13 +11,24 @@ from pathlib import Path
 
 import click
 
-from ..app import DEFAULT_RULES, XLSX_MAX_LINES, compute_run, write
+from ..app import DEFAULT_RULES, compute_run, write
 from ..archive.manifest import load_manifest
 from ..engine.summary import summary_text
 from ..engine.trace import read_directors, read_trace
 from ..report.explain import explain_lines, item_codes
 from ..ruleset.load import load_ruleset
-from .base import EXIT_DIFF, EXIT_FAIL, EXIT_INPUT, EXIT_OK, examples, main, quiet
+from .base import (
+    EXIT_DIFF,
+    EXIT_FAIL,
+    EXIT_INPUT,
+    EXIT_OK,
+    archive_option,
+    examples,
+    main,
+    quiet,
+    rules_option,
+    xlsx_option,
+)
 from .base import err as _err
 from .base import guard as _guard
 from .base import stage as _stage
@@ -32,15 +43,12 @@ __all__ = ["EXIT_DIFF", "EXIT_FAIL", "EXIT_INPUT", "EXIT_OK", "main"]
     "p4p run 2026Q1/ --rules 测算规则/ --archive 测算   # 用另一套规则测算（写入另一个归档）",
 ))  # fmt: skip
 @click.argument("input_path", metavar="输入", type=click.Path(path_type=Path))
-@click.option(
-    "--rules", "rules_dir", type=click.Path(path_type=Path), default=None, help="规则集目录（默认 huangshan-2026）"
-)
-@click.option("--archive", type=click.Path(path_type=Path), default=Path("archive"), show_default=True, help="归档目录")
+@rules_option
+@archive_option
 @click.option("--no-pdf", is_flag=True, help="不生成 PDF 结算单")
 @click.option("--jobs", type=int, default=None, metavar="进程数", help="生成 PDF 的并行进程数（默认 CPU 核数）")
 @click.option("--json", "as_json", is_flag=True, help="以 JSON 输出汇总")
-@click.option("--xlsx/--no-xlsx", "xlsx", default=None,
-              help=f"是否生成 ledger.xlsx（默认：台账不超过 {XLSX_MAX_LINES:,} 行时生成）")  # fmt: skip
+@xlsx_option
 @click.option("--strict", is_flag=True, help="把规则集声明的数据核实提示当作错误（退出码 2，不写入任何文件）")
 @_guard
 def run(
@@ -76,9 +84,7 @@ def run(
 
 @main.command(epilog=examples("p4p validate 2026Q1/", "p4p validate 2026Q4.xlsx --archive 归档"))
 @click.argument("input_path", metavar="输入", type=click.Path(path_type=Path))
-@click.option(
-    "--rules", "rules_dir", type=click.Path(path_type=Path), default=None, help="规则集目录（默认 huangshan-2026）"
-)
+@rules_option
 @click.option(
     "--archive",
     type=click.Path(path_type=Path),
@@ -177,9 +183,7 @@ def statements(run_dir: Path, out: Path | None, jobs: int | None) -> None:
 @main.command(epilog=examples("p4p template 2026Q2输入.xlsx --period 2026Q2"))
 @click.argument("out", metavar="输出文件", type=click.Path(dir_okay=False, path_type=Path))
 @click.option("--period", metavar="期间", default="2026Q1", show_default=True, help="期间，如 2026Q1")
-@click.option(
-    "--rules", "rules_dir", type=click.Path(path_type=Path), default=None, help="规则集目录（默认 huangshan-2026）"
-)
+@rules_option
 @_guard
 def template(out: Path, period: str, rules_dir: Path | None) -> None:
     """生成一个空白的输入工作簿（含说明、下拉列表和数值校验）。"""

@@ -9,11 +9,13 @@ import os
 import sys
 import time
 from collections.abc import Callable
+from pathlib import Path
 from typing import Any, TypeVar
 
 import click
 
 from .. import __version__
+from ..app import XLSX_MAX_LINES
 from ..archive.errors import ArchiveError, MissingHistory
 from ..engine.result import ComputeError
 from ..model.problems import InputError
@@ -25,6 +27,21 @@ F = TypeVar("F", bound=Callable[..., Any])
 _state = {"quiet": False}
 
 zh.install()
+
+
+# options several commands share, worded once
+rules_option = click.option(
+    "--rules", "rules_dir", type=click.Path(path_type=Path), default=None, help="规则集目录（默认 huangshan-2026）"
+)
+archive_option = click.option(
+    "--archive", type=click.Path(path_type=Path), default=Path("archive"), show_default=True, help="归档目录"
+)
+xlsx_option = click.option(
+    "--xlsx/--no-xlsx",
+    "xlsx",
+    default=None,
+    help=f"是否生成 ledger.xlsx（默认：台账不超过 {XLSX_MAX_LINES:,} 行时生成）",
+)
 
 
 def quiet() -> bool:

@@ -12,9 +12,9 @@ from typing import TYPE_CHECKING
 
 import click
 
-from ..app import DEFAULT_RULES, XLSX_MAX_LINES
+from ..app import DEFAULT_RULES
 from ..model.money import group_thousands
-from .base import EXIT_FAIL, EXIT_INPUT, EXIT_OK, examples, main, quiet
+from .base import EXIT_FAIL, EXIT_INPUT, EXIT_OK, archive_option, examples, main, quiet, rules_option, xlsx_option
 from .base import err as _err
 from .base import guard as _guard
 
@@ -38,10 +38,8 @@ STATUS = {
     "p4p batch 全省2026Q1/ --archive 归档 --scheduler tcp://127.0.0.1:8786   # 已有的 Dask 集群",
 ))  # fmt: skip
 @click.argument("province_dir", metavar="省级文件夹", type=click.Path(path_type=Path))
-@click.option("--archive", type=click.Path(path_type=Path), default=Path("archive"), show_default=True, help="归档目录")
-@click.option(
-    "--rules", "rules_dir", type=click.Path(path_type=Path), default=None, help="规则集目录（默认 huangshan-2026）"
-)
+@archive_option
+@rules_option
 @click.option(
     "--workers", metavar="进程数", type=click.IntRange(min=1), default=None, help="本机计算进程数（默认 CPU 核数）"
 )
@@ -49,8 +47,7 @@ STATUS = {
     "--scheduler", metavar="地址", default=None, help="使用已有的 dask.distributed 调度器（如 tcp://10.0.0.5:8786）"
 )
 @click.option("--no-pdf", is_flag=True, help="不生成 PDF 结算单")
-@click.option("--xlsx/--no-xlsx", "xlsx", default=None,
-              help=f"是否生成 ledger.xlsx（默认：台账不超过 {XLSX_MAX_LINES:,} 行时生成）")  # fmt: skip
+@xlsx_option
 @click.option("--strict", is_flag=True, help="把规则集声明的数据核实提示当作错误（该医共体被拒绝）")
 @_guard
 def batch(
