@@ -1,5 +1,6 @@
-"""Shared fixtures of the test_pay_* modules: the reference payment declarations and two
-ledgers of the small alliance of conftest.py.
+"""Shared fixtures of the test_pay_* and test_approve_* modules: the reference payment
+declarations, two ledgers of the small alliance of conftest.py, and reading what an approval
+printed and wrote.
 
 tests/data/pay/ledger-2026Q1.csv is the ledger `p4p run` writes for conftest's base quarter
 (test_pay_lists checks that it still does); every amount is worked out in test_pay_lists'
@@ -11,6 +12,7 @@ MI_UNDISTRIBUTED 90,000.00 on L01.
 
 from __future__ import annotations
 
+import csv
 from pathlib import Path
 
 from p4p.engine.ledger import parse_ledger
@@ -71,3 +73,15 @@ def payees_csv(path: Path, accounts: dict = ALL_ACCOUNTS) -> Path:
     path.parent.mkdir(parents=True, exist_ok=True)
     path.write_text("\n".join(rows) + "\n", encoding="utf-8")
     return path
+
+
+def folder_of(result) -> Path:
+    """The approval folder `p4p approve` printed last (the command must have succeeded)."""
+    assert result.exit_code == 0, result.output
+    return Path(result.stdout.strip().splitlines()[-1])
+
+
+def rows(path: Path) -> list[dict[str, str]]:
+    """A list file of an approval folder (UTF-8 with BOM) as dicts."""
+    with open(path, encoding="utf-8-sig", newline="") as f:
+        return list(csv.DictReader(f))

@@ -16,7 +16,6 @@ file is the alliance's with V01's 300.00. B's full lists (reference/) pay V01 3,
 
 from __future__ import annotations
 
-import csv
 import json
 import re
 import subprocess
@@ -26,7 +25,7 @@ import pytest
 from archive_kit import approved_quarters, q4_input, records
 
 from conftest import BASE_INCOME, BASE_INSTITUTIONS, ROOT, cli, run_ok, write_quarter
-from pay_support import payees_csv
+from pay_support import folder_of, payees_csv, rows
 
 pytestmark = pytest.mark.year  # whole quarters or years end to end: `make quick` leaves them out
 
@@ -35,16 +34,6 @@ REASON = "村卫生室收入与乙镇卫生院在岗人数录入有误"
 
 def approve(run_dir: Path, *extra, pdf: bool = False):
     return cli("approve", run_dir, "--by", "李会计", *extra, *(() if pdf else ("--no-pdf",)))
-
-
-def folder_of(result) -> Path:
-    assert result.exit_code == 0, result.output
-    return Path(result.stdout.strip().splitlines()[-1])
-
-
-def rows(path: Path) -> list[dict[str, str]]:
-    with open(path, encoding="utf-8-sig", newline="") as f:
-        return list(csv.DictReader(f))
 
 
 def corrected_quarter(d: Path) -> Path:

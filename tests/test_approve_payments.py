@@ -22,15 +22,22 @@ Transfers 205,011.39 − 45,011.39 + 810,000.00 + 18,750.00 = 988,750.00
 
 from __future__ import annotations
 
-import csv
-import hashlib
 import json
 import shutil
 from decimal import Decimal
 from pathlib import Path
 
 import pytest
-from archive_kit import approved_quarters, edit_json, forge_approval_folder, problems, q4_input, records, write_records
+from archive_kit import (
+    approved_quarters,
+    edit_json,
+    forge_approval_folder,
+    problems,
+    q4_input,
+    records,
+    sha,
+    write_records,
+)
 from openpyxl import Workbook
 
 from p4p.engine.ledger import parse_ledger
@@ -39,29 +46,15 @@ from p4p.pay.rows import Account
 from p4p.ruleset.load import load_archived_ruleset
 
 from conftest import BASE_INSTITUTIONS, DATA, ROOT, cli, run_ok, write_quarter
-from pay_support import ALL_ACCOUNTS, PAY_DATA, payees_csv
+from pay_support import ALL_ACCOUNTS, PAY_DATA, folder_of, payees_csv, rows
 
 pytestmark = pytest.mark.year  # whole quarters or years end to end: `make quick` leaves them out
 
 LISTS = ("payments.csv", "receivables.csv", "alliance_items.csv")
 
 
-def sha(data: bytes) -> str:
-    return hashlib.sha256(data).hexdigest()
-
-
 def approve(run_dir: Path, *extra):
     return cli("approve", run_dir, "--by", "王会计", "--no-pdf", *extra)
-
-
-def folder_of(result) -> Path:
-    assert result.exit_code == 0, result.output
-    return Path(result.stdout.strip().splitlines()[-1])
-
-
-def rows(path: Path) -> list[dict[str, str]]:
-    with open(path, encoding="utf-8-sig", newline="") as f:
-        return list(csv.DictReader(f))
 
 
 def brief(path: Path) -> list[tuple[str, ...]]:
