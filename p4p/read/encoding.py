@@ -21,6 +21,8 @@ BOM = b"\xef\xbb\xbf"
 # a UTF-8 sequence of 3 bytes (U+0800–U+FFFF: CJK, full-width forms, …)
 _UTF8_3 = re.compile(rb"[\xe0-\xef][\x80-\xbf][\x80-\xbf]")
 _CONTROL_OK = (9, 10, 13)  # tab, LF, CR
+# every byte an input may hold; `bytes.translate` deleting these leaves only the refused ones
+_ALLOWED_BYTES = bytes(b for b in range(256) if (32 <= b != 127) or b in _CONTROL_OK)
 _SPECIALS = {BOM: "字节顺序标记（BOM）", b"\xef\xbf\xbe": "非字符 U+FFFE", b"\xef\xbf\xbf": "非字符 U+FFFF"}
 _MAX_LINES_NAMED = 10
 
@@ -102,12 +104,12 @@ def to_utf8(data: bytes, label: str, problems: list[Problem]) -> bytes | None:
 def _characters_ok(body: bytes, label: str, problems: list[Problem]) -> bool:
     """No control characters (other than tab and line ends), no BOM after the start."""
     start = len(problems)
-    arr = np.frombuffer(body, dtype=np.uint8)
-    bad = (arr < 32) | (arr == 127)
-    for ok in _CONTROL_OK:
-        bad &= arr != ok
-    positions = np.flatnonzero(bad)
-    if positions.size:
+    if body.translate(None, _ALLOWED_BYTES):  # one C pass; the positions only when there are any
+        arr = np.frombuffer(body, dtype=np.uint8)
+        bad = (arr < 32) | (arr == 127)
+        for ok in _CONTROL_OK:
+            bad &= arr != ok
+        positions = np.flatnonzero(bad)
         lines = sorted({line_of(body, int(p)) for p in positions[:_MAX_LINES_NAMED]})
         code = int(arr[positions[0]])
         what = "空字符（NUL）" if code == 0 else f"控制字符（0x{code:02X}）"
