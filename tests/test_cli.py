@@ -142,3 +142,19 @@ def test_a_failing_run_keeps_an_existing_archive(base_quarter, archive):
         write(c, archive, render=lambda tmp, run_id, manifest: (_ for _ in ()).throw(RuntimeError("x")))
     assert sorted(p.name for p in archive.rglob("*") if p.parent == archive) == ["2026Q1"]
     assert first.is_dir() and len(list((archive / "2026Q1").iterdir())) == 1
+
+
+def test_the_terminal_lists_the_first_warnings_and_summary_txt_keeps_them_all(base_quarter, archive, monkeypatch):
+    """A province's run can have thousands of warnings: the terminal shows the first few of each
+    list and says how many more there are; summary.txt (in the run folder) has every one."""
+    import p4p.cli as cli_mod
+
+    monkeypatch.setattr(cli_mod, "TERMINAL_WARNINGS", 1)
+    r = cli("run", base_quarter, "--archive", archive, "--no-pdf")
+    tips = r.stdout.split("提示：\n")[1].splitlines()
+    assert tips[:2] == [
+        "  - 乙镇二村卫生室（V03）：一票否决：违规",
+        "  ……另有 3 条未在此列出，全部见运行目录中的 summary.txt",
+    ]
+    kept = (Path(r.stdout.strip().splitlines()[-1]) / "summary.txt").read_text(encoding="utf-8")
+    assert kept.count("\n  - ") == 4 and "另有" not in kept

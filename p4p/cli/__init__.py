@@ -35,6 +35,8 @@ from .base import stage as _stage
 
 __all__ = ["EXIT_DIFF", "EXIT_FAIL", "EXIT_INPUT", "EXIT_OK", "main"]
 
+TERMINAL_WARNINGS = 30  # warnings of each kind printed after a run; summary.txt keeps them all
+
 
 @main.command(epilog=examples(
     "p4p run 2026Q1/ --archive 归档                 # 输入文件夹（CSV 和 period.yaml）",
@@ -78,7 +80,7 @@ def run(
     if as_json:
         click.echo(json.dumps(c.summary, ensure_ascii=False, sort_keys=True))
     else:
-        click.echo(summary_text(c.summary))
+        click.echo(summary_text(c.summary, shown=TERMINAL_WARNINGS))
     click.echo(str(run_dir))
 
 

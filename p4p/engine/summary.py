@@ -55,8 +55,9 @@ def warning_text(w: dict) -> str:
     return f"{head}{who}{'：' if who else ''}{w['message']}"
 
 
-def summary_text(s: dict) -> str:
-    """The Chinese table printed on the terminal and kept as summary.txt."""
+def summary_text(s: dict, shown: int | None = None) -> str:
+    """The Chinese table kept as summary.txt, and printed on the terminal with at most `shown`
+    lines of each list of warnings (a province's run can have thousands; the file has them all)."""
     out = [f"{s['alliance']} {s['period']} 绩效兑现汇总（{s['institutions']} 个机构）", ""]
     w = max([_width(r["item_name"]) for r in s["items"]] + [4])
     head = [_cell("项目", w, True), _cell("行数", 6), _cell("合计（元）", 16)]
@@ -81,7 +82,14 @@ def summary_text(s: dict) -> str:
     others = [x for x in s["warnings"] if x.get("kind") != "check"]
     if checks:
         out += ["", f"需要核实的数据（{len(checks)} 条，不影响金额；p4p run --strict 会把它们当作错误）："]
-        out += [f"  - {warning_text(x)}" for x in checks]
+        out += _listed(checks, shown)
     if others:
-        out += ["", "提示："] + [f"  - {warning_text(x)}" for x in others]
+        out += ["", "提示：", *_listed(others, shown)]
     return "\n".join(out) + "\n"
+
+
+def _listed(warnings: list[dict], shown: int | None) -> list[str]:
+    lines = [f"  - {warning_text(x)}" for x in warnings[:shown]]
+    if shown is not None and len(warnings) > shown:
+        lines.append(f"  ……另有 {len(warnings) - shown:,} 条未在此列出，全部见运行目录中的 summary.txt")
+    return lines
