@@ -277,6 +277,29 @@ def test_a_q4_without_its_approved_quarters_is_rejected_by_the_client(tmp_path, 
     assert "缺少：2026Q1、2026Q2、2026Q3" in out.failure.message
 
 
+def test_a_second_input_of_the_same_alliance_quarter_is_refused_by_the_client(tmp_path, archive):
+    """A leftover copy in the province folder (a folder and its 副本, or a workbook beside its
+    folder) would put two runs of one alliance-quarter into the archive without a word: the
+    first (in input order) is computed, every later one is refused (exit 2) naming the first.
+    Another quarter of the alliance, or another alliance (alliance_id) of the quarter, is no copy."""
+    root = tmp_path / "province"
+    batch = batch_of(tmp_path, archive, root)
+    first = batch.prepare(0, write_quarter(root / "县甲"))
+    other_quarter = batch.prepare(1, write_quarter(root / "县甲Q2", period="2026Q2"))
+    other_alliance = batch.prepare(2, write_quarter(root / "县乙", extra_period="alliance_id: X2\n"))
+    copy = batch.prepare(3, write_quarter(root / "县甲副本"))
+    assert all(isinstance(t, Task) for t in (first, other_quarter, other_alliance))
+    assert isinstance(copy, Outcome) and copy.failure is not None
+    assert (copy.failure.kind, copy.failure.exit_code, copy.alliance, copy.period) == (
+        "duplicate",
+        2,
+        "测试医共体",
+        "2026Q1",
+    )
+    assert copy.failure.message.startswith("与输入 县甲 是同一医共体的同一季度（测试医共体 2026Q1），未计算")
+    assert exit_code([copy]) == 2
+
+
 def test_bad_input_comes_back_as_its_problems(tmp_path, archive):
     batch = batch_of(tmp_path, archive, tmp_path)
     task = batch.prepare(0, bad_quarter(tmp_path / "bad"))

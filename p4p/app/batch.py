@@ -19,7 +19,7 @@ import tempfile
 import warnings
 from collections.abc import Callable, Iterator
 from contextlib import contextmanager, suppress
-from dataclasses import dataclass
+from dataclasses import dataclass, field
 from pathlib import Path
 from typing import Any
 
@@ -125,6 +125,7 @@ class Batch:
     options: Options
     scratch_root: str | None
     marker: tuple[str, str] | None = None
+    first_input: dict[tuple[str, str], str] = field(default_factory=dict)  # (alliance, period) → label
 
     def prepare(self, index: int, path: Path) -> Task | Outcome:
         """A task for one input, or its outcome already (missing approved quarters of a Q4,
@@ -139,6 +140,10 @@ class Batch:
         except Exception:  # whatever it is, the worker's full reading reports it for this alliance alone
             period = None
         alliance, name = (period.alliance, period.period) if period else ("", "")
+        if period:
+            first = self.first_input.setdefault((period.alliance_id or alliance, name), label)
+            if first != label:
+                return Outcome(index, label, Failure("duplicate", _duplicate(first, alliance, name)), alliance, name)
         try:
             ctx = archive_context(self.archive, _bare(period), self.ruleset) if period else Context()
         except Exception as e:  # MissingHistory (a Q4 without its approved quarters), a broken archive…
@@ -159,6 +164,11 @@ class Batch:
             if out.folder:
                 discard_worker_folder(Path(out.folder))
         return out
+
+
+def _duplicate(first: str, alliance: str, period: str) -> str:
+    return (f"与输入 {first} 是同一医共体的同一季度（{alliance} {period}），未计算：一次批量计算中每个医共体"
+            f"每季度只能有一份输入。请删去多余的一份；若要用的是这一份，删去 {first} 后重新计算")  # fmt: skip
 
 
 def _bare(period: Period) -> Quarter:

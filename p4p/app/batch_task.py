@@ -42,7 +42,7 @@ EXIT_FAIL, EXIT_INPUT = 1, 2
 @dataclass(frozen=True)
 class Failure:
     """Why an alliance-quarter was not written, in a form that survives pickling.
-    kind: input | ruleset | compute | history (exit 2: the input or ruleset) or
+    kind: input | ruleset | compute | history | duplicate (exit 2: the input or ruleset) or
     environment | killed | internal (exit 1)."""
 
     kind: str
@@ -53,7 +53,7 @@ class Failure:
 
     @property
     def exit_code(self) -> int:
-        return EXIT_INPUT if self.kind in ("input", "ruleset", "compute", "history") else EXIT_FAIL
+        return EXIT_INPUT if self.kind in ("input", "ruleset", "compute", "history", "duplicate") else EXIT_FAIL
 
     @classmethod
     def of(cls, e: BaseException) -> Failure:

@@ -24,6 +24,7 @@ if TYPE_CHECKING:
 STATUS = {
     "input": "输入被拒绝",
     "history": "输入被拒绝",
+    "duplicate": "重复输入，未计算",
     "ruleset": "规则集被拒绝",
     "compute": "计算被拒绝",
     "environment": "失败",
@@ -126,6 +127,7 @@ def failure_lines(f: Failure) -> list[str]:
         return [f"规则集有 {f.count} 处问题，未计算、未写入任何文件：", *(f"  - {p.text()}" for p in f.rule_problems)]
     prefix = {
         "history": "输入被拒绝：",
+        "duplicate": "输入被拒绝：",
         "compute": "计算被拒绝（规则集或输入的问题），未写入任何文件：",
         "environment": "失败：",
         "internal": "运行失败（内部错误）：",
