@@ -68,6 +68,26 @@ def test_a_record_holds_run_hash_ledger_hash_who_and_when(base_quarter, archive)
     assert f"审批链头：1:{sha(line.encode())}" in r.stdout and "未签名" in r.stdout
 
 
+def test_a_ledger_edited_before_approval_with_its_manifest_rehashed_is_not_approved(base_quarter, archive):
+    """A dishonest user with write access raises V01's top-up in ledger.csv from 3,268.09 to
+    9,268.09 and writes the new SHA-256 into the run's manifest, so every hash agrees. Approval
+    computes the run again from its own inputs and rules, names the line, and appends nothing:
+    no payment list is made from an amount p4p did not compute."""
+    rd = run_ok(base_quarter, archive)
+    ledger = rd / "ledger.csv"
+    data = ledger.read_bytes()
+    assert data.count("VILLAGE_TOPUP,村卫生室保底补助,3268.09,".encode()) == 1
+    ledger.write_bytes(data.replace(b",3268.09,", b",9268.09,"))
+    m = json.loads((rd / "manifest.json").read_text(encoding="utf-8"))
+    m["files"]["ledger.csv"] = m["ledger_sha256"] = sha(ledger.read_bytes())
+    (rd / "manifest.json").write_text(json.dumps(m, ensure_ascii=False, indent=2, sort_keys=True) + "\n", encoding="utf-8")
+    r = cli("approve", rd, "--by", "李", "--no-pdf")
+    assert r.exit_code == 1, r.output
+    assert f"运行 {rd.name} 不能审批：按它归档的输入和规则重新计算" in r.stderr
+    assert "V01 甲镇一村卫生室 VILLAGE_TOPUP：归档 9268.09（数量 1），重算 3268.09（数量 1）" in r.stderr
+    assert not (archive / "approvals.jsonl").exists() or records(archive) == []
+
+
 def test_records_are_chained_to_the_previous_record_and_its_folder(tmp_path, archive):
     approved_quarters(tmp_path, archive, quarters=(1, 2))
     first, second = lines(archive)

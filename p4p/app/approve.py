@@ -1,6 +1,8 @@
 """Approving a run (SPEC §8, §9): one chained record and one approval folder, under the lock.
 
-In order: the payees file, the bank template and the payment lists are read, validated and
+In order: the run is computed again from its own folder and must give its ledger and trace (a
+ledger edited before approval, its manifest re-hashed to match, is refused: nothing is paid
+from amounts p4p did not compute); the payees file, the bank template and the payment lists are read, validated and
 reconciled against the ledger before the archive is touched (a bad payees file is exit 2 with
 nothing written); under the lock the preconditions are checked again (a supersede is planned
 again if another approval came in between); the data files go into the folder and their
@@ -32,6 +34,7 @@ from ..pay.plan import REFERENCE, Plan, Refused, RunPay, plan_approval
 from ..pay.reconcile import ReconcileError
 from ..ruleset.load import load_archived_ruleset
 from ..ruleset.model import Ruleset
+from .replay import replay
 
 DEFAULT_BANK_TEMPLATE = "default.yaml"
 REFERENCE_STAMP = "仅供核对，不作发放依据（更正后的全额清单；本期应发放的是首次审批的清单加各次更正）"
@@ -76,6 +79,7 @@ def approve(
     paying, rendering = paying or Paying(), rendering or Rendering()
     template = bank_template(paying)
     run = read_run(run_dir)
+    reproduced(run_dir)
     archive = archive_of(run_dir.resolve())
     situation = situation_of(archive, read_chain(archive).records, run, supersede)
     plan = plan_payments(run.pay, paying, template, situation)
@@ -92,6 +96,22 @@ def approve(
         draft.commit()
     assert draft.result is not None
     return Approval(draft.result, plan, list(situation.stale))
+
+
+REPRODUCE_SHOWN = 5  # differences named when a run cannot be reproduced
+
+
+def reproduced(run_dir: Path) -> None:
+    """Refuse a run that its own inputs, rules and history do not give again (ArchiveError)."""
+    r = replay(run_dir, workbook=False)
+    found = r.tampered + r.diffs
+    if found:
+        more = f"；另有 {len(found) - REPRODUCE_SHOWN} 处" if len(found) > REPRODUCE_SHOWN else ""
+        raise ArchiveError(
+            f"运行 {run_dir.name} 不能审批：按它归档的输入和规则重新计算，结果与归档的台账或追溯不同"
+            f"（{'；'.join(found[:REPRODUCE_SHOWN])}{more}）。运行目录可能被改动，请用 p4p replay 和 p4p verify 核查，"
+            "或重新计算后审批新的运行"
+        )
 
 
 def approval_stamp(record: dict) -> str:

@@ -23,9 +23,10 @@ class Replayed:
     approvals: list[str]  # approval records of the run that were checked
 
 
-def replay(run_dir: Path) -> Replayed:
+def replay(run_dir: Path, workbook: bool = True) -> Replayed:
     """Recompute a run from its own folder (archived inputs, rules and history) and compare;
-    check its files against the manifest and, when approved, its run hash against the record."""
+    check its files against the manifest and, when approved, its run hash against the record.
+    `workbook=False` leaves ledger.xlsx out (approval: nothing is paid from the workbook)."""
     rel = f"{run_dir.resolve().parent.name}/{run_dir.resolve().name}"
     m = load_manifest(run_dir)
     tampered = [str(f) for f in run_file_findings(run_dir, rel)]
@@ -40,7 +41,7 @@ def replay(run_dir: Path) -> Replayed:
             run_dir / "rules",
             context=ctx,
             v1_rules=v1,
-            xlsx="ledger.xlsx" in m.get("files", {}),  # recompute the workbook when the run has one
+            xlsx=workbook and "ledger.xlsx" in m.get("files", {}),  # the workbook when the run has one
         )
     except InputError as e:
         return Replayed(tampered, [f"归档的输入不能读取：{p.text()}" for p in e.problems], checked)
