@@ -80,7 +80,9 @@ def test_a_ledger_edited_before_approval_with_its_manifest_rehashed_is_not_appro
     ledger.write_bytes(data.replace(b",3268.09,", b",9268.09,"))
     m = json.loads((rd / "manifest.json").read_text(encoding="utf-8"))
     m["files"]["ledger.csv"] = m["ledger_sha256"] = sha(ledger.read_bytes())
-    (rd / "manifest.json").write_text(json.dumps(m, ensure_ascii=False, indent=2, sort_keys=True) + "\n", encoding="utf-8")
+    (rd / "manifest.json").write_text(
+        json.dumps(m, ensure_ascii=False, indent=2, sort_keys=True) + "\n", encoding="utf-8"
+    )
     r = cli("approve", rd, "--by", "李", "--no-pdf")
     assert r.exit_code == 1, r.output
     assert f"运行 {rd.name} 不能审批：按它归档的输入和规则重新计算" in r.stderr
