@@ -176,6 +176,32 @@ def test_a_directors_account_in_another_name_is_a_warning(tmp_path):
     ]
 
 
+def test_one_account_number_for_two_payees_is_a_warning_naming_both_rows(tmp_path):
+    """V03's money would reach 王医生 (V01's account); 张院长's personal bonus would reach
+    甲镇卫生院's account. Warnings, not errors: a village's funds may go through its
+    township's account (乡管村用), but nobody should find out from the bank statement."""
+    rows = [list(r) for r in GOOD_ROWS]
+    rows[3][3] = "4111111111111111"  # V03 given V01's card
+    rows[4][3] = "12345678901"  # T01's director given T01's own account
+    book = validate_payees(write(tmp_path, rows), ledger("2026Q1"), q1_lists())
+    assert [w.text() for w in book.warnings] == [
+        "payees.csv 第5行 列“account_no”（值：“4111111111111111”）：与 payees.csv 第4行（V01 的机构账户）"
+        "是同一账号：两个收款人的款项将转入同一账户，请核对",
+        "payees.csv 第6行 列“account_no”（值：“12345678901”）：与 payees.csv 第2行（T01 的机构账户）"
+        "是同一账号：两个收款人的款项将转入同一账户；院长个人绩效将转入他人账户，请核对",
+    ]
+
+
+def test_a_director_row_for_an_institution_without_a_director_payment_is_a_warning(tmp_path):
+    """V01 is a village clinic: it has no director bonus, so a `director` row for it is unused."""
+    rows = [*GOOD_ROWS, ["V01", "director", "王医生", "12345678930", "农商行"]]
+    book = validate_payees(write(tmp_path, rows), ledger("2026Q1"), q1_lists())
+    assert [w.text() for w in book.warnings] == [
+        "payees.csv 第8行 列“inst_id”（值：“V01”）：V01 在本次台账中没有院长个人的款项（村卫生室和县级医院没有院长绩效）："
+        "这一行未使用，请核对机构编码或收款人类别"
+    ]
+
+
 def test_formula_like_names_are_kept_as_written(tmp_path):
     rows = [
         r if r[0:2] != ["V03", "institution"] else ["V03", "institution", "=1+2", r[3], "@开户行"] for r in GOOD_ROWS

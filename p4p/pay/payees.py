@@ -290,6 +290,7 @@ def accounts_from_rows(
     """The valid accounts, and every (inst_id, payee kind) the file has a row for (valid or not)."""
     accounts: dict[PayeeKey, Account] = {}
     first: dict[PayeeKey, Cell] = {}
+    holders: dict[str, tuple[PayeeKey, Cell]] = {}  # account number → the first payee given it
     for row in rows:
         inst = _inst_id(row["inst_id"], institutions, problems, warnings)
         kind = _payee_kind(row["payee"], problems)
@@ -309,9 +310,30 @@ def accounts_from_rows(
             )
             continue
         first[key] = row["inst_id"]
+        if number is not None:
+            _shared_account(number, key, row["account_no"], holders, warnings)
         if name is not None and number is not None and bank is not None:
             accounts[key] = Account(name, number, bank, row["inst_id"].row)
     return accounts, set(first)
+
+
+def _shared_account(
+    number: str, key: PayeeKey, cell: Cell, holders: dict[str, tuple[PayeeKey, Cell]], warnings: list[Problem]
+) -> None:
+    """One account number given to two payees: money of one would reach the other. A warning,
+    not an error (a village's funds may be paid into its township's account, 乡管村用)."""
+    if number not in holders:
+        holders[number] = (key, cell)
+        return
+    (inst, kind), seen = holders[number]
+    where = f"{seen.where} 第{seen.row}行" if seen.row else seen.where
+    also = "；院长个人绩效将转入他人账户" if "director" in (kind, key[1]) else ""
+    warnings.append(
+        cell.problem(
+            f"与 {where}（{inst} 的{PAYEE_KIND_NAMES[kind]}账户）是同一账号：两个收款人的款项将转入同一账户"
+            f"{also}，请核对"
+        )
+    )
 
 
 # ---- entry points ---------------------------------------------------------------------------
@@ -370,7 +392,8 @@ def coverage(
     is already reported as wrong, in `listed`, is not reported twice); a director's account
     held in another name is a warning. Receivables need no account: the payee pays back, and
     a unit that has left the alliance may have none."""
-    problems, warnings = [], []
+    problems: list[Problem] = []
+    warnings = _unused_director_rows(label, accounts, lists)
     for r in lists.payments:
         acc = accounts.get(r.payee_key)
         unnamed = r.payee_name.endswith(UNNAMED)  # no name to compare with (already a warning)
@@ -382,6 +405,23 @@ def coverage(
             msg = f"院长个人账户的户名与机构表中的院长姓名“{r.payee_name}”不一致，请核对"
             warnings.append(Problem(label, acc.row, "户名", acc.account_name, msg))
     return problems, warnings
+
+
+def _unused_director_rows(label: str, accounts: Mapping[PayeeKey, Account], lists: PaymentLists) -> list[Problem]:
+    """A `director` row for an institution with no director line (a village, a county hospital)."""
+    paid = {r.payee_key for r in (*lists.payments, *lists.receivables, *lists.netted_to_zero)}
+    return [
+        Problem(
+            label,
+            acc.row,
+            "inst_id",
+            inst,
+            f"{inst} 在本次台账中没有院长个人的款项（村卫生室和县级医院没有"
+            "院长绩效）：这一行未使用，请核对机构编码或收款人类别",
+        )
+        for (inst, kind), acc in sorted(accounts.items())
+        if kind == "director" and (inst, kind) not in paid
+    ]
 
 
 def validate_payees(path: Path, ledger: Iterable[Mapping[str, str]], lists: PaymentLists) -> PayeeBook:
