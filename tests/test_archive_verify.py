@@ -397,3 +397,26 @@ def test_tampering_with_an_archive_of_p4p_0_2_is_found(v1):
         f"2026Q1/{q1.name}/ledger.csv：文件已被修改",
         f"2026Q1/{q1.name}/ledger.csv：与approvals.jsonl 第1行（第1条审批记录）中的台账 SHA-256 不符",
     )
+
+
+def test_replay_finds_an_approved_run_whose_ledger_was_edited_before_its_approval(tmp_path, archive, monkeypatch):
+    """An archive made before approval computed runs again: V01's top-up was raised from
+    3,268.09 to 9,268.09 in ledger.csv, the manifest re-hashed, and the run approved. Every hash
+    agrees, so `verify` finds nothing; `verify --replay` computes the run again and names the line."""
+    import p4p.app.approve as approve_mod
+
+    rd = run_ok(write_quarter(tmp_path / "q1"), archive)
+    ledger = rd / "ledger.csv"
+    ledger.write_bytes(ledger.read_bytes().replace(b",3268.09,", b",9268.09,"))
+    edit_json(rd / "manifest.json", ledger_sha256=sha(ledger.read_bytes()))
+    m = json.loads((rd / "manifest.json").read_text(encoding="utf-8"))
+    edit_json(rd / "manifest.json", files={**m["files"], "ledger.csv": sha(ledger.read_bytes())})
+    monkeypatch.setattr(approve_mod, "reproduced", lambda run_dir: None)  # as approval was before
+    approve_ok(rd)
+    assert verify(archive).exit_code == 0
+    r = verify(archive, "--replay")
+    assert r.exit_code == 3, r.output
+    assert problems(r) == [
+        f"问题：2026Q1/{rd.name}：重新计算与归档不同：V01 甲镇一村卫生室 VILLAGE_TOPUP：归档 9268.09（数量 1），重算 3268.09（数量 1）"
+    ]
+    assert "已按各自归档的输入和规则重新计算 1 个已审批的运行" in r.stdout

@@ -13,12 +13,14 @@ from ..app import replay as do_replay
 
 if TYPE_CHECKING:
     from ..app.approve import Approval
-from ..archive.chain import Record, in_force
+from ..archive.chain import Chain, Record, in_force
+from ..archive.findings import Finding
 from ..archive.headfile import PaperHead
 from ..archive.keys import load_key
 from ..archive.layout import archive_of
 from ..archive.manifest import as_dict
 from ..archive.verify import Report, verify_archive
+from ..archive.verify_runs import RunInfo
 from ..model.problems import InputError
 from .base import EXIT_DIFF, EXIT_INPUT, examples, main
 from .base import err as _err
@@ -149,12 +151,21 @@ def _print_report(rep: Report) -> None:
     click.echo(f"审批链头：{rep.chain.head}")
 
 
-def _report(archive: Path, paper: PaperHead | None, key_file: Path | None) -> Report:
-    """Verify (payment lists recomputed from the approved ledgers included), or exit 1
-    (through _guard) when there is no archive at the path."""
+def _report(archive: Path, paper: PaperHead | None, key_file: Path | None, again: bool = False) -> Report:
+    """Verify (payment lists recomputed from the approved ledgers included; with `again`, every
+    approved run recomputed too), or exit 1 (through _guard) when there is no archive at the path."""
     from ..app.verify_pay import payment_findings  # paying is imported only when used
 
-    return verify_archive(archive, paper, load_key(key_file, archive), extra=payment_findings)
+    extra = payment_findings
+    if again:
+        from ..app.verify_replay import replay_findings
+
+        def extra(archive: Path, chain: Chain, runs: dict[str, RunInfo]) -> tuple[list[Finding], list[str]]:
+            found, notes = payment_findings(archive, chain, runs)
+            more, said = replay_findings(archive, chain, runs)
+            return found + more, notes + said
+
+    return verify_archive(archive, paper, load_key(key_file, archive), extra=extra)
 
 
 @main.command(
@@ -162,15 +173,19 @@ def _report(archive: Path, paper: PaperHead | None, key_file: Path | None) -> Re
         "p4p verify 归档",
         "p4p verify 归档 --head 7:3fa2c19d0e5b77a1   # 纸质审批单上的链头",
         "p4p verify 归档 --key-file 密钥.txt",
+        "p4p verify 归档 --replay                    # 另把每个已审批的运行重新计算一遍（较慢）",
     )
 )
 @click.argument("archive", metavar="归档目录", type=click.Path(path_type=Path))
 @head_option
 @key_option
+@click.option(
+    "--replay", "again", is_flag=True, help="另把每个已审批的运行按其归档的输入和规则重新计算，逐行比对（较慢）"
+)
 @_guard
-def verify(archive: Path, paper: PaperHead | None, key_file: Path | None) -> None:
+def verify(archive: Path, paper: PaperHead | None, key_file: Path | None, again: bool) -> None:
     """核验整个归档：运行目录、审批记录链、审批目录、第四季度所用的前期季度、遗留的临时目录。"""
-    rep = _report(archive, paper, key_file)
+    rep = _report(archive, paper, key_file, again)
     _print_report(rep)
     if rep.findings:
         sys.exit(EXIT_DIFF)
