@@ -63,6 +63,7 @@ def superseded(tmp_path, archive):
 def test_a_supersede_pays_the_differences_only(superseded):
     _, r = superseded
     folder = folder_of(r)
+    assert "这一行未使用" not in r.stderr  # T01's director is in the run, if not in the correction
     assert (folder / "corrections.csv").read_bytes().decode("utf-8-sig").splitlines() == [
         "period,inst_id,inst_name,item,item_name,original,corrected,difference",
         "2026Q1,T02,乙镇卫生院,DIRECTOR_BONUS,院长绩效奖励,3750.00,3000.00,-750.00",

@@ -393,7 +393,7 @@ def coverage(
     held in another name is a warning. Receivables need no account: the payee pays back, and
     a unit that has left the alliance may have none."""
     problems: list[Problem] = []
-    warnings = _unused_director_rows(label, accounts, lists)
+    warnings: list[Problem] = []
     for r in lists.payments:
         acc = accounts.get(r.payee_key)
         unnamed = r.payee_name.endswith(UNNAMED)  # no name to compare with (already a warning)
@@ -424,15 +424,19 @@ def _unused_director_rows(label: str, accounts: Mapping[PayeeKey, Account], list
     ]
 
 
-def validate_payees(path: Path, ledger: Iterable[Mapping[str, str]], lists: PaymentLists) -> PayeeBook:
+def validate_payees(
+    path: Path, ledger: Iterable[Mapping[str, str]], lists: PaymentLists, full: PaymentLists | None = None
+) -> PayeeBook:
     """What approval calls: read the file and check it against the lists — one InputError
     with the file's problems and the missing accounts together (coverage is judged only when
-    the file's table itself could be read)."""
+    the file's table itself could be read). `full`: the run's whole lists when `lists` are a
+    correction's (a director row is unused only if the run pays that director nothing at all)."""
     got = _read(path, institutions_of(ledger))
     problems, warnings = got.problems, got.warnings
     if got.has_table:
         missing, mismatched = coverage(path.name, got.accounts, lists, got.listed)
-        problems, warnings = problems + missing, warnings + mismatched
+        unused = _unused_director_rows(path.name, got.accounts, full or lists)
+        problems, warnings = problems + missing, warnings + unused + mismatched
     if problems:
         raise InputError(problems)
     return PayeeBook(path.name, got.accounts, tuple(warnings), got.data)

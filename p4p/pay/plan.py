@@ -142,7 +142,7 @@ def _supersede(a: RunPay, b: RunPay, payees: Path | None, template: tuple[BankTe
     directors = {**a.directors, **b.directors}
     lists = correction_lists(corrs, decls, period=b.period, alliance=b.alliance, directors=directors)
     full = build_lists(b.ledger, b.decls, alliance=b.alliance, directors=b.directors)
-    book = validate_payees(payees, [*a.ledger, *b.ledger], lists) if payees else None
+    book = validate_payees(payees, [*a.ledger, *b.ledger], lists, full) if payees else None
     if book:
         lists, full = lists.with_accounts(book.accounts), full.with_accounts(book.accounts)
     payable = Checked(lists, reconcile(as_ledger(corrs), decls, lists))
