@@ -12,9 +12,11 @@ from pathlib import Path
 import click
 
 from ..app import DEFAULT_RULES, compute_run, write
+from ..archive.errors import os_reason
+from ..archive.layout import MANIFEST
 from ..archive.manifest import load_manifest
 from ..engine.summary import summary_text
-from ..engine.trace import read_directors, read_trace
+from ..engine.trace import TraceError, read_directors, read_trace
 from ..report.explain import explain_lines, item_codes
 from ..ruleset.load import load_ruleset
 from .base import (
@@ -120,18 +122,43 @@ def validate(input_path: Path, rules_dir: Path | None, archive: Path) -> None:
 @_guard
 def explain(run_dir: Path, inst_id: str, item: str | None) -> None:
     """说明某机构（某项目）每一笔金额的计算过程、规则和政策依据（只读 trace.jsonl）。"""
-    data = (run_dir / "trace.jsonl").read_bytes()
-    traces = read_trace(data, inst_id)
+    data = _trace_bytes(run_dir)
+    try:
+        traces = read_trace(data, inst_id)
+    except TraceError as e:
+        e.folder = run_dir
+        raise
     out = explain_lines(traces, inst_id, item)
     if not out:
         codes = item_codes(traces, inst_id)
         if not codes:
-            known = sorted(read_directors(data))  # every institution with a line
+            try:
+                known = sorted(read_directors(data))
+            except TraceError as e:
+                e.folder = run_dir
+                raise  # every institution with a line
             _err(f"运行 {run_dir} 中没有机构 {inst_id} 的台账行（共 {len(known)} 个机构，例如 {'、'.join(known[:5])}）")
         else:
             _err(f"机构 {inst_id} 没有项目 {item} 的台账行；它的项目有：{'、'.join(codes)}")
         sys.exit(EXIT_FAIL)
     click.echo("\n".join(out))
+
+
+def _trace_bytes(run_dir: Path) -> bytes:
+    """A run folder's trace.jsonl; a folder without one is not a run folder (exit 1), a run folder
+    (with its manifest) without one has been tampered with (exit 3, as verify would find)."""
+    trace = run_dir / "trace.jsonl"
+    if not trace.is_file():
+        if (run_dir / MANIFEST).is_file():
+            _err(f"运行目录 {run_dir} 缺少 trace.jsonl（归档被改动或已损坏）；请用 p4p verify 检查归档")
+            sys.exit(EXIT_DIFF)
+        _err(f"{run_dir} 不是一个运行目录（没有 trace.jsonl，也没有 {MANIFEST}）；应为 <归档>/<期间>/<运行编号>")
+        sys.exit(EXIT_FAIL)
+    try:
+        return trace.read_bytes()
+    except OSError as e:
+        _err(f"无法读取 {trace}：{os_reason(e)}")
+        sys.exit(EXIT_FAIL)
 
 
 @main.command(epilog=examples(
