@@ -75,3 +75,17 @@ def test_statements_with_a_damaged_summary(base_quarter, archive, tmp_path):
     r = cli("statements", rd, "--out", out, "--jobs", "1")
     assert r.exit_code == 3 and f"{rd}/summary.json 缺失、已损坏或被改动" in r.stderr
     assert not out.exists()
+
+
+@pytest.mark.parametrize("where", ["run", "run/extra", "archive", "archive/2026Q1", "archive/printed", "other_run"])
+def test_statements_refuse_an_output_folder_inside_an_archive(base_quarter, archive, where, tmp_path):
+    rd = run_ok(base_quarter, archive)
+    other = run_ok(base_quarter, tmp_path / "other")
+    base = {"run": rd, "archive": archive, "other_run": other}[where.split("/")[0]]
+    out = base.joinpath(*where.split("/")[1:])
+    before = sorted(p for p in tmp_path.rglob("*"))
+    r = cli("statements", rd, "--out", out, "--jobs", "1")
+    assert r.exit_code == 2, r.output
+    assert f"输出目录 {out} 在" in r.stderr and "结算单应写到归档之外" in r.stderr and "未写入任何文件" in r.stderr
+    assert sorted(p for p in tmp_path.rglob("*")) == before
+    assert cli("verify", archive).exit_code == 0

@@ -13,7 +13,7 @@ import click
 
 from ..app import DEFAULT_RULES, compute_run, write
 from ..archive.errors import os_reason
-from ..archive.layout import MANIFEST
+from ..archive.layout import APPROVALS, MANIFEST, archive_of
 from ..archive.manifest import load_manifest
 from ..engine.summary import summary_text
 from ..engine.trace import TraceError, read_directors, read_trace
@@ -202,11 +202,36 @@ def statements(run_dir: Path, out: Path | None, jobs: int | None) -> None:
 
     m = load_manifest(run_dir)
     out = out or Path(f"statements-{m['run_id']}")
+    _outside_archives(out, run_dir)
     n = render_run(
         run_dir, m["run_id"], m, jobs=jobs, progress=not quiet(), out_dir=out, approval=approval_label(run_dir)
     )
     click.echo(f"已生成 {n} 份结算单和汇总报告")
     click.echo(str(out))
+
+
+def _outside_archives(out: Path, run_dir: Path) -> None:
+    """Statements rendered after the fact go outside the archive: a file written into it (or into
+    any run folder or archive) is one its manifests do not cover, and verify reports it."""
+    target = out.resolve()
+    archive = archive_of(run_dir)
+    inside = None
+    if target == archive or archive in target.parents:
+        inside = f"在归档 {archive} 之内"
+    else:
+        for p in (target, *target.parents):
+            if (p / MANIFEST).is_file():
+                inside = f"在运行目录 {p} 之内"
+            elif (p / APPROVALS).is_file():
+                inside = f"在归档 {p} 之内"
+            if inside:
+                break
+    if inside:
+        _err(
+            f"输出目录 {out} {inside}：结算单应写到归档之外（写入归档的文件不在清单中，"
+            "p4p verify 会报告归档被改动），未写入任何文件"
+        )
+        sys.exit(EXIT_INPUT)
 
 
 @main.command(epilog=examples("p4p template 2026Q2输入.xlsx --period 2026Q2"))
