@@ -12,7 +12,6 @@ from __future__ import annotations
 
 import ctypes.util
 import json
-import multiprocessing as mp
 import os
 import subprocess
 import sys
@@ -30,6 +29,7 @@ from ..engine.trace import TraceError, TraceLine, read_trace
 from ..resources import TEMPLATES
 from .bundles import bundle_tasks, copy_named, merge_pdfs
 from .display import period_label
+from .pool import quiet_pool
 from .qr import qr_data_url, verify_text
 from .roles import run_items
 from .statement import institution, statement_context
@@ -158,7 +158,7 @@ def _run_tasks(tasks: list[tuple[str, str, Any]], jobs: int, bar: Callable[[int]
             done += 1
             bar and bar(done)
         return done
-    with mp.get_context("fork").Pool(jobs, initializer=_init_worker) as pool:
+    with quiet_pool(jobs, _init_worker) as pool:
         for _ in pool.imap_unordered(_render_one, tasks, chunksize=2):
             done += 1
             bar and bar(done)
