@@ -147,7 +147,7 @@ def test_a_failing_run_keeps_an_existing_archive(base_quarter, archive):
 def test_the_terminal_lists_the_first_warnings_and_summary_txt_keeps_them_all(base_quarter, archive, monkeypatch):
     """A province's run can have thousands of warnings: the terminal shows the first few of each
     list and says how many more there are; summary.txt (in the run folder) has every one."""
-    import p4p.cli as cli_mod
+    import p4p.cli.commands as cli_mod
 
     monkeypatch.setattr(cli_mod, "TERMINAL_WARNINGS", 1)
     r = cli("run", base_quarter, "--archive", archive, "--no-pdf")

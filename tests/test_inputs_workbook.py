@@ -191,3 +191,27 @@ def test_rich_text_inline_strings_read_as_excel_shows_them(tmp_path):
     runs = '<is><r><t>甲镇</t></r><r><t>中心卫生院</t></r><rPh sb="0" eb="1"><t>jia</t></rPh></is>'
     _patch(book, 1, lambda s: re.sub(r'<c r="B4"[^>]*?>.*?</c>', f'<c r="B4" t="inlineStr">{runs}</c>', s, count=1))
     assert read(book).institutions["T01"].name == "甲镇中心卫生院"
+
+
+def test_period_sheet_a_second_value_beside_column_b_is_refused(tmp_path):
+    """A corrected budget typed next to the old one: which one is meant changes the money."""
+    book = _period_sheet(
+        tmp_path,
+        [["period", "2026Q1"], ["alliance", "测试医共体"], ["ph_annual_budget", 400000, "2261290.00"], [None, None, 5]],
+    )
+    refused(
+        book,
+        tmp_path / "a",
+        "q.xlsx 期间!C3（值：“2261290.00”）：键 ph_annual_budget 的取值只读 B 列（B3 为“400000”）；"
+        "这个单元格在 B 列之外也有值，无法判断该用哪一个",
+        "q.xlsx 期间!C4（值：“5”）：取值只读 B 列（B 列是空的）",
+    )
+
+
+def test_period_sheet_notes_beside_the_values(tmp_path):
+    """Text under a 说明 title (as `p4p template` writes) is read by nobody; elsewhere it is named."""
+    rows = [["项目", "取值", "说明"], ["period", "2026Q1", "必填"], ["alliance", "测试医共体", None, "旧名称"]]
+    book = _period_sheet(tmp_path, [*rows, ["ph_annual_budget", 400000, "元"]])
+    assert read(book).warnings == ["q.xlsx 期间：D3 在 B 列之外，不是取值，已忽略"]
+    book = _period_sheet(tmp_path, [["period", "2026Q1", "必填"], ["alliance", "测试医共体"], ["ph_annual_budget", 4]])
+    assert read(book).warnings == ["q.xlsx 期间：C1 在 B 列之外，不是取值，已忽略"]

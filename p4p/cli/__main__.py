@@ -1,5 +1,5 @@
 """`python -m p4p.cli`"""
 
-from . import main
+from .entry import main
 
 main()

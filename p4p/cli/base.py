@@ -18,6 +18,7 @@ from .. import __version__
 from ..app import XLSX_MAX_LINES
 from ..archive.errors import ArchiveError, MissingHistory
 from ..engine.result import ComputeError
+from ..engine.trace import TraceError
 from ..model.problems import InputError
 from ..ruleset.errors import RulesetError
 from . import zh
@@ -77,6 +78,9 @@ def _failure(e: Exception) -> int:
         for p in e.problems:
             err(f"  - {p.text()}")
         return EXIT_INPUT
+    if isinstance(e, TraceError):  # a run folder's file edited or damaged: what verify calls a finding
+        err(str(e))
+        return EXIT_DIFF
     if isinstance(e, ComputeError):
         err(f"计算被拒绝（规则集或输入的问题），未写入任何文件：{e}")
         return EXIT_INPUT
@@ -91,7 +95,7 @@ def guard(fn: F) -> F:
     def wrapper(*a: Any, **kw: Any) -> Any:
         try:
             return fn(*a, **kw)
-        except (InputError, MissingHistory, RulesetError, ComputeError, ArchiveError) as e:
+        except (InputError, MissingHistory, RulesetError, ComputeError, ArchiveError, TraceError) as e:
             sys.exit(_failure(e))
         except BrokenPipeError:
             _stdout_gone()

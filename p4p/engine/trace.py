@@ -25,7 +25,7 @@ from functools import cached_property
 from json.encoder import encode_basestring
 from typing import Any
 
-from ..lang.template import Template, compile_template
+from ..lang.template import Template, TemplateError, compile_template
 from ..ruleset.model import Rule, Statement
 from .result import Block, Result
 
@@ -194,6 +194,55 @@ class TraceLine:
 
 
 _SOMETHING = re.compile(rb"\S")
+_DAMAGE = (KeyError, TypeError, ValueError, IndexError, AttributeError)  # what a damaged record raises
+
+
+class TraceError(ValueError):
+    """A run folder's trace.jsonl (or another file `name` of it) is not what p4p wrote: line
+    `line` (1-based, as an editor numbers it; None: the file as a whole) is damaged or was edited.
+    `folder` is filled in by callers that know the run folder. The CLI exits 3, as verify does on
+    an edited archive."""
+
+    def __init__(self, line: int | None, folder: Any = None, name: str = "trace.jsonl") -> None:
+        super().__init__(line)
+        self.line = line
+        self.folder = folder
+        self.name = name
+
+    def __str__(self) -> str:
+        where = f"{self.folder}/{self.name}" if self.folder is not None else self.name
+        what = f" 第 {self.line} 行已损坏或被改动" if self.line else " 缺失、已损坏或被改动"
+        return f"{where}{what}，不能读取；请用 p4p verify 检查归档"
+
+
+def _decoded(data: bytes) -> str:
+    try:
+        return data.decode("utf-8")
+    except UnicodeDecodeError as e:
+        raise TraceError(data.count(b"\n", 0, e.start) + 1) from None
+
+
+def _numbered(data: bytes) -> list[tuple[int, str]]:
+    """The lines with something on them and their line numbers (1-based; only "\n" ends a line,
+    as p4p writes them: JSON text may hold U+2028 and the like)."""
+    return [(n, x) for n, x in enumerate(_decoded(data).split("\n"), 1) if x.strip()]
+
+
+def _parsed(lines: list[tuple[int, str]]) -> list[dict[str, Any]]:
+    """Each line as a JSON object; a line that is not one is a TraceError naming it."""
+    try:
+        out = [json.loads(x) for _, x in lines]
+    except ValueError:
+        out = []
+        for n, x in lines:
+            try:
+                out.append(json.loads(x))
+            except ValueError:
+                raise TraceError(n) from None
+    for (n, _), r in zip(lines, out, strict=True):
+        if not isinstance(r, dict):
+            raise TraceError(n)
+    return out
 
 
 def trace_format(data: bytes) -> int:
@@ -202,21 +251,36 @@ def trace_format(data: bytes) -> int:
     start = found.start() if found else len(data)
     end = data.find(b"\n", start)
     first = data[start : end if end >= 0 else len(data)]
-    return 2 if first.strip() and json.loads(first).get("type") == "run" else 1
+    if not first.strip():
+        return 1
+    try:
+        head = json.loads(first)
+    except ValueError:
+        raise TraceError(data.count(b"\n", 0, start) + 1) from None
+    return 2 if isinstance(head, dict) and head.get("type") == "run" else 1
 
 
 def read_trace(data: bytes, inst_id: str | None = None) -> list[TraceLine]:
     """Every line of a trace, or with `inst_id` that institution's lines only (`explain` on a
-    province's run: the other lines are not even parsed)."""
+    province's run: the other lines are not even parsed). A damaged or edited trace raises
+    TraceError naming the line."""
     v2 = trace_format(data) == 2
-    text = [x for x in data.decode("utf-8").splitlines() if x.strip()]
+    text = _numbered(data)
     if inst_id is not None:  # its code appears quoted in each of its lines (codes need no escaping)
         quoted = f'"{inst_id}"'
-        text = [x for x in text if quoted in x or (v2 and '"type":"line"' not in x)]
-    lines = [json.loads(x) for x in text]
+        text = [(n, x) for n, x in text if quoted in x or (v2 and '"type":"line"' not in x)]
+    lines = _parsed(text)
+    nos = [n for n, _ in text]
     if v2:
-        return _read_v2(lines, inst_id)
-    return [_read_v1(t) for t in lines if inst_id is None or t.get("inst_id") == inst_id]
+        return _read_v2(lines, nos, inst_id)
+    out = []
+    for n, t in zip(nos, lines, strict=True):
+        try:
+            if inst_id is None or t.get("inst_id") == inst_id:
+                out.append(_read_v1(t))
+        except _DAMAGE:
+            raise TraceError(n) from None
+    return out
 
 
 def read_directors(data: bytes) -> dict[str, str]:
@@ -224,16 +288,18 @@ def read_directors(data: bytes) -> dict[str, str]:
     line — without building every line's explanation (`read_trace`), which paying does not need
     and which at a province's size costs more than the rest of an approval."""
     out: dict[str, str] = {}
-    text = data.decode("utf-8").splitlines()
-    if trace_format(data) == 2:  # the unit records
-        for x in text:
-            if '"type":"unit"' in x and (u := json.loads(x)).get("type") == "unit":
-                out[u["inst_id"]] = u.get("director", "")
-        return out
-    for x in text:  # format 1: every line carries its institution
-        if x.strip():
-            t = json.loads(x)
-            out.setdefault(t["inst_id"], t.get("director", ""))
+    v2 = trace_format(data) == 2
+    text = _numbered(data)
+    if v2:  # the unit records
+        text = [(n, x) for n, x in text if '"type":"unit"' in x]
+    for (n, _), t in zip(text, _parsed(text), strict=True):
+        try:
+            if not v2:  # format 1: every line carries its institution
+                out.setdefault(t["inst_id"], t.get("director", ""))
+            elif t.get("type") == "unit":
+                out[t["inst_id"]] = t.get("director", "")
+        except _DAMAGE:
+            raise TraceError(n) from None
     return out
 
 
@@ -245,30 +311,57 @@ def _read_v1(t: dict[str, Any]) -> TraceLine:
                      t.get("quantity", ""), t["rule"], values, t.get("explain", ""))  # fmt: skip
 
 
-def _read_v2(records: list[dict[str, Any]], inst_id: str | None = None) -> list[TraceLine]:
+def _read_v2(records: list[dict[str, Any]], nos: list[int], inst_id: str | None = None) -> list[TraceLine]:
+    """Format 2; `nos` are the records' line numbers, to name a damaged one (TraceError)."""
     head = records[0]
-    rules = {r["key"]: r for r in records if r["type"] == "rule"}
-    blocks = {b["block"]: b for b in records if b["type"] == "block"}
-    units = {u["inst_id"]: u for u in records if u["type"] == "unit"}
+    rules: dict[str, tuple[int, dict[str, Any]]] = {}
+    blocks: dict[Any, tuple[int, dict[str, Any]]] = {}
+    units: dict[str, tuple[int, dict[str, Any]]] = {}
+    at = nos[0]
+    try:
+        params = dict(head.get("params", {}))
+        period, alliance, entry_names = head["period"], head["alliance"], head.get("entry_names", {})
+        for at, r in zip(nos, records, strict=True):
+            kind = r["type"]
+            if kind == "rule":
+                rules[r["key"]] = (at, r)
+            elif kind == "block":
+                blocks[r["block"]] = (at, r)
+            elif kind == "unit":
+                units[r["inst_id"]] = (at, r)
+    except _DAMAGE:
+        raise TraceError(at) from None
     templates: dict[str, Any] = {}
     out = []
-    for line in (x for x in records if x["type"] == "line" and inst_id in (None, x["inst_id"])):
-        b = blocks[line["block"]]
-        r = rules[b["key"]]
-        u = units[line["inst_id"]]
-        values: dict[str, Any] = dict(head.get("params", {}))
-        values.update(b["constants"])
-        values.update(zip(b["names"], line["values"], strict=True))
-        for name, keys in b.get("mappings", {}).items():
-            values[name] = {k: v for k, v in zip(keys, values[name], strict=True) if v != "0"}
-        values.update(amount=line["amount"], quantity=line["quantity"])
-        for k in ("name", "director", "veto_reason", "parent_id", "inst_id"):
-            values.setdefault(k, u.get(k, ""))
-        tpl = templates.get(r["key"]) or templates.setdefault(r["key"], compile_template(r["explain"]))
-        rule = {"id": r["id"], "title": r["title"], "kind": r["kind"], "cite": r["cite"], "formula": r["formula"],
-                "part": r["part"]}  # fmt: skip
-        out.append(TraceLine(head["period"], head["alliance"], u["inst_id"], u["name"], u["kind"], u["parent_id"],
-                             u["director"], line["item"], r["item_name"], line["amount"], line["quantity"], rule,
-                             values, tpl, r["statement"], line["case"], u["veto_reason"],
-                             head.get("entry_names", {})))  # fmt: skip
+    for line_at, line in zip(nos, records, strict=True):
+        at = line_at
+        if line["type"] != "line" or inst_id not in (None, line.get("inst_id")):
+            continue
+        try:  # a damaged record is named: the line, or the block, rule or unit record it refers to
+            b_at, b = blocks[line["block"]]
+            u_at, u = units[line["inst_id"]]
+            at = b_at
+            r_at, r = rules[b["key"]]
+            values: dict[str, Any] = dict(params)
+            values.update(b["constants"])
+            names, mappings = b["names"], b.get("mappings", {})
+            at = r_at
+            tpl = templates.get(r["key"]) or templates.setdefault(r["key"], compile_template(r["explain"]))
+            rule = {"id": r["id"], "title": r["title"], "kind": r["kind"], "cite": r["cite"],
+                    "formula": r["formula"], "part": r["part"]}  # fmt: skip
+            item_name, statement = r["item_name"], r["statement"]
+            at = u_at
+            unit = (u["inst_id"], u["name"], u["kind"], u["parent_id"], u["director"], u["veto_reason"])
+            at = line_at
+            values.update(zip(names, line["values"], strict=True))
+            for name, keys in mappings.items():
+                values[name] = {k: v for k, v in zip(keys, values[name], strict=True) if v != "0"}
+            values.update(amount=line["amount"], quantity=line["quantity"])
+            for k in ("name", "director", "veto_reason", "parent_id", "inst_id"):
+                values.setdefault(k, u.get(k, ""))
+            out.append(TraceLine(period, alliance, unit[0], unit[1], unit[2], unit[3], unit[4], line["item"],
+                                 item_name, line["amount"], line["quantity"], rule, values, tpl, statement,
+                                 line["case"], unit[5], entry_names))  # fmt: skip
+        except (*_DAMAGE, TemplateError):
+            raise TraceError(at) from None
     return out

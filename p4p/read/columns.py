@@ -69,7 +69,10 @@ def integers(
     magnitude = pc.cast(pc.if_else(pa.array(ok), digits, "0"), pa.int64()).to_numpy()
     values = np.where(negative, -magnitude, magnitude)
     values[blank] = 0
-    bad = (~ok & ~blank) | (blank & ~_rows(blank_ok, n)) | (ok & ((values > maximum) | (values < minimum)))
+    # a minus sign is a negative number whatever follows it: `-0` and `-0.0` are refused like `-5`
+    # (money and scores refuse `-0` too), not read as 0
+    signed = negative & (np.broadcast_to(minimum, (n,)) >= 0)
+    bad = (~ok & ~blank) | (blank & ~_rows(blank_ok, n)) | (ok & ((values > maximum) | (values < minimum) | signed))
     return Column(values, bad, why)
 
 

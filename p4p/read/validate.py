@@ -12,6 +12,7 @@ from dataclasses import dataclass, field
 from typing import Any
 
 import numpy as np
+import pyarrow.compute as pc
 
 from ..model.facts import Columns, Period, Quarter
 from ..model.fields import KIND_ALIASES, KINDS
@@ -55,7 +56,7 @@ def validate(
     assess = _Insts()
     if "assessment" in tables:
         f = Findings(tables["assessment"])
-        assess = _assessment(f, tables["assessment"], insts, seen)
+        assess = _assessment(f, tables["assessment"], insts, seen, warnings)
         f.emit(problems)
     items = sorted(service_items(period)) if period else None
     wp = Sums([], [], None)
@@ -225,11 +226,12 @@ def _unknown_ids(f: Findings, ids: list[str], bad: np.ndarray, seen: Seen | None
     f.cells("inst_id", unknown, "机构表中没有这个机构编码")
 
 
-def _assessment(f: Findings, t: RawTable, insts: _Insts, seen: Seen | None) -> _Insts:
+def _assessment(f: Findings, t: RawTable, insts: _Insts, seen: Seen | None, warnings: list[str]) -> _Insts:
     ids, bad, first = _unique_ids(f, t, "同一机构有两行考核结果（另见第{row}行）")
     _unknown_ids(f, ids, bad, seen)
     score = by_value(t.columns["score"], parse_score, (CellError,))
     veto = by_value(t.columns["veto"], parse_flag, (CellError,))
+    _blank_vetoes(t, warnings)
     reasons = _texts(t, "veto_reason", required=False, one_line=False)
     bad = bad | _report(f, "score", score, "考核得分有误") | _report(f, "veto", veto, "应为 0/1 或 是/否")
     bad |= _report(f, "veto_reason", reasons, "文字过长")
@@ -242,6 +244,23 @@ def _assessment(f: Findings, t: RawTable, insts: _Insts, seen: Seen | None) -> _
         if iid not in first:
             f.table("inst_id", iid, f"机构 {iid}（{insts.get(iid, 'name')}）没有考核结果行")
     return out
+
+
+BLANK_ROWS_NAMED = 20
+
+
+def _blank_vetoes(t: RawTable, warnings: list[str]) -> None:
+    """A blank veto cell reads as 否 (spreadsheets leave 否 blank), but visibly: one warning per
+    file with how many rows and which."""
+    empty = pc.fill_null(pc.equal(pc.utf8_length(t.columns["veto"]), 0), True)
+    blank = np.asarray(empty.to_numpy(zero_copy_only=False), dtype=bool)
+    if not blank.any():
+        return
+    rows = t.rows[blank].tolist()
+    named = "、".join(str(r) for r in rows[:BLANK_ROWS_NAMED]) + ("…" if len(rows) > BLANK_ROWS_NAMED else "")
+    head = t.headers.get("veto", "veto")
+    col = "一票否决（veto）" if head in ("veto", "一票否决") else f"一票否决（{head}）"
+    warnings.append(f"{t.label}：{len(rows):,} 行的{col}为空，按“否”计算（第 {named} 行）")
 
 
 def _income(f: Findings, t: RawTable, insts: _Insts, seen: Seen | None) -> _Insts:

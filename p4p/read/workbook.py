@@ -18,6 +18,7 @@ from __future__ import annotations
 import datetime as dt
 import io
 import math
+import re
 from dataclasses import dataclass
 from decimal import ROUND_HALF_EVEN, Decimal
 from typing import Any
@@ -235,7 +236,7 @@ def read_workbook(
             if t is not None:
                 tables[name] = t
         sheet = _sheet(reader, sheets, "period", book, problems)
-        entries = _period_entries(sheet, problems) if sheet else None
+        entries = _period_entries(sheet, problems, warnings) if sheet else None
     finally:
         reader.archive.close()
     return tables, entries
@@ -295,18 +296,44 @@ def _locator(sheet: _Sheet, t: RawTable) -> Any:
     return cell
 
 
-def _period_entries(sheet: _Sheet, problems: list[Problem]) -> list[Entry]:
-    """Key in column A, value in column B; a first row of column titles (项目/取值) and any
-    further columns (notes) are not read."""
+_NOTES_WORDS = ("说明", "备注", "注释", "注", "note", "notes", "remark", "remarks", "comment", "comments")
+# a cell beyond column B that reads as a number or a period: a second value for the row's key
+_VALUE_LIKE = re.compile(r"^[+\-]?(\d[\d,，]*(\.\d*)?|\.\d+)%?$|^\d{4}\s*[Qq]\s*\d$")
+
+
+def _period_entries(sheet: _Sheet, problems: list[Problem], warnings: list[str]) -> list[Entry]:
+    """Key in column A, value in column B; a first row of column titles (项目/取值/说明) may
+    head further columns of notes. A cell beyond column B that reads as a number or a period is
+    an error (a corrected budget typed beside the old one: which one is meant would change the
+    money); other text there is a note — read by nobody, and named in a warning unless its column
+    is headed as notes (说明/备注)."""
     entries = []
+    head = {c: ascii_lower(v.strip()) for c, v in sheet.rows.get(1, {}).items()}
+    titled = ascii_lower(head.get(1, "")) in _HEADER_WORDS
+    notes = {c for c, v in head.items() if c > 2 and titled and v in _NOTES_WORDS}
+    ignored = []
     for r in sorted(sheet.rows):
         key, value = sheet.rows[r].get(1, "").strip(), sheet.rows[r].get(2, "").strip()
-        if r == 1 and ascii_lower(key) in _HEADER_WORDS:
+        if r == 1 and titled:
             continue
+        for c, extra in sorted(sheet.rows[r].items()):
+            if c <= 2 or not extra.strip():
+                continue
+            if _VALUE_LIKE.match(extra.strip()):
+                what = f"键 {key} 的取值" if key else "取值"
+                b = f"（B{r} 为“{value}”）" if value else "（B 列是空的）"
+                problems.append(Problem(sheet.ref(r, c), None, None, extra,
+                                        f"{what}只读 B 列{b}；这个单元格在 B 列之外也有值，无法判断该用哪一个"
+                                        "（例如改正后的金额），请只在 B 列保留一个值，说明写在表头为“说明”的列中"))  # fmt: skip
+            elif c not in notes:
+                ignored.append(f"{get_column_letter(c)}{r}")
         if not key:
             if value:
                 problems.append(Problem(sheet.ref(r, 2), None, None, value, "有值但没有键（A 列应写键名，如 period）"))
             continue
         reported = (r, 2) in sheet.flagged
         entries.append(Entry(key, value or None, sheet.ref(r, 2), None, sheet.ref(r, 1), None, reported))
+    if ignored:
+        cells = "、".join(ignored[:20]) + (f" 等 {len(ignored)} 个单元格" if len(ignored) > 20 else "")
+        warnings.append(f"{sheet.book} {sheet.title}：{cells} 在 B 列之外，不是取值，已忽略")
     return entries

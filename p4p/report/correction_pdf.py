@@ -9,7 +9,6 @@ external resources, fixed PDF dates); a process pool when there are many, as for
 
 from __future__ import annotations
 
-import multiprocessing as mp
 import os
 from collections import defaultdict
 from collections.abc import Mapping, Sequence
@@ -26,6 +25,7 @@ from ..pay.items import PAYEE_KIND_NAMES, ItemPayment
 from ..pay.lists import period_label
 from ..pay.rows import PaymentLists, PayRow
 from ..resources import TEMPLATES
+from .pool import quiet_pool
 
 TEMPLATE = "correction.html"
 ROLE_NOTES = {
@@ -184,7 +184,7 @@ def render_corrections(contexts: Mapping[str, dict[str, Any]], out_dir: Path, jo
         for t in tasks:
             _render(t)
     else:
-        with mp.get_context("fork").Pool(jobs) as pool:
+        with quiet_pool(jobs) as pool:
             for _ in pool.imap_unordered(_render, tasks, chunksize=4):
                 pass
     return list(contexts)

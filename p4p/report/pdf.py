@@ -12,7 +12,6 @@ from __future__ import annotations
 
 import ctypes.util
 import json
-import multiprocessing as mp
 import os
 import subprocess
 import sys
@@ -25,10 +24,12 @@ from typing import Any
 import jinja2
 
 from .. import __version__
-from ..engine.trace import TraceLine, read_trace
+from ..archive.errors import ArchiveError, os_reason
+from ..engine.trace import TraceError, TraceLine, read_trace
 from ..resources import TEMPLATES
 from .bundles import bundle_tasks, copy_named, merge_pdfs
 from .display import period_label
+from .pool import quiet_pool
 from .qr import qr_data_url, verify_text
 from .roles import run_items
 from .statement import institution, statement_context
@@ -157,7 +158,7 @@ def _run_tasks(tasks: list[tuple[str, str, Any]], jobs: int, bar: Callable[[int]
             done += 1
             bar and bar(done)
         return done
-    with mp.get_context("fork").Pool(jobs, initializer=_init_worker) as pool:
+    with quiet_pool(jobs, _init_worker) as pool:
         for _ in pool.imap_unordered(_render_one, tasks, chunksize=2):
             done += 1
             bar and bar(done)
@@ -205,8 +206,14 @@ def render_run(
     approval's record; both are printed."""
     _warn_environment()
     out_dir = out_dir or run_dir
-    lines = read_trace((run_dir / "trace.jsonl").read_bytes())
-    summary = json.loads((run_dir / "summary.json").read_text(encoding="utf-8"))
+    try:
+        lines = read_trace((run_dir / "trace.jsonl").read_bytes())
+    except FileNotFoundError:
+        raise TraceError(None, run_dir) from None
+    except TraceError as e:
+        e.folder = run_dir
+        raise
+    summary = _summary(run_dir)
     head = _head(run_id, manifest, approval, chain_head)
     _job["statements"] = job = Statements(run_dir, lines, summary, head)
     st_dir, bundles = out_dir / "statements", out_dir / "bundles"
@@ -226,6 +233,22 @@ def render_run(
     finally:
         _job.clear()
     return len(job.groups)
+
+
+def _summary(run_dir: Path) -> dict[str, Any]:
+    """The run's summary.json; a missing or damaged one is an edited archive (exit 3), not a crash."""
+    p = run_dir / "summary.json"
+    try:
+        summary = json.loads(p.read_bytes())
+    except FileNotFoundError:
+        summary = None
+    except OSError as e:
+        raise ArchiveError(f"无法读取 {p}：{os_reason(e)}") from None
+    except ValueError:
+        summary = None
+    if not isinstance(summary, dict):
+        raise TraceError(None, run_dir, "summary.json")
+    return summary
 
 
 def _progress(total: int) -> Callable[[int], Any]:

@@ -1,0 +1,39 @@
+"""A blank veto cell reads as 否 (spreadsheets leave 否 blank) — visibly: one warning per file in
+the run's warnings, with how many rows and which."""
+
+import json
+
+from openpyxl import load_workbook
+from strict_helpers import read
+from test_workbook import to_workbook
+
+from conftest import BASE_ASSESSMENT, cli, run_ok, write_quarter
+
+
+def _blank(rows, *at):
+    return [[r[0], r[1], "" if i in at else r[2], r[3]] for i, r in enumerate(rows)]
+
+
+def test_blank_veto_in_a_csv_is_no_with_a_warning(tmp_path, archive):
+    inp = write_quarter(tmp_path / "in", assessment=_blank(BASE_ASSESSMENT, 1, 3))
+    want = "assessment.csv：2 行的一票否决（veto）为空，按“否”计算（第 3、5 行）"
+    assert read(inp).warnings == [want]
+    rd = run_ok(inp, archive)
+    s = json.loads((rd / "summary.json").read_text(encoding="utf-8"))
+    assert any(want in json.dumps(w, ensure_ascii=False) for w in s["warnings"])
+    assert want in (rd / "summary.txt").read_text(encoding="utf-8")
+    same = run_ok(write_quarter(tmp_path / "zero"), archive)
+    assert (rd / "ledger.csv").read_bytes() == (same / "ledger.csv").read_bytes()  # read as 0
+
+
+def test_blank_veto_in_a_workbook_is_named_with_its_sheet(tmp_path):
+    book = to_workbook(write_quarter(tmp_path / "in"), tmp_path / "q.xlsx")
+    wb = load_workbook(book)
+    wb["考核"]["C4"] = None
+    wb.save(book)
+    assert read(book).warnings == ["q.xlsx 考核：1 行的一票否决（veto）为空，按“否”计算（第 4 行）"]
+
+
+def test_no_warning_when_every_veto_is_written(base_quarter):
+    assert read(base_quarter).warnings == []
+    assert cli("validate", base_quarter).exit_code == 0
