@@ -1,5 +1,5 @@
 """`python -m p4p`"""
 
-from .cli import main
+from .cli.entry import main
 
 main()

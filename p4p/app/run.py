@@ -160,6 +160,9 @@ def _in_background(fn: Callable[..., bytes], *args: object) -> Callable[[], byte
     recv, send = ctx.Pipe(duplex=False)
 
     def child() -> None:
+        import signal
+
+        signal.signal(signal.SIGINT, signal.SIG_IGN)  # Ctrl-C is the parent's to handle (已中止。)
         try:
             send.send((True, fn(*args)))
         except BaseException as e:  # the parent raises it
