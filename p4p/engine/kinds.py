@@ -317,6 +317,9 @@ def level_allocation(run: Run, rule: Rule, idx: np.ndarray) -> None:
     ratio = run.resolved.params[rule.level_ratio]
     assert isinstance(ratio, dict)
     order = [lvl for lvl in LEVELS if lvl in ratio]
+    if any(ratio[lvl] < 0 for lvl in order) or not any(ratio[lvl] for lvl in order):
+        shown = "、".join(f"{lvl} = {ratio[lvl]}" for lvl in order)  # the loader refuses this (format 1 too)
+        raise ComputeError(f"规则 {rule.id} 的层级比例 {rule.level_ratio}（{shown}）不能为负数或全为 0")
     level_fen, _ = largest_remainder(total, Vec.of_fractions([ratio[lvl] for lvl in order]))
     ratio_text = ":".join(texts(Vec.of_fractions([ratio[lvl] for lvl in order])))
     levels = np.array(run.level_of(idx), dtype=object)

@@ -29,7 +29,7 @@ MAX_LENGTH = 2000  # characters of one formula
 MAX_DEPTH = 30  # nesting of operations
 MAX_DIGITS = 30  # digits of one number literal
 FUNCTIONS = {"round2": (1, 1), "min": (2, 50), "max": (2, 50), "abs": (1, 1), "dot": (2, 2), "ifelse": (3, 3)}
-_LITERAL = re.compile(r"^\d+(\.\d+)?$")
+_LITERAL = re.compile(r"^[0-9]+(\.[0-9]+)?$")
 _CMP = {ast.Lt: "<", ast.LtE: "<=", ast.Gt: ">", ast.GtE: ">=", ast.Eq: "==", ast.NotEq: "!="}
 _ARITH = (ast.Add, ast.Sub, ast.Mult, ast.Div)
 
@@ -69,6 +69,9 @@ def compile_formula(text: str) -> Formula:
         raise FormulaError("公式为空")
     if len(text) > MAX_LENGTH:
         raise FormulaError(f"公式过长（{len(text)} 个字符，最多 {MAX_LENGTH}）")
+    wide = next((c for c in text if not c.isascii()), None)
+    if wide is not None:  # Python would read `ｓcore` as `score`; a full-width digit is no number
+        raise FormulaError(f"公式只能使用半角字符（字母、数字 0–9、运算符），不能有“{wide}”：{_clip(text)}")
     try:
         tree = ast.parse(text, mode="eval").body
     except (SyntaxError, ValueError, RecursionError, MemoryError):

@@ -9,6 +9,7 @@ it was written on, so a problem can be reported as file + line.
 
 from __future__ import annotations
 
+import re
 from dataclasses import dataclass, field
 from typing import Any
 
@@ -52,9 +53,7 @@ def _parse(text: str) -> Document:
     try:
         root = yaml.compose(text, Loader=_LOADER)
     except yaml.YAMLError as e:
-        mark = getattr(e, "problem_mark", None)
-        line = mark.line + 1 if mark is not None else None
-        raise YamlError([(line, f"YAML 格式错误：{getattr(e, 'problem', None) or e}")]) from None
+        raise YamlError([syntax_problem(e, text)]) from None
     doc = Document(None)
     problems: list[tuple[int | None, str]] = []
     if root is not None:
@@ -103,9 +102,19 @@ def _mapping(node: yaml.MappingNode, path: Path, doc: Document, problems: list, 
     return out
 
 
+def _tag_text(tag: str) -> str:
+    """A tag as it was (probably) written: `tag:yaml.org,2002:str` → `!!str`."""
+    if tag.startswith(_CORE):
+        return "!!" + tag[len(_CORE) :]
+    return tag if tag.startswith("!") else f"!<{tag}>"
+
+
+_CORE = "tag:yaml.org,2002:"
+
+
 def _check_node(node: yaml.Node, problems: list) -> None:
     if _explicit_tag(node):
-        problems.append((node.start_mark.line + 1, f"不允许使用 YAML 标签 {node.tag}"))
+        problems.append((node.start_mark.line + 1, f"不允许使用 YAML 标签（{_tag_text(node.tag)}）"))
 
 
 def _explicit_tag(node: yaml.Node) -> bool:
@@ -114,13 +123,19 @@ def _explicit_tag(node: yaml.Node) -> bool:
 
 
 def _aliases(text: str) -> list[tuple[int, str]]:
-    """Anchors and aliases found by the event parser (before anything is expanded)."""
+    """Anchors, aliases and tags found by the event parser (before anything is expanded or
+    resolved: a node tagged `!!str` looks like any other text once composed)."""
     out = []
     try:
         for ev in yaml.parse(text, Loader=_LOADER):
+            line = ev.start_mark.line + 1 if ev.start_mark is not None else 0
             if isinstance(ev, yaml.AliasEvent) or getattr(ev, "anchor", None):
-                line = ev.start_mark.line + 1 if ev.start_mark is not None else 0
                 out.append((line, "不允许使用 YAML 锚点（&）和别名（*）"))
+            tag = getattr(ev, "tag", None)
+            if tag is not None:
+                out.append(
+                    (line, f"不允许使用 YAML 标签（{_tag_text(tag)}）：请删去标签，直接写值（数字和文字都按原文读取）")
+                )
     except yaml.YAMLError:
         return []  # parse() reports the syntax error
     return out
@@ -134,3 +149,68 @@ def load(text: str) -> Document:
     if found:
         raise YamlError([(line, msg) for line, msg in found])
     return _parse(text)
+
+
+# ---- syntax errors in Chinese ------------------------------------------------------------------
+# PyYAML (and libyaml, whose words differ) describe a syntax error in English: a `problem` at a
+# mark and, often, a `context` at another mark. The common problems are explained here; any other
+# is named by its place with a generic explanation (the parser's words kept in brackets).
+_PROBLEMS: list[tuple[str, str]] = [
+    (r"unexpected end of stream", "文件在此意外结束：可能有引号或括号没有闭合"),
+    (r"mapping values are not allowed", "此处不能出现“键: 值”：值中含有“: ”时请给整个值加引号，或检查缩进是否对齐"),
+    (r"tab character|character '\\t'", "缩进中使用了制表符（Tab）：YAML 只能用空格缩进"),
+    (
+        r"another document|single document|document start",
+        "文件只能有一个文档：此处出现了“---”分隔的第二个文档或多余的内容",
+    ),
+    (r"',' or '\]'", "方括号列表 [ ] 没有正确结束：缺少逗号“,”或右方括号“]”"),
+    (r"',' or '\}'", "花括号映射 { } 没有正确结束：缺少逗号“,”或右花括号“}”"),
+    (r"expected ':'", "缺少冒号：键后面应写“: 值”（冒号后加一个空格）"),
+    (r"'-' indicator|expected key|block end", "缩进不一致：同一层的键（或列表项 -）应左对齐"),
+    (r"cannot start any token", "此处的字符（如 @、`、%）不能作为值的开头：这样的文字请加引号"),
+    (r"escape character", "双引号中的反斜杠 \\ 后面跟了无效的字符：想写反斜杠本身请改用单引号"),
+    (r"alphabetic or numeric character", "& 或 * 开头的写法无效（YAML 锚点和别名不允许使用）：这样的文字请加引号"),
+    (r"directive", "以 % 开头的 YAML 指令无效或重复：请删去这一行"),
+    (r"chomping|indentation indicator|comment or line break", "多行文字（| 或 >）的写法无效：| 或 > 后面应直接换行"),
+]
+_CONTEXTS: list[tuple[str, str]] = [
+    (r"quoted scalar", "引号从这里开始"),
+    (r"flow sequence", "方括号列表从这里开始"),
+    (r"flow mapping", "花括号映射从这里开始"),
+    (r"simple key", "这个键从这里开始"),
+    (r"block mapping|block collection", "这一层从这里开始"),
+]
+
+
+def _where(mark: Any) -> str:
+    return f"第{mark.line + 1}行第{mark.column + 1}列"
+
+
+def syntax_problem(e: yaml.YAMLError, text: str) -> tuple[int | None, str]:
+    """A YAML syntax error as `(line, Chinese message)`: the line and column of the parser's
+    mark, what is wrong in Chinese, and where the construct it was reading began."""
+    if isinstance(e, yaml.reader.ReaderError):
+        at = text.count("\n", 0, max(e.position, 0)) + 1
+        char = e.character if isinstance(e.character, int) else ord(str(e.character)[:1] or "\0")
+        return at, f"YAML 格式错误（第{at}行）：含有不允许的控制字符（U+{char:04X}），请删去"
+    problem = str(getattr(e, "problem", None) or "")
+    mark = getattr(e, "problem_mark", None) or getattr(e, "context_mark", None)
+    line: int | None = mark.line + 1 if mark is not None else None
+    where = f"（{_where(mark)}）" if mark is not None else ""
+    if mark is not None and 0 <= mark.index < len(text) and text[mark.index] == "\t":
+        problem = "tab character"  # libyaml does not always say which character it found
+    said = next((zh for pat, zh in _PROBLEMS if re.search(pat, problem)), None)
+    if said is None:
+        english = " ".join(x for x in (getattr(e, "context", None), problem) if x) or str(e).split("\n")[0]
+        said = f"无法识别这里的写法，请检查引号、括号、冒号和缩进（解析器提示：{english}）"
+    ctx_mark = getattr(e, "context_mark", None)
+    context = str(getattr(e, "context", None) or "")
+    began = next((zh for pat, zh in _CONTEXTS if re.search(pat, context)), None)
+    if (
+        began
+        and ctx_mark is not None
+        and mark is not None
+        and (ctx_mark.line, ctx_mark.column) != (mark.line, mark.column)
+    ):
+        said += f"（{began}：{_where(ctx_mark)}）"
+    return line, f"YAML 格式错误{where}：{said}"

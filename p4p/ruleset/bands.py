@@ -133,3 +133,90 @@ def _num(f: Fraction) -> str:
     if f >= TOP:
         return "100"
     return str(f.numerator) if f.denominator == 1 else f"{float(f):g}"
+
+
+# ---- declared ranges of table values ---------------------------------------------------------
+SCORES = [Fraction(n, 10) for n in range(1001)]  # every score an assessment can have
+
+
+def check_table_ranges(
+    rs: Ruleset, bounds: dict[str, tuple[Fraction | None, Fraction | None]], report: Callable[..., None]
+) -> None:
+    """A table that declares `min`/`max`: every row's value, for every score (0–100, one
+    decimal) and veto that row is the first to match, on every date its parameters change,
+    lies within them. Scores are finitely many, so this is a proof, not a sample."""
+    for tid, (lo, hi) in bounds.items():
+        table = rs.tables.get(tid)
+        if table is None or (lo is None and hi is None):
+            continue
+        for vi, version in enumerate(table.versions):
+            if not _edges_known(rs, version):
+                continue
+            path = (tid, "rows") if len(table.versions) == 1 else (tid, "versions", vi, "rows")
+            end = table.versions[vi + 1].start if vi + 1 < len(table.versions) else dt.date.max
+            days = {version.start} | {d for p in rs.parameters.values() for d, _ in p.values if version.start < d < end}
+            found: dict[int, str] = {}
+            for day in sorted(days):
+                try:
+                    resolved = rs.resolve(day)
+                except LookupError:
+                    continue
+                for i, msg in _out_of_range(version, resolved, lo, hi).items():
+                    found.setdefault(i, f"{msg}（{day} 起生效）")
+            for i, msg in sorted(found.items()):
+                report("tables.yaml", (*path, i, "value"), msg)
+
+
+def _out_of_range(version: TableVersion, r: Resolved, lo: Fraction | None, hi: Fraction | None) -> dict[int, str]:
+    from ..lang.exact import Vec, fraction_text
+    from ..lang.formula import FormulaError
+
+    hits: dict[int, list[tuple[Fraction, int]]] = {}
+    for veto in (0, 1):
+        for score in SCORES:
+            for i in _rows_for(version.rows, r, score, veto):
+                hits.setdefault(i, []).append((score, veto))
+    env: dict = {name: ({k: Vec.scalar(x) for k, x in v.items()} if isinstance(v, dict) else Vec.scalar(v))
+                 for name, v in r.params.items()}  # fmt: skip
+    out: dict[int, str] = {}
+    for i, at in sorted(hits.items()):
+        env["score"] = Vec.of_fractions([s for s, _ in at])
+        env["veto"] = Vec.of([v for _, v in at])
+        try:
+            values = version.rows[i].value.number(env).fractions()
+        except FormulaError:
+            continue  # the engine reports it when it evaluates the row
+        if len(values) == 1:
+            values = values * len(at)
+        for (score, veto), v in zip(at, values, strict=True):
+            if lo is not None and v < lo:
+                bound = f"下限 min: {fraction_text(lo)}"
+            elif hi is not None and v > hi:
+                bound = f"上限 max: {fraction_text(hi)}"
+            else:
+                continue
+            who = f"考核得分 {fraction_text(score)} 分" + ("、一票否决" if veto else "")
+            out[i] = f"第{i + 1}行的取值 {fraction_text(v)}（{who}时）超出声明的{bound}"
+            break
+    return out
+
+
+def _rows_for(rows: tuple[TableRow, ...], r: Resolved, score: Fraction, veto: int) -> list[int]:
+    """The rows that may apply to (score, veto): the first that matches it, and before it any
+    that also test kind, quarter or guarantee (they may not apply, so they hide nothing)."""
+    out = []
+    ops = {">=": score.__ge__, ">": score.__gt__, "<=": score.__le__, "<": score.__lt__, "!=": score.__ne__}
+    for i, row in enumerate(rows):
+        vetoes = row.when.get("veto")
+        if vetoes is not None and str(veto) not in vetoes:
+            continue
+        if not all(ops[op](Fraction(v)) for op, v in (row.when.get("score") or {}).items()):
+            continue
+        if row.band is not None:
+            lo, hi = (r.edge(e) for e in row.band)
+            if (lo is not None and score < lo) or (hi is not None and score >= hi):
+                continue
+        out.append(i)
+        if not set(row.when) - {"veto", "score"}:
+            break
+    return out

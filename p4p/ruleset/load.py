@@ -16,6 +16,7 @@ from typing import Any
 
 from pydantic import TypeAdapter, ValidationError
 
+from ..lang.exact import fraction_text
 from ..lang.formula import Formula, FormulaError, compile_formula
 from ..lang.template import Template, TemplateError, compile_template
 from ..model.yamldoc import Document, YamlError
@@ -199,6 +200,8 @@ class _Builder:
         self.l = loader
         self.meta = meta
         self.missing_cites: set[tuple[str, str]] = set()  # cited, but not excerpted in ruleset.yaml
+        self.value_at: dict[tuple[str, dt.date], int] = {}  # (parameter, from) → index in its values
+        self.table_bounds: dict[str, tuple[Fraction | None, Fraction | None]] = {}  # declared min/max
 
     def formula(self, file: str, path: YamlPath, text: str) -> Formula | None:
         try:
@@ -239,11 +242,14 @@ class _Builder:
         file = "parameters.yaml"
         for name, p in raw.items():
             values, names = [], []
+            lo, hi = self._bounds(file, (name,), p.min, p.max)
             for i, v in enumerate(p.values):
                 parsed = self._param_value(file, (name, "values", i, "value"), v.value)
                 if parsed is None:
                     continue
                 day = dt.date.fromisoformat(v.from_)
+                self.value_at[(name, day)] = i
+                self._in_range(file, (name, "values", i, "value"), parsed[0], lo, hi)
                 values.append((day, parsed[0]))
                 if parsed[1]:
                     names.append((day, parsed[1]))
@@ -253,10 +259,72 @@ class _Builder:
                 self.l.problem(file, (name, "values"), "各日期的取值应同为数字或同为按项目列出的映射")
             if not values:
                 continue
+            self._starts_in_time(
+                file, (name, "values"), f"参数 {name}", [(d, self.value_at[(name, d)]) for d, _ in values]
+            )
             out[name] = Parameter(name, p.title, self.cites(file, (name, "cite"), p.cite),
                                   tuple(sorted(values, key=lambda x: x[0])),
                                   tuple(sorted(names, key=lambda x: x[0])))  # fmt: skip
         return out
+
+    def _bounds(
+        self, file: str, path: YamlPath, lo: str | None, hi: str | None
+    ) -> tuple[Fraction | None, Fraction | None]:
+        """A declared `min`/`max` (already checked to be numbers by the schema)."""
+        low = Fraction(Decimal(lo)) if lo is not None else None
+        high = Fraction(Decimal(hi)) if hi is not None else None
+        if low is not None and high is not None and low > high:
+            self.l.problem(file, (*path, "max"), f"上限 max {hi} 小于下限 min {lo}")
+        return low, high
+
+    def _in_range(self, file: str, path: YamlPath, value: object, lo: Fraction | None, hi: Fraction | None) -> None:
+        if isinstance(value, dict):
+            for key, v in value.items():
+                self._in_range(file, (*path, key), v, lo, hi)
+            return
+        assert isinstance(value, Fraction)
+        if lo is not None and value < lo:
+            self.l.problem(file, path, f"取值 {fraction_text(value)} 小于声明的下限 min: {fraction_text(lo)}")
+        if hi is not None and value > hi:
+            self.l.problem(file, path, f"取值 {fraction_text(value)} 大于声明的上限 max: {fraction_text(hi)}")
+
+    def _starts_in_time(self, file: str, path: YamlPath, what: str, starts: list[tuple[dt.date, int]]) -> None:
+        """The earliest value must be in force on the ruleset's own first day: a period that
+        starts in between would find no value (SPEC §4: a period uses the values in force on
+        its first day), so the ruleset could not run its own first quarter."""
+        begin = dt.date.fromisoformat(self.meta.in_force_from)
+        first, i = min(starts)
+        if first > begin:
+            doc = self.l.docs.get("ruleset.yaml")
+            line = doc.line(("in_force_from",)) if doc else None
+            at = f"ruleset.yaml{f' 第{line}行' if line else ''} in_force_from"
+            last = first - dt.timedelta(days=1)
+            self.l.problem(file, (*path, i, "from"),
+                           f"{what} 最早的取值从 {first} 起生效，晚于规则集的生效日期 {begin}（{at}）："
+                           f"{begin} 至 {last} 之间开始的季度没有取值。请补上从 {begin} 起的取值，"
+                           f"或把 in_force_from 改为 {first}")  # fmt: skip
+
+    def weights(self, rs: Ruleset) -> None:
+        """Parameters used as weights must be >= 0 (and a level ratio not all 0) whatever the
+        ruleset declares: a level ratio (level_allocation) and the work points per service
+        (workpoint_items) are shared out by largest remainder, which has no meaning otherwise."""
+        file = "parameters.yaml"
+        uses = {r.level_ratio: "层级比例" for r in rs.rules if r.level_ratio}
+        uses.setdefault(rs.workpoint_items, "工分值")
+        for name, what in uses.items():
+            p = rs.parameters.get(name)
+            if p is None:
+                continue  # names.py reports it
+            for day, value in p.values:
+                at = (name, "values", self.value_at.get((name, day), 0), "value")
+                entries = value.items() if isinstance(value, dict) else [(None, value)]
+                for key, v in entries:
+                    if v < 0:
+                        where = (*at, key) if key is not None else at
+                        self.l.problem(file, where, f"{what}不能为负数：{key + ' = ' if key else ''}{fraction_text(v)}"
+                                       f"（参数 {name} 用作分配权重，{day} 起的取值）")  # fmt: skip
+                if name in {r.level_ratio for r in rs.rules} and all(v == 0 for _, v in entries):
+                    self.l.problem(file, at, f"层级比例不能全为 0（参数 {name}，{day} 起的取值）：总额将无法分配")
 
     def _param_value(
         self, file: str, path: YamlPath, value: object
@@ -264,7 +332,7 @@ class _Builder:
         if isinstance(value, str):
             num = _number(value)
             if num is None:
-                self.l.problem(file, path, f"参数值应为数字（如 0.80），不是“{value[:40]}”")
+                self.l.problem(file, path, "参数值" + _why_not_number(value))
                 return None
             return num, {}
         if not isinstance(value, dict) or not value:
@@ -289,7 +357,7 @@ class _Builder:
         if isinstance(entry, str):
             num = _number(entry)
             if num is None:
-                self.l.problem(file, path, f"应为数字，不是“{entry[:40]}”")
+                self.l.problem(file, path, _why_not_number(entry))
             return num, None
         if isinstance(entry, dict):
             try:
@@ -328,6 +396,10 @@ class _Builder:
                     versions.append(TableVersion(dt.date.fromisoformat(day), policy, tuple(b for b in built if b)))
             if len({v.start for v in versions}) != len(versions):
                 self.l.problem(file, (tid,), "同一生效日期有两个版本")
+            if versions and t.versions is not None:
+                starts = [(dt.date.fromisoformat(v.from_), i) for i, v in enumerate(t.versions)]
+                self._starts_in_time(file, (tid, "versions"), f"决策表 {tid}", starts)
+            self.table_bounds[tid] = self._bounds(file, (tid,), t.min, t.max)
             out[tid] = Table(tid, t.title, self.cites(file, (tid, "cite"), t.cite),
                              tuple(sorted(versions, key=lambda v: v.start)))  # fmt: skip
         return out
@@ -357,7 +429,11 @@ class _Builder:
             return num
         if S.NAME_RE.match(e):
             return e  # a parameter name, resolved per period (names.py checks it exists)
-        self.l.problem(file, path, f"分档边界应为数字、参数名或 null，不是“{e[:40]}”")
+        why = S.number_problem(e)
+        if why and not why.startswith("应为数字"):
+            self.l.problem(file, path, f"分档边界{why}")
+        else:
+            self.l.problem(file, path, f"分档边界应为数字、参数名或 null，不是“{e[:40]}”")
         return False
 
     # -- items, rules, checks ------------------------------------------------------------------
@@ -435,10 +511,15 @@ class _Builder:
 
 
 def _number(text: str) -> Fraction | None:
-    t = text.strip()
-    if not S.NUMBER_RE.match(t):
+    """The exact value of a number as the ruleset writes it (S.number_problem), else None."""
+    if S.number_problem(text) is not None:
         return None
-    return Fraction(Decimal(t))
+    return Fraction(Decimal(text))
+
+
+def _why_not_number(text: str) -> str:
+    why = S.number_problem(text) or ""
+    return why if why.startswith("应为数字") else f"格式错误：{why}"
 
 
 def load_ruleset(path: str | Path, *, v1: bool = False) -> Ruleset:
@@ -465,19 +546,24 @@ def load_ruleset(path: str | Path, *, v1: bool = False) -> Ruleset:
                  [r for r in rules if r], [c for c in checks if c])  # fmt: skip
     complete = all(v is not None for v in raw.values()) and all(rules) and all(checks)
     if complete:
-        _check_all(rs, meta, loader, b.missing_cites)
+        b.weights(rs)
+        _check_all(rs, meta, loader, b.missing_cites, b.table_bounds)
     if loader.problems:
         raise RulesetError(loader.problems)
     return rs
 
 
-def _check_all(rs: Ruleset, meta: S.Meta, loader: _Loader, missing_cites: set[tuple[str, str]]) -> None:
-    from .bands import check_bands
+def _check_all(rs: Ruleset, meta: S.Meta, loader: _Loader, missing_cites: set[tuple[str, str]],
+               table_bounds: dict[str, tuple[Fraction | None, Fraction | None]]) -> None:  # fmt: skip
+    from .bands import check_bands, check_table_ranges
     from .names import check_names
 
     report: Callable[[str, YamlPath, str], None] = loader.problem
+    before = len(loader.problems)
     check_names(rs, meta, report, loader.docs, missing_cites)
     check_bands(rs, report)
+    if len(loader.problems) == before:  # row values are evaluated only once every name resolves
+        check_table_ranges(rs, table_bounds, report)
 
 
 def ruleset_format(path: Path) -> int:

@@ -11,6 +11,7 @@ from typing import Any
 
 from ..lang.formula import Formula
 from ..lang.template import Template
+from .errors import RuleProblem, RulesetError
 
 LEVELS = ("county", "township", "village")
 ParamValue = Fraction | dict[str, Fraction]
@@ -205,7 +206,7 @@ class Ruleset:
                 continue
             tables[tid] = versions[-1]
         if missing:
-            raise LookupError(f"规则集 {self.id} 在 {day} 还没有生效的取值：{'、'.join(missing)}")
+            raise NotInForce(self, day, missing)
         return Resolved(self, day, params, entry_names, tables)
 
     def service_items(self, day: dt.date) -> dict[str, str]:
@@ -214,6 +215,22 @@ class Ruleset:
         value = r.params.get(self.workpoint_items)
         names = r.entry_names.get(self.workpoint_items, {})
         return {k: names.get(k, k) for k in value} if isinstance(value, dict) else {}
+
+
+class NotInForce(RulesetError, LookupError):
+    """A period whose first day has no value of some parameter or table (a period before the
+    ruleset's start): the ruleset cannot compute it. A RulesetError, so `run` refuses it with
+    exit 2 and the reason; a LookupError for the callers that skip such a day."""
+
+    def __init__(self, rs: Ruleset, day: dt.date, missing: list[str]):
+        if day < rs.in_force_from:
+            msg = (f"规则集 {rs.id} 自 {rs.in_force_from} 起生效，不适用于 {day} 开始的季度"
+                   f"（没有生效取值的有：{'、'.join(missing)}）")  # fmt: skip
+            problems = [RuleProblem("ruleset.yaml", None, "in_force_from", msg)]
+        else:
+            problems = [RuleProblem("parameters.yaml" if m.startswith("参数") else "tables.yaml", None, m.split(" ")[-1],
+                                    f"在 {day}（该季度第一天）没有生效的取值") for m in missing]  # fmt: skip
+        super().__init__(problems)
 
 
 @dataclass(frozen=True)

@@ -15,24 +15,41 @@ from typing import Annotated, Any, Literal
 
 from pydantic import AfterValidator, BaseModel, BeforeValidator, ConfigDict, Field, model_validator
 
-NUMBER_RE = re.compile(r"^-?\d{1,20}(\.\d{1,20})?$")
+NUMBER_RE = re.compile(r"^-?[0-9]{1,20}(\.[0-9]{1,20})?$")
+DATE_RE = re.compile(r"^[0-9]{4}-[0-9]{2}-[0-9]{2}$")
 NAME_RE = re.compile(r"^[A-Za-z_][A-Za-z0-9_]*$")
 ID_RE = re.compile(r"^[A-Za-z0-9][A-Za-z0-9_-]{0,63}$")
 MAX_TEXT = 4000
 
 
+def number_problem(v: str, example: str = "0.80 或 48000.00") -> str | None:
+    """Why `v` is not a number as a ruleset writes it (ASCII digits, an optional minus sign and
+    point, nothing around it), or None. Python's Decimal and int would also take full-width or
+    Arabic-Indic digits and surrounding spaces; the ruleset is held to the inputs' strictness."""
+    if NUMBER_RE.match(v):
+        return None
+    if v != v.strip():
+        return f"数字前后不能有空格：“{v[:40]}”"
+    if any(c.isdigit() and not c.isascii() for c in v):
+        return f"数字应使用半角数字 0–9，不能用全角或其他文字的数字：“{v[:40]}”"
+    return f"应为数字（如 {example}），不是“{v[:40]}”"
+
+
 def _number(v: str) -> str:
-    if not NUMBER_RE.match(v.strip()):
-        raise ValueError(f"应为数字（如 0.80 或 48000.00），不是“{v[:40]}”")
-    return v.strip()
+    why = number_problem(v)
+    if why:
+        raise ValueError(why)
+    return v
 
 
 def _date(v: str) -> str:
     try:
-        dt.date.fromisoformat(v.strip())
+        if not DATE_RE.match(v):
+            raise ValueError
+        dt.date.fromisoformat(v)
     except ValueError:
-        raise ValueError(f"应为日期 YYYY-MM-DD，不是“{v[:40]}”") from None
-    return v.strip()
+        raise ValueError(f"应为日期 YYYY-MM-DD（半角数字，前后无空格），不是“{v[:40]}”") from None
+    return v
 
 
 def _text(v: str) -> str:
@@ -154,8 +171,13 @@ class ParamValue(Strict):
 
 
 class Parameter(Strict):
+    """`min`/`max` (optional): every value (every entry of a mapping) must lie within them, e.g.
+    `min: 0` for a ratio or a weight; checked when the ruleset is loaded."""
+
     title: Text
     cite: Cites
+    min: Number | None = None
+    max: Number | None = None
     values: list[ParamValue] = Field(min_length=1)
 
 
@@ -187,8 +209,13 @@ class TableVersion(Strict):
 
 
 class Table(Strict):
+    """`min`/`max` (optional): the value of every row, for every score 0–100 and veto it can
+    apply to, must lie within them (e.g. `min: 0` for a pay coefficient); checked at load."""
+
     title: Text
     cite: Cites
+    min: Number | None = None
+    max: Number | None = None
     hit_policy: Literal["first", "unique"] | None = None
     rows: list[Row] | None = None
     versions: list[TableVersion] | None = None

@@ -57,12 +57,12 @@ from ..read.load import load_quarter
 from .errors import RuleProblem, RulesetError, nearest
 from .load import _MESSAGES, _allowed_keys
 from .model import Resolved, Ruleset, TableRow
-from .schema import Name, Text
+from .schema import Name, Text, number_problem
 
 TESTS_DIR = "tests"
 MAX_FILE_BYTES = 1_000_000
-AMOUNT_RE = re.compile(r"^-?\d{1,15}(\.\d{1,2})?$")
-QUANTITY_RE = re.compile(r"^-?\d{1,30}(\.\d{1,30})?$|^-?\d{1,30}/\d{1,30}$")
+AMOUNT_RE = re.compile(r"^-?[0-9]{1,15}(\.[0-9]{1,2})?$")
+QUANTITY_RE = re.compile(r"^-?[0-9]{1,30}(\.[0-9]{1,30})?$|^-?[0-9]{1,30}/[0-9]{1,30}$")
 
 YamlPath = tuple[str | int, ...]
 
@@ -360,18 +360,22 @@ class _CaseReader:
             self.problem(at, f"项目 {item} 没有在规则集的 items.yaml 中声明", nearest(item, self.rs.items))
 
     def amount(self, text: str | None, at: YamlPath) -> Decimal | None:
-        if text is None or not AMOUNT_RE.match(text.strip()):
-            self.problem(at, f"金额应写成 1234.56 这样的数字（最多两位小数，不写千分位），不是“{text}”")
+        if text is None or not AMOUNT_RE.match(text):
+            why = number_problem(text) if text is not None else None
+            self.problem(at, f"金额格式错误：{why}" if why and not why.startswith("应为数字") else
+                         f"金额应写成 1234.56 这样的数字（最多两位小数，不写千分位），不是“{text}”")  # fmt: skip
             return None
-        return Decimal(text.strip())
+        return Decimal(text)
 
     def quantity(self, text: str | None, at: YamlPath) -> Quantity:
         """A number or fraction; "" (or ~) for a line that has no quantity."""
         if text is None or text.strip() == "":
             return ""
-        t = text.strip()
+        t = text
         if not QUANTITY_RE.match(t):
-            self.problem(at, f"数量应为数字（如 0.25）或分数（如 1/3），不是“{t}”")
+            why = number_problem(t)
+            self.problem(at, f"数量格式错误：{why}" if why and not why.startswith("应为数字") else
+                         f"数量应为数字（如 0.25）或分数（如 1/3），不是“{t}”")  # fmt: skip
             return None
         if "/" in t:
             num, den = t.split("/")
