@@ -109,9 +109,9 @@ def test_negative_work_points_are_refused(rules_copy):
 
 
 def test_a_declared_minimum_refuses_a_negative_pay_coefficient(rules_copy):
+    """The shipped ruleset declares `min: 0` on k (tables.yaml)."""
     tables = rules_copy / "tables.yaml"
-    edit(tables, "  title: 绩效工资系数 k\n", "  title: 绩效工资系数 k\n  min: 0\n  max: 1\n")
-    load_ruleset(rules_copy)  # the reference values are within [0, 1]
+    assert "  title: 绩效工资系数 k\n  min: 0\n" in tables.read_text(encoding="utf-8")
     edit(tables, 'value: "0.90", label: 80', 'value: "-0.90", label: 80')
     assert (
         f"tables.yaml 第{line_of(tables, '-0.90')}行 k.rows.2.value：第3行的取值 -0.9（考核得分 80 分时）超出声明的下限 min: 0"
@@ -120,15 +120,15 @@ def test_a_declared_minimum_refuses_a_negative_pay_coefficient(rules_copy):
 
 
 def test_a_declared_range_is_checked_for_every_score_of_a_formula_row(rules_copy):
-    edit(rules_copy / "tables.yaml", "  title: 公卫工分质量系数 q（一票否决不影响 q）\n",
-         "  title: 公卫工分质量系数 q（一票否决不影响 q）\n  max: 0.95\n")  # fmt: skip
+    edit(rules_copy / "tables.yaml", "  title: 公卫工分质量系数 q（一票否决不影响 q）\n  min: 0\n  max: 1\n",
+         "  title: 公卫工分质量系数 q（一票否决不影响 q）\n  min: 0\n  max: 0.95\n")  # fmt: skip
     assert "q.rows.0.value：第1行的取值 0.951（考核得分 95.1 分时）超出声明的上限 max: 0.95" in problems(rules_copy)
 
 
 def test_a_declared_parameter_range(rules_copy):
+    """The shipped ruleset declares ph_advance_ratio within [0, 1] (parameters.yaml)."""
     params = rules_copy / "parameters.yaml"
-    edit(params, "  title: 公卫经费按季预拨比例\n", "  title: 公卫经费按季预拨比例\n  min: 0\n  max: 1\n")
-    load_ruleset(rules_copy)
+    assert "  title: 公卫经费按季预拨比例\n  min: 0\n  max: 1\n" in params.read_text(encoding="utf-8")
     edit(params, 'value: "0.80"}', 'value: "1.80"}')
     assert "ph_advance_ratio.values.0.value：取值 1.8 大于声明的上限 max: 1" in problems(rules_copy)
 
