@@ -4,6 +4,7 @@ amount is worked out in test_rules.py's docstrings."""
 from __future__ import annotations
 
 import csv
+import shutil
 import subprocess
 import sys
 from pathlib import Path
@@ -115,6 +116,24 @@ def base_quarter(tmp_path) -> Path:
 @pytest.fixture
 def archive(tmp_path) -> Path:
     return tmp_path / "archive"
+
+
+RULES = ROOT / "rules" / "huangshan-2026"
+
+
+@pytest.fixture
+def rules_copy(tmp_path) -> Path:
+    """The shipped ruleset copied for a test to edit (its tests/ left out)."""
+    d = tmp_path / "rules"
+    shutil.copytree(RULES, d, ignore=shutil.ignore_patterns("tests"))
+    return d
+
+
+def edit(path: Path, old: str, new: str, count: int = 1) -> None:
+    """Replace `old` (which must be there) by `new`, `count` times."""
+    text = path.read_text(encoding="utf-8")
+    assert old in text, old
+    path.write_text(text.replace(old, new, count), encoding="utf-8")
 
 
 def cli(*args):

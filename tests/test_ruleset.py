@@ -3,7 +3,6 @@ resolves, every table is complete, and nothing declared is ignored. Each case he
 edit a careless or hurried person could make; `rules check` and `run` must refuse it with the
 file, line and (where one exists) the nearest valid key."""
 
-import shutil
 import time
 from pathlib import Path
 
@@ -12,22 +11,7 @@ import pytest
 from p4p.ruleset.errors import RulesetError
 from p4p.ruleset.load import load_ruleset
 
-from conftest import ROOT, cli, ledger_of, run_ok, write_quarter
-
-RULES = ROOT / "rules" / "huangshan-2026"
-
-
-@pytest.fixture
-def rules_copy(tmp_path) -> Path:
-    d = tmp_path / "rules"
-    shutil.copytree(RULES, d, ignore=shutil.ignore_patterns("tests"))
-    return d
-
-
-def edit(path: Path, old: str, new: str, count: int = 1):
-    text = path.read_text(encoding="utf-8")
-    assert old in text, old
-    path.write_text(text.replace(old, new, count), encoding="utf-8")
+from conftest import RULES, cli, edit, ledger_of, run_ok, write_quarter
 
 
 def problems(path: Path) -> str:

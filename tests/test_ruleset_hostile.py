@@ -13,22 +13,7 @@ from p4p.model.yamldoc import YamlError, load
 from p4p.ruleset.errors import RulesetError
 from p4p.ruleset.load import load_ruleset
 
-from conftest import ROOT, cli, write_quarter
-
-RULES = ROOT / "rules" / "huangshan-2026"
-
-
-@pytest.fixture
-def rules_copy(tmp_path) -> Path:
-    d = tmp_path / "rules"
-    shutil.copytree(RULES, d, ignore=shutil.ignore_patterns("tests"))
-    return d
-
-
-def edit(path: Path, old: str, new: str) -> None:
-    text = path.read_text(encoding="utf-8")
-    assert old in text, old
-    path.write_text(text.replace(old, new, 1), encoding="utf-8")
+from conftest import RULES, cli, edit, write_quarter
 
 
 def line_of(path: Path, text: str) -> int:
