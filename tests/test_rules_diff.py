@@ -4,7 +4,6 @@ computed in memory, nothing written). The example what-if ruleset differs from t
 in its id, title and two numbers only: the engine holds no policy number."""
 
 import shutil
-from pathlib import Path
 
 import pytest
 from rules_support import RULES, WHATIF
@@ -13,13 +12,7 @@ from test_q4 import approved_year
 from p4p.ruleset.diff import ruleset_differences
 from p4p.ruleset.load import load_ruleset
 
-from conftest import cli, write_quarter
-
-
-def edit(path: Path, old: str, new: str):
-    text = path.read_text(encoding="utf-8")
-    assert old in text, old
-    path.write_text(text.replace(old, new, 1), encoding="utf-8")
+from conftest import cli, edit, write_quarter
 
 
 def test_the_whatif_ruleset_differs_in_two_numbers_only():
@@ -40,6 +33,22 @@ def test_the_whatif_ruleset_differs_in_two_numbers_only():
 def test_identical_rulesets(tmp_path):
     r = cli("rules", "diff", RULES, RULES)
     assert r.exit_code == 0 and "两个规则集的内容没有差别" in r.stdout
+
+
+def test_declared_ranges_are_listed_when_they_change(tmp_path):
+    """A ruleset's declared min/max takes effect (values outside are refused), so a change of
+    it is a change of the ruleset: narrowed, removed."""
+    new = tmp_path / "rules"
+    shutil.copytree(RULES, new)
+    edit(new / "parameters.yaml", "  title: 公卫经费按季预拨比例\n  min: 0\n  max: 1\n",
+         "  title: 公卫经费按季预拨比例\n  min: 0\n  max: 0.9\n")  # fmt: skip
+    edit(new / "tables.yaml", "  title: 院长绩效奖励倍数 m\n  min: 0\n", "  title: 院长绩效奖励倍数 m\n")
+    assert ruleset_differences(load_ruleset(RULES), load_ruleset(new)) == [
+        "参数 ph_advance_ratio（公卫经费按季预拨比例）",
+        "  上限 max：1 → 0.9",
+        "决策表 m（院长绩效奖励倍数 m）",
+        "  下限 min：0 → （无）",
+    ]
 
 
 def test_what_if_on_a_quarter(tmp_path):

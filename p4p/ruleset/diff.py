@@ -18,7 +18,7 @@ from typing import TypeVar
 from ..lang.exact import fraction_text
 from ..lang.template import join_lines
 from ..model.fields import LEVEL_NAMES
-from .model import Check, Cite, Item, Parameter, Rule, Ruleset, Statement, Table, TableRow
+from .model import Bounds, Check, Cite, Item, Parameter, Rule, Ruleset, Statement, Table, TableRow
 from .testcases import LedgerLine, money
 
 Facts = dict[str, str]
@@ -72,8 +72,13 @@ def item_facts(it: Item) -> Facts:
     return out
 
 
+def _bounds(bounds: Bounds) -> Facts:
+    lo, hi = bounds
+    return {k: _number(v) for k, v in (("下限 min", lo), ("上限 max", hi)) if v is not None}
+
+
 def parameter_facts(p: Parameter) -> Facts:
-    out = {"名称": p.title, "依据": _cites(p.cite)}
+    out = {"名称": p.title, "依据": _cites(p.cite)} | _bounds(p.bounds)
     for day, value in p.values:
         if isinstance(value, dict):
             out |= {f"{day} 起 {k}": _number(v) for k, v in value.items()}
@@ -99,7 +104,7 @@ def _row_text(row: TableRow) -> str:
 
 
 def table_facts(t: Table) -> Facts:
-    out = {"名称": t.title, "依据": _cites(t.cite)}
+    out = {"名称": t.title, "依据": _cites(t.cite)} | _bounds(t.bounds)
     for v in t.versions:
         head = f"{v.start} 起的版本 " if len(t.versions) > 1 else ""
         out[f"{head}命中方式"] = v.hit_policy

@@ -264,7 +264,7 @@ class _Builder:
             )
             out[name] = Parameter(name, p.title, self.cites(file, (name, "cite"), p.cite),
                                   tuple(sorted(values, key=lambda x: x[0])),
-                                  tuple(sorted(names, key=lambda x: x[0])))  # fmt: skip
+                                  tuple(sorted(names, key=lambda x: x[0])), (lo, hi))  # fmt: skip
         return out
 
     def _bounds(
@@ -401,7 +401,7 @@ class _Builder:
                 self._starts_in_time(file, (tid, "versions"), f"决策表 {tid}", starts)
             self.table_bounds[tid] = self._bounds(file, (tid,), t.min, t.max)
             out[tid] = Table(tid, t.title, self.cites(file, (tid, "cite"), t.cite),
-                             tuple(sorted(versions, key=lambda v: v.start)))  # fmt: skip
+                             tuple(sorted(versions, key=lambda v: v.start)), self.table_bounds[tid])  # fmt: skip
         return out
 
     def row(self, file: str, path: YamlPath, r: S.Row) -> TableRow | None:

@@ -45,6 +45,9 @@ class Item:
     payee: str | None = None  # institution | director
 
 
+Bounds = tuple[Fraction | None, Fraction | None]  # a declared (min, max); None: not declared
+
+
 @dataclass(frozen=True)
 class Parameter:
     name: str
@@ -52,6 +55,7 @@ class Parameter:
     cite: tuple[Cite, ...]
     values: tuple[tuple[dt.date, ParamValue], ...]  # sorted by date
     entry_names: tuple[tuple[dt.date, dict[str, str]], ...] = ()  # names of mapping entries, if given
+    bounds: Bounds = (None, None)  # declared min/max, checked when loaded
 
     @property
     def is_mapping(self) -> bool:
@@ -82,6 +86,7 @@ class Table:
     title: str
     cite: tuple[Cite, ...]
     versions: tuple[TableVersion, ...]  # sorted by date
+    bounds: Bounds = (None, None)  # declared min/max of every value a row gives, checked when loaded
 
 
 @dataclass(frozen=True)
