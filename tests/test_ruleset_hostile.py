@@ -266,3 +266,19 @@ def test_a_str_tag_is_refused_in_a_ruleset(rules_copy):
     params = rules_copy / "parameters.yaml"
     edit(params, 'value: "0.80"}', "value: !!str 0.80}")
     check_refused(rules_copy, f"parameters.yaml 第{line_of(params, '!!str')}行：不允许使用 YAML 标签（!!str）")
+
+
+@pytest.mark.parametrize(
+    "old,new,where",
+    [
+        ('value: "60"}', 'value: "６0"}', "pass_score.values.0.value"),  # a band edge of k, m and q
+        ("{county: 6,", '{county: "６",', "mi_level_ratio.values.0.value.county"),  # a rule's level_ratio
+        ('value: "0.80"}', 'value: "０.８０"}', "ph_advance_ratio.values.0.value"),  # formulas and texts
+    ],
+)
+def test_a_refused_parameter_value_is_reported_once_not_again_where_it_is_used(rules_copy, old, new, where):
+    """The parameter is then missing from the ruleset; every formula, text, band edge or
+    level_ratio naming it would add "没有定义" — noise that hides the one real problem."""
+    edit(rules_copy / "parameters.yaml", old, new)
+    said = problems(rules_copy).splitlines()
+    assert len(said) == 1 and where in said[0] and "半角数字" in said[0], said

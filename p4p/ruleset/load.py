@@ -202,6 +202,7 @@ class _Builder:
         self.missing_cites: set[tuple[str, str]] = set()  # cited, but not excerpted in ruleset.yaml
         self.value_at: dict[tuple[str, dt.date], int] = {}  # (parameter, from) → index in its values
         self.table_bounds: dict[str, tuple[Fraction | None, Fraction | None]] = {}  # declared min/max
+        self.broken: set[str] = set()  # parameters whose every value was refused (already reported)
 
     def formula(self, file: str, path: YamlPath, text: str) -> Formula | None:
         try:
@@ -258,6 +259,7 @@ class _Builder:
             if values and len({isinstance(v, dict) for _, v in values}) > 1:
                 self.l.problem(file, (name, "values"), "各日期的取值应同为数字或同为按项目列出的映射")
             if not values:
+                self.broken.add(name)
                 continue
             self._starts_in_time(
                 file, (name, "values"), f"参数 {name}", [(d, self.value_at[(name, d)]) for d, _ in values]
@@ -547,23 +549,22 @@ def load_ruleset(path: str | Path, *, v1: bool = False) -> Ruleset:
     complete = all(v is not None for v in raw.values()) and all(rules) and all(checks)
     if complete:
         b.weights(rs)
-        _check_all(rs, meta, loader, b.missing_cites, b.table_bounds)
+        _check_all(rs, meta, loader, b)
     if loader.problems:
         raise RulesetError(loader.problems)
     return rs
 
 
-def _check_all(rs: Ruleset, meta: S.Meta, loader: _Loader, missing_cites: set[tuple[str, str]],
-               table_bounds: dict[str, tuple[Fraction | None, Fraction | None]]) -> None:  # fmt: skip
+def _check_all(rs: Ruleset, meta: S.Meta, loader: _Loader, b: _Builder) -> None:
     from .bands import check_bands, check_table_ranges
     from .names import check_names
 
     report: Callable[[str, YamlPath, str], None] = loader.problem
     before = len(loader.problems)
-    check_names(rs, meta, report, loader.docs, missing_cites)
+    check_names(rs, meta, report, loader.docs, b.missing_cites, b.broken)
     check_bands(rs, report)
     if len(loader.problems) == before:  # row values are evaluated only once every name resolves
-        check_table_ranges(rs, table_bounds, report)
+        check_table_ranges(rs, b.table_bounds, report)
 
 
 def ruleset_format(path: Path) -> int:

@@ -72,8 +72,9 @@ class _Scope:
 
 class _Checker:
     def __init__(self, rs: Ruleset, meta: S.Meta, report: Report, docs: dict | None = None,
-                 missing_cites: set[tuple[str, str]] | None = None):  # fmt: skip
+                 missing_cites: set[tuple[str, str]] | None = None, broken: set[str] | None = None):  # fmt: skip
         self.rs, self.meta, self.report = rs, meta, report
+        self.broken = broken or set()  # parameters whose values were refused: no second report where used
         self.docs = docs or {}
         self.missing_cites = missing_cites or set()  # cited but not excerpted in ruleset.yaml
         self.undefined: set[str] = set()  # names used somewhere that nothing defines (for suggestions)
@@ -122,6 +123,8 @@ class _Checker:
             self.report(file, path, f"公式 {f.text} 的结果应为{'条件（比较）' if want == 'truth' else '数值'}")
 
     def _unknown(self, name: str, scope: _Scope, file: str, path: tuple, where: str) -> None:
+        if name in self.broken:
+            return
         self.undefined.add(name)
         later = {r.item for r in self.rs.rules} | {r.undistributed.item for r in self.rs.rules if r.undistributed}
         if name in later and name not in scope.types:
@@ -135,6 +138,8 @@ class _Checker:
         file, path = at
         for name in sorted(t.names):
             if name not in scope.types:
+                if name in self.broken:
+                    continue
                 self.undefined.add(name)
                 self.report(file, path, f"文字中的 {{{name}}} 没有定义", hint=nearest(name, scope.types))
             elif scope.types[name] == MAPPING:
@@ -217,7 +222,7 @@ class _Checker:
             self.formula(cond, scope, (file, (*path, "cases", i, "when")), want="truth")
             self.template(text, scope, (file, (*path, "cases", i, "text")))
         for i, (_, name, _) in enumerate(st.rows):
-            if name not in scope.types:
+            if name not in scope.types and name not in self.broken:
                 self.undefined.add(name)
                 self.report(file, (*path, "rows", i, "value"), f"结算单要显示的 {name} 没有定义",
                             hint=nearest(name, scope.types))  # fmt: skip
@@ -242,7 +247,9 @@ class _Checker:
         if rule.level_ratio is not None:
             p = self.rs.parameters.get(rule.level_ratio)
             self.used.add(rule.level_ratio)
-            if p is None or not p.is_mapping:
+            if p is None and rule.level_ratio in self.broken:
+                pass  # its values were refused: reported once, where they are
+            elif p is None or not p.is_mapping:
                 self.undefined.add(rule.level_ratio)
                 self.report(file, (*path, "level_ratio"), f"level_ratio 应为按层级列出的参数，{rule.level_ratio} 不是",
                             hint=nearest(rule.level_ratio, self.rs.parameters))  # fmt: skip
@@ -389,6 +396,8 @@ class _Checker:
                     pscope = _Scope({n: base.types[n] for n in base.period}, base.period)
                     self.template(row.label, pscope, ("tables.yaml", (*at[1], "label")))
                     for e in row.band or ():
+                        if isinstance(e, str) and e in self.broken:
+                            continue
                         if isinstance(e, str) and self.rs.parameters.get(e) is None:
                             self.undefined.add(e)
                             self.report("tables.yaml", (*at[1], "band"), f"分档边界 {e} 不是参数",
@@ -423,8 +432,8 @@ def _all_names(rule: Rule, lets: bool = True) -> set[str]:
 
 
 def check_names(rs: Ruleset, meta: S.Meta, report: Report, docs: dict,
-                missing_cites: set[tuple[str, str]] | None = None) -> None:  # fmt: skip
-    c = _Checker(rs, meta, report, docs, missing_cites)
+                missing_cites: set[tuple[str, str]] | None = None, broken: set[str] | None = None) -> None:  # fmt: skip
+    c = _Checker(rs, meta, report, docs, missing_cites, broken)
     c.tables()
     c.rules()
     c.checks()
