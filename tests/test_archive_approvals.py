@@ -301,3 +301,13 @@ def test_a_run_folder_outside_an_archive_is_refused_without_writing_next_to_it(t
     r = cli("approve", loose, "--by", "财务", "--no-pdf")
     assert r.exit_code == 1 and "不在归档中它应在的位置" in r.stderr
     assert sorted(p.name for p in (tmp_path / "copies").iterdir()) == ["somewhere"]
+
+
+def test_a_supersede_with_nothing_to_supersede_is_refused(tmp_path, archive):
+    """--supersede on a period without an approved run would silently be a first approval that
+    pays the whole quarter (and drop the reason): refused, nothing appended."""
+    a = run_ok(write_quarter(tmp_path / "a"), archive)
+    r = cli("approve", a, "--by", "李", "--supersede", "--reason", "更正", "--no-pdf")
+    assert r.exit_code == 1
+    assert "测试医共体 2026Q1 没有已审批的运行可替换：--supersede 只用于更正已审批的季度" in r.stderr
+    assert not (archive / "approvals.jsonl").exists() or records(archive) == []

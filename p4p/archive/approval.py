@@ -253,6 +253,11 @@ def _check_current(m: dict[str, Any], current: Record | None, supersede: bool) -
             f"{m['period']} 已有审批通过的运行 {current.run_id}（{current.get('by')}，{current.get('at')}，"
             f"第{current.seq}条记录）；如需替换，请加 --supersede --reason 说明原因"
         )
+    if supersede and current is None:  # a first approval would pay the whole quarter, not differences
+        raise ArchiveError(
+            f"{m.get('alliance', '')} {m['period']} 没有已审批的运行可替换：--supersede 只用于更正已审批的季度。"
+            "若这是本期第一次审批，请去掉 --supersede 和 --reason；若要替换的是另一医共体或另一期间的运行，请核对运行目录"
+        )
 
 
 def _check_priors(archive: Path, run_dir: Path, m: dict[str, Any], chain: Chain) -> None:
