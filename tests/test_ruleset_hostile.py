@@ -282,3 +282,12 @@ def test_a_refused_parameter_value_is_reported_once_not_again_where_it_is_used(r
     edit(rules_copy / "parameters.yaml", old, new)
     said = problems(rules_copy).splitlines()
     assert len(said) == 1 and where in said[0] and "半角数字" in said[0], said
+
+
+def test_yaml_nested_too_deep_is_refused_before_python_recurses():
+    """A thousand nested brackets would exhaust Python's recursion limit while the document is
+    composed (内部错误 RecursionError): refused from the event stream, naming the line."""
+    with pytest.raises(YamlError) as e:
+        load("period: 2026Q1\nx: " + "[" * 1000 + "]" * 1000 + "\n")
+    assert e.value.problems == [(2, "嵌套超过 50 层（列表或映射套列表或映射），不是 p4p 能读的文件")]
+    assert load("x: " + "[" * 49 + "]" * 49 + "\n").data is not None  # the mapping and 49 lists: 50 levels, read

@@ -122,13 +122,20 @@ def _explicit_tag(node: yaml.Node) -> bool:
     return node.tag not in ("tag:yaml.org,2002:str", "tag:yaml.org,2002:seq", "tag:yaml.org,2002:map")
 
 
+MAX_DEPTH = 50  # nesting of lists and mappings; p4p's own files need fewer than 10
+
+
 def _aliases(text: str) -> list[tuple[int, str]]:
     """Anchors, aliases and tags found by the event parser (before anything is expanded or
     resolved: a node tagged `!!str` looks like any other text once composed)."""
     out = []
+    depth = 0
     try:
         for ev in yaml.parse(text, Loader=_LOADER):
             line = ev.start_mark.line + 1 if ev.start_mark is not None else 0
+            depth += isinstance(ev, yaml.CollectionStartEvent) - isinstance(ev, yaml.CollectionEndEvent)
+            if depth > MAX_DEPTH:  # composing it would exhaust Python's recursion limit
+                return [*out, (line, f"嵌套超过 {MAX_DEPTH} 层（列表或映射套列表或映射），不是 p4p 能读的文件")]
             if isinstance(ev, yaml.AliasEvent) or getattr(ev, "anchor", None):
                 out.append((line, "不允许使用 YAML 锚点（&）和别名（*）"))
             tag = getattr(ev, "tag", None)
