@@ -128,7 +128,7 @@ MAX_DEPTH = 50  # nesting of lists and mappings; p4p's own files need fewer than
 def _aliases(text: str) -> list[tuple[int, str]]:
     """Anchors, aliases and tags found by the event parser (before anything is expanded or
     resolved: a node tagged `!!str` looks like any other text once composed)."""
-    out = []
+    out: list[tuple[int, str]] = []
     depth = 0
     try:
         for ev in yaml.parse(text, Loader=_LOADER):
