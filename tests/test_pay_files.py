@@ -149,10 +149,31 @@ def test_template_problems_are_reported_at_once(tmp_path):
         "bank.yaml 列“columns 第2项”：field“acct”未知（可用：seq、period、payer、payer_name、fund、payee_id、"
         "payee_kind、payee_name、account_name、account_no、bank、amount、purpose）",
         "bank.yaml 列“columns 第3项”：field 与 value 必须有且只有一个",
+        "bank.yaml 列“columns”：缺少必需的列：account_no（代发文件须有收款账号和金额）",
         "bank.yaml 列“encoding”（值：“gbk”）：应为 utf-8 / utf-8-sig / gb18030",
     ]
     with pytest.raises(InputError, match="应列出至少一列"):
         template_from_tree({"name": "空"}, "x.yaml")
+
+
+@pytest.mark.parametrize(
+    "change,expect",
+    [
+        ({"columns": [{"header": "账号", "field": "account_no"}]}, "缺少必需的列：amount"),
+        ({"columns": [{"header": "金额", "field": "amount", "format": "yuan"}]}, "缺少必需的列：account_no"),
+        ({"delimiter": "5"}, "分隔符不能是字母、数字或 . - +"),
+        ({"delimiter": "."}, "分隔符不能是字母、数字或 . - +"),
+    ],
+)
+def test_a_bank_file_needs_accounts_and_amounts_and_a_delimiter_they_cannot_hold(change, expect):
+    """A template without an amount column wrote a bank file of names and accounts only; one
+    without accounts, bare amounts; a delimiter of "5" or "." cannot be told from the numbers."""
+    base = {"name": "模板", "columns": [{"header": "账号", "field": "account_no"},
+                                        {"header": "金额", "field": "amount", "format": "yuan"}]}  # fmt: skip
+    template_from_tree(base, "t.yaml")  # the two together are enough
+    with pytest.raises(InputError) as e:
+        template_from_tree({**base, **change}, "t.yaml")
+    assert [expect in p.text() for p in e.value.problems] == [True]
 
 
 def test_the_shipped_templates_load():

@@ -44,6 +44,7 @@ ENCODINGS = ("utf-8", "utf-8-sig", "gb18030")
 AMOUNT_FORMATS = ("yuan", "fen")
 KEYS = ("name", "encoding", "delimiter", "header", "line_end", "extension", "quoting", "columns")
 COLUMN_KEYS = ("header", "field", "value", "format", "max_length")
+REQUIRED_FIELDS = ("account_no", "amount")  # a bank file without them pays nobody, or nothing
 BOOLS = {"true": True, "yes": True, "是": True, "false": False, "no": False, "否": False}
 
 
@@ -123,9 +124,20 @@ def template_from_tree(tree: Tree, where: str) -> BankTemplate:
         problems.append(Problem(where, None, "columns", None, "应列出至少一列"))
         cols = []
     columns = [_column(i, c, where, problems) for i, c in enumerate(cols, 1)]
+    fields = {str(c.get("field")) for c in cols if isinstance(c, dict)}  # as written: a bad column is said once
+    missing = [f for f in REQUIRED_FIELDS if f not in fields]
+    if cols and missing:
+        problems.append(
+            Problem(where, None, "columns", None, f"缺少必需的列：{'、'.join(missing)}（代发文件须有收款账号和金额）")
+        )
     delimiter = tree.get("delimiter", ",")
     if not isinstance(delimiter, str) or len(delimiter) != 1 or delimiter in "\"'\r\n":
         problems.append(Problem(where, None, "delimiter", str(delimiter), "分隔符应为一个字符（如 , 或 \\t）"))
+        delimiter = ","
+    elif delimiter.isalnum() or delimiter in ".-+":
+        problems.append(
+            Problem(where, None, "delimiter", delimiter, "分隔符不能是字母、数字或 . - +（它们出现在账号和金额中）")
+        )
         delimiter = ","
     name = tree.get("name", where)
     template = BankTemplate(
@@ -210,7 +222,12 @@ def bank_file(rows: Sequence[PayRow], t: BankTemplate, where: str) -> tuple[byte
         w.writerows(table)
         data = buf.getvalue().encode(t.encoding)
     except (csv.Error, UnicodeEncodeError) as e:
-        problems.append(Problem(where, None, None, None, f"无法按模板“{t.name}”写出：{e}"))
+        why = (
+            "有文字不能用该编码写出"
+            if isinstance(e, UnicodeEncodeError)
+            else "有值含分隔符、引号或换行，不加引号无法写出"
+        )
+        problems.append(Problem(where, None, None, None, f"无法按模板“{t.name}”写出：{why}"))
         data = b""
     return data, problems
 
