@@ -311,3 +311,20 @@ def test_a_supersede_with_nothing_to_supersede_is_refused(tmp_path, archive):
     assert r.exit_code == 1
     assert "测试医共体 2026Q1 没有已审批的运行可替换：--supersede 只用于更正已审批的季度" in r.stderr
     assert not (archive / "approvals.jsonl").exists() or records(archive) == []
+
+
+def test_the_same_alliance_under_a_new_alliance_id_is_not_approved_twice(tmp_path, archive):
+    """Q1 is approved for 测试医共体 (no alliance_id: the archive keys it by name). The same
+    quarter run again with `alliance_id: T2` would be another alliance to the archive, approved
+    without --supersede and paid a second time: refused, nothing appended."""
+    approve_ok(run_ok(write_quarter(tmp_path / "a"), archive))
+    b = run_ok(write_quarter(tmp_path / "b", extra_period="alliance_id: T2\n"), archive)
+    r = cli("approve", b, "--by", "李", "--no-pdf")
+    assert r.exit_code == 1
+    assert (
+        "2026Q1 已有同名医共体“测试医共体”的现行审批（第1条记录，医共体编码 测试医共体），本次运行的编码为 T2"
+        in r.stderr
+    )
+    assert len(records(archive)) == 1
+    other = run_ok(write_quarter(tmp_path / "c", extra_period="alliance_id: T2\n", period="2026Q2"), archive)
+    approve_ok(other)  # another quarter under the new id has nothing approved to collide with

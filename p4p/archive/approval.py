@@ -44,7 +44,15 @@ from .headfile import head_findings, write_head
 from .keys import ArchiveKey
 from .layout import APPROVALS, HEAD_FILE, MANIFEST, archive_of, inside
 from .lock import archive_lock
-from .manifest import alliance_of, folder_hash, hash_files, load_manifest, run_file_findings, write_manifest
+from .manifest import (
+    alliance_of,
+    folder_hash,
+    hash_files,
+    load_manifest,
+    manifest_or_none,
+    run_file_findings,
+    write_manifest,
+)
 from .runfolder import Staging, staging
 from .verify_priors import prior_findings
 from .verify_runs import RunInfo
@@ -260,6 +268,22 @@ def _check_current(m: dict[str, Any], current: Record | None, supersede: bool) -
         )
 
 
+def _check_namesake(archive: Path, m: dict[str, Any], force: dict[tuple[str, str], Record]) -> None:
+    """An approval in force for this period of an alliance of the same name under another key
+    (an `alliance_id` added or changed in period.yaml) would pay the quarter a second time."""
+    for (key, period), rec in sorted(force.items()):
+        if period != m["period"] or key == alliance_of(m):
+            continue
+        other = inside(archive, str(rec.get("run_dir") or ""))
+        name = (manifest_or_none(other) or {}).get("alliance") if other else None
+        if key == m.get("alliance") or name == m.get("alliance"):
+            raise ArchiveError(
+                f"{m['period']} 已有同名医共体“{m.get('alliance')}”的现行审批（第{rec.seq}条记录，医共体编码 {key}），"
+                f"本次运行的编码为 {alliance_of(m)}：同一季度可能被发放两次，未审批。若是同一医共体，请在 period.yaml "
+                "中使用与已审批季度相同的 alliance_id（已审批的没有写就不写），重新计算后用 --supersede 更正；若确是不同的医共体，请使用不同的名称"
+            )
+
+
 def _check_priors(archive: Path, run_dir: Path, m: dict[str, Any], chain: Chain) -> None:
     """A run computed from earlier quarters is approved only while those are the ones in force."""
     run = RunInfo(f"{m['period']}/{m['run_id']}", run_dir, m, folder_hash(run_dir))
@@ -305,6 +329,7 @@ def begin_approval(
         force = in_force(chain.records)
         current = force.get((alliance_of(m), m["period"]))
         _check_current(m, current, supersede)
+        _check_namesake(archive, m, force)
         _check_priors(archive, run_dir, m, chain)
         _check_folder_free(archive, chain, m)
         with staging(archive, m["period"]) as st:
