@@ -64,6 +64,21 @@ def test_a_quantity_only_change_is_listed_apart_with_short_numbers(runs, tmp_pat
     assert "V02 乙镇一村卫生室 基本公卫经费：数量 A 0，B 0.123457（金额 0.00）" in r.stdout
 
 
+def test_a_run_folder_that_no_longer_matches_its_manifest_is_said(runs, tmp_path):
+    """A copy of A whose ledger was raised by 100,000.00 compares as a real difference — but the
+    user is told the folder is not what p4p wrote, naming the file."""
+    a, _ = runs
+    copy = tmp_path / "edited"
+    shutil.copytree(a, copy)
+    p = copy / "ledger.csv"
+    p.write_bytes(p.read_bytes().replace(b",225000.00,", b",325000.00,"))
+    r = cli("diff", a, copy)
+    assert r.exit_code == 0
+    assert (f"警告：运行目录 B（{copy}）与其 manifest 不符（edited/ledger.csv：文件已被修改（SHA-256 与 manifest 不符））："
+            "比较的是被改动过的文件，请用 p4p verify 检查归档") in r.stderr  # fmt: skip
+    assert "运行目录 A" not in r.stderr
+
+
 def test_a_warning_across_periods(runs, tmp_path):
     a, _ = runs
     q2 = run_ok(write_quarter(tmp_path / "q2", period="2026Q2"), tmp_path / "arch")

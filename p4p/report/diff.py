@@ -16,6 +16,7 @@ from dataclasses import dataclass, field
 from decimal import Decimal, InvalidOperation
 from pathlib import Path
 
+from ..archive.manifest import run_file_findings
 from ..engine.ledger import parse_ledger
 from ..model.fields import KINDS
 from .display import money, number
@@ -36,6 +37,7 @@ class RunLedger:
     run_id: str
     ruleset: str
     rows: list[dict[str, str]]
+    unsound: str = ""  # why the folder cannot be trusted to be what p4p wrote ("" if it matches its manifest)
 
 
 @dataclass
@@ -96,7 +98,18 @@ def load_run(path: Path) -> RunLedger:
             m = {}
     period = m.get("period") or (rows[0]["period"] if rows else "")
     ruleset = (m.get("ruleset") or {}).get("id", "") if isinstance(m.get("ruleset"), dict) else ""
-    return RunLedger(path, period, m.get("alliance", ""), m.get("run_id", path.name), ruleset, rows)
+    return RunLedger(path, period, m.get("alliance", ""), m.get("run_id", path.name), ruleset, rows, _unsound(path))
+
+
+def _unsound(path: Path) -> str:
+    """What is wrong with a run folder's files against its manifest, shortly ("" if nothing)."""
+    if not (path / "manifest.json").is_file():
+        return "没有 manifest.json，无法确认文件未被改动"
+    found = run_file_findings(path, path.name)
+    if not found:
+        return ""
+    more = f" 等 {len(found)} 处" if len(found) > 1 else ""
+    return f"与其 manifest 不符（{found[0]}{more}）：比较的是被改动过的文件，请用 p4p verify 检查归档"
 
 
 def _same_quantity(x: str, y: str) -> bool:
@@ -115,6 +128,9 @@ def compare(a: RunLedger, b: RunLedger) -> Comparison:
         c.warnings.append(
             f"两次运行属于不同的医共体（A 为 {a.alliance}，B 为 {b.alliance}）：机构编码相同也未必是同一机构"
         )
+    for label, run in (("A", a), ("B", b)):
+        if run.unsound:
+            c.warnings.append(f"运行目录 {label}（{run.path}）{run.unsound}")
     ka = {(r["inst_id"], r["item"]): r for r in a.rows}
     kb = {(r["inst_id"], r["item"]): r for r in b.rows}
     for key in sorted(set(ka) | set(kb)):
