@@ -126,6 +126,17 @@ def test_an_input_problem_in_a_case_names_the_line_of_the_case(rules_copy):
     assert f"    第{n}行 输入有问题：institutions.csv 第3行" in r.stdout and "townhsip" in r.stdout
 
 
+def test_a_period_problem_in_a_case_names_the_line_of_the_case(rules_copy):
+    """A period value is named by its key (`Problem.key`), not a column: placed on its line too."""
+    keep_only(rules_copy, "veto.yaml")
+    case = rules_copy / "tests" / "veto.yaml"
+    edit(case, "period: {period: 2026Q1,", "period: {period: 2026Q9,")
+    r = cli("rules", "test", rules_copy)
+    assert r.exit_code == 2
+    n = line_of(case, "2026Q9")
+    assert f"    第{n}行 输入有问题：period.yaml 第1行 键“period”（值：“2026Q9”）：期间应写成 YYYYQn" in r.stdout
+
+
 def test_rules_check_runs_the_tests_and_fails_with_them(rules_copy):
     keep_only(rules_copy, "veto.yaml")
     edit(rules_copy / "tests" / "veto.yaml", "[T09, PH_FUND, 80000.00, 9.6]", "[T09, PH_FUND, 80000.00, 9.7]")

@@ -538,8 +538,8 @@ class _Runner:
             path = qi.where[table]
             if p.row is not None and p.row >= 1:
                 path = (*path, p.row - 1)
-        elif p.where.startswith("period") and p.column in qi.period_where:
-            path = qi.period_where[p.column]
+        elif p.where.startswith("period") and (p.key or p.column) in qi.period_where:
+            path = qi.period_where[str(p.key or p.column)]
         line = self.case.line(path) if path is not None else None
         where = f"第{line}行 " if line else ""
         return f"{where}输入有问题：{p.text()}"
