@@ -319,6 +319,8 @@ def test_the_same_alliance_under_a_new_alliance_id_is_not_approved_twice(tmp_pat
     without --supersede and paid a second time: refused, nothing appended."""
     approve_ok(run_ok(write_quarter(tmp_path / "a"), archive))
     b = run_ok(write_quarter(tmp_path / "b", extra_period="alliance_id: T2\n"), archive)
+    assert ("归档中有同名医共体“测试医共体”以其他编码审批的季度：2026Q1（测试医共体）；本次的编码为 T2"
+            in (b / "summary.txt").read_text(encoding="utf-8"))  # fmt: skip
     r = cli("approve", b, "--by", "李", "--no-pdf")
     assert r.exit_code == 1
     assert (

@@ -19,7 +19,7 @@ from typing import Any
 
 from ..archive.digest import sha256
 from ..archive.errors import ArchiveError, MissingHistory
-from ..archive.history import prior_quarters
+from ..archive.history import namesakes, prior_quarters
 from ..archive.manifest import load_manifest
 from ..engine.checks import PriorQuarter
 from ..engine.ledger import history_lines
@@ -70,6 +70,12 @@ def archive_context(archive: Path | None, q: Quarter, ruleset: Ruleset) -> Conte
             raise  # a Q4 settles against the approved quarters: it cannot go on without them
         return Context(notes=[f"未取用本年度已审批的季度（年初至今、与上季度比较的提示）：{e}"])
     ctx = Context(prior)
+    others = namesakes(archive, p.alliance, key, p.year)
+    if others:
+        ctx.notes.append(
+            f"归档中有同名医共体“{p.alliance}”以其他编码审批的季度：{'、'.join(others)}；本次的编码为 {key}，"
+            "未取用它们（年初至今、与上季度比较）。若是同一医共体，period.yaml 中的 alliance_id 应与它们一致"
+        )
     if before:
         _previous(ctx, before[0], ruleset)
     ctx.notes += year_warnings(p, [x for x in (_period_of(r["run_dir"], ruleset) for r in prior) if x])

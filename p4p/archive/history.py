@@ -85,6 +85,21 @@ def prior_quarters(
     return out
 
 
+def namesakes(archive: Path, name: str, key: str, year: int) -> list[str]:
+    """Quarters of `year` approved for an alliance called `name` under another archive key than
+    `key` (an `alliance_id` added, dropped or changed in period.yaml): "period（key）" each."""
+    if not archive.is_dir():
+        return []
+    out = []
+    for (other, period), rec in sorted(in_force(read_chain(archive).records).items()):
+        if other == key or not period.startswith(str(year)):
+            continue
+        run_dir = inside(archive, str(rec.get("run_dir") or ""))
+        if other == name or (run_dir is not None and (manifest_or_none(run_dir) or {}).get("alliance") == name):
+            out.append(f"{period}（{other}）")
+    return out
+
+
 def history_from(prior: list[dict[str, Any]]) -> list[Any]:
     """The engine's history lines from the approved ledgers."""
     lines: list[Any] = []
