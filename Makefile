@@ -1,6 +1,6 @@
 # make demo      — set up everything (Debian packages, fonts, .venv from the lock file), then the demo year
 # make test      — the same set-up, then the whole test suite (what CI runs)
-# make quick     — the fast loop: everything but the tests marked slow or year (≈10 s)
+# make quick     — the fast loop: everything but the tests marked slow or year (≈20 s)
 # make lint      — ruff check + ruff format --check;  make typecheck — mypy
 # make bench     — province-scale figures (see README "Figures")
 # make lock      — re-resolve requirements.lock / requirements-dev.lock (with hashes) from pyproject.toml
