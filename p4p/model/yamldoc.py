@@ -70,7 +70,6 @@ def _convert(node: yaml.Node, path: Path, doc: Document, problems: list, count: 
             problems.append((node.start_mark.line + 1, f"YAML 内容过大（超过 {MAX_NODES} 个元素）"))
         return None
     doc.lines.setdefault(path, node.start_mark.line + 1)
-    _check_node(node, problems)
     if isinstance(node, yaml.MappingNode):
         return _mapping(node, path, doc, problems, count)
     if isinstance(node, yaml.SequenceNode):
@@ -92,7 +91,6 @@ def _mapping(node: yaml.MappingNode, path: Path, doc: Document, problems: list, 
         if not isinstance(key_node, yaml.ScalarNode):
             problems.append((line, "键必须是简单文字"))
             continue
-        _check_node(key_node, problems)
         key = str(key_node.value)
         if key in out:
             problems.append((line, f"键 {key} 重复（第{doc.lines[(*path, key)]}行已有）"))
@@ -112,22 +110,14 @@ def _tag_text(tag: str) -> str:
 _CORE = "tag:yaml.org,2002:"
 
 
-def _check_node(node: yaml.Node, problems: list) -> None:
-    if _explicit_tag(node):
-        problems.append((node.start_mark.line + 1, f"不允许使用 YAML 标签（{_tag_text(node.tag)}）"))
-
-
-def _explicit_tag(node: yaml.Node) -> bool:
-    """BaseLoader resolves every untagged node to str/seq/map; any other core tag was written."""
-    return node.tag not in ("tag:yaml.org,2002:str", "tag:yaml.org,2002:seq", "tag:yaml.org,2002:map")
-
-
 MAX_DEPTH = 50  # nesting of lists and mappings; p4p's own files need fewer than 10
 
 
-def _aliases(text: str) -> list[tuple[int, str]]:
-    """Anchors, aliases and tags found by the event parser (before anything is expanded or
-    resolved: a node tagged `!!str` looks like any other text once composed)."""
+def _event_problems(text: str) -> list[tuple[int, str]]:
+    """Anchors, aliases, tags and too deep nesting, found by the event parser before anything is
+    composed (a node tagged `!!str` looks like any other text once composed; a thousand nested
+    brackets would exhaust the recursion limit). Every tag is refused here, so the composed
+    nodes carry none."""
     out: list[tuple[int, str]] = []
     depth = 0
     try:
@@ -152,7 +142,7 @@ def load(text: str) -> Document:
     """Parse one YAML document strictly; raise YamlError listing every problem found.
     Anchors and aliases are refused from the event stream, before anything is composed, so a
     "billion laughs" file costs no more than its length."""
-    found = _aliases(text)
+    found = _event_problems(text)
     if found:
         raise YamlError([(line, msg) for line, msg in found])
     return _parse(text)
