@@ -52,6 +52,11 @@ class Cell:
     def problem(self, message: str, value: str | None = None) -> Problem:
         return Problem(self.where, self.row, self.column, self.text if value is None else value, message)
 
+    @property
+    def place(self) -> str:
+        """Where the cell is, for a message naming it beside another: `payees.csv 第5行`."""
+        return f"{self.where} 第{self.row}行" if self.row else self.where
+
 
 Row = dict[str, Cell]
 
@@ -301,11 +306,9 @@ def accounts_from_rows(
             continue
         key = (inst, kind)
         if key in first:
-            seen = first[key]
-            where = f"{seen.where} 第{seen.row}行" if seen.row else seen.where
             problems.append(
                 row["inst_id"].problem(
-                    f"{inst} 的{PAYEE_KIND_NAMES[kind]}账户重复（已在 {where} 给出）；每个收款人只能有一个账户"
+                    f"{inst} 的{PAYEE_KIND_NAMES[kind]}账户重复（已在 {first[key].place} 给出）；每个收款人只能有一个账户"
                 )
             )
             continue
@@ -326,11 +329,10 @@ def _shared_account(
         holders[number] = (key, cell)
         return
     (inst, kind), seen = holders[number]
-    where = f"{seen.where} 第{seen.row}行" if seen.row else seen.where
     also = "；院长个人绩效将转入他人账户" if "director" in (kind, key[1]) else ""
     warnings.append(
         cell.problem(
-            f"与 {where}（{inst} 的{PAYEE_KIND_NAMES[kind]}账户）是同一账号：两个收款人的款项将转入同一账户"
+            f"与 {seen.place}（{inst} 的{PAYEE_KIND_NAMES[kind]}账户）是同一账号：两个收款人的款项将转入同一账户"
             f"{also}，请核对"
         )
     )
