@@ -268,20 +268,32 @@ def _check_current(m: dict[str, Any], current: Record | None, supersede: bool) -
         )
 
 
+def namesake_approvals(
+    archive: Path, force: dict[tuple[str, str], Record], name: str, key: str, within: str
+) -> list[tuple[str, str, Record]]:
+    """(key, period, record) of the approvals in force for periods starting with `within` (a
+    year, or one period), of an alliance called `name` under another archive key than `key` (an `alliance_id` added, dropped
+    or changed in period.yaml): keyed by that name, or of a run whose manifest gives it (only
+    those manifests are read)."""
+    out = []
+    for (other, period), rec in sorted(force.items()):
+        if other == key or not period.startswith(within):
+            continue
+        run_dir = inside(archive, str(rec.get("run_dir") or ""))
+        if other == name or (run_dir is not None and (manifest_or_none(run_dir) or {}).get("alliance") == name):
+            out.append((other, period, rec))
+    return out
+
+
 def _check_namesake(archive: Path, m: dict[str, Any], force: dict[tuple[str, str], Record]) -> None:
     """An approval in force for this period of an alliance of the same name under another key
-    (an `alliance_id` added or changed in period.yaml) would pay the quarter a second time."""
-    for (key, period), rec in sorted(force.items()):
-        if period != m["period"] or key == alliance_of(m):
-            continue
-        other = inside(archive, str(rec.get("run_dir") or ""))
-        name = (manifest_or_none(other) or {}).get("alliance") if other else None
-        if key == m.get("alliance") or name == m.get("alliance"):
-            raise ArchiveError(
-                f"{m['period']} 已有同名医共体“{m.get('alliance')}”的现行审批（第{rec.seq}条记录，医共体编码 {key}），"
-                f"本次运行的编码为 {alliance_of(m)}：同一季度可能被发放两次，未审批。若是同一医共体，请在 period.yaml "
-                "中使用与已审批季度相同的 alliance_id（已审批的没有写就不写），重新计算后用 --supersede 更正；若确是不同的医共体，请使用不同的名称"
-            )
+    would pay the quarter a second time."""
+    for key, _, rec in namesake_approvals(archive, force, str(m.get("alliance")), alliance_of(m), m["period"]):
+        raise ArchiveError(
+            f"{m['period']} 已有同名医共体“{m.get('alliance')}”的现行审批（第{rec.seq}条记录，医共体编码 {key}），"
+            f"本次运行的编码为 {alliance_of(m)}：同一季度可能被发放两次，未审批。若是同一医共体，请在 period.yaml "
+            "中使用与已审批季度相同的 alliance_id（已审批的没有写就不写），重新计算后用 --supersede 更正；若确是不同的医共体，请使用不同的名称"
+        )
 
 
 def _check_priors(archive: Path, run_dir: Path, m: dict[str, Any], chain: Chain) -> None:

@@ -8,7 +8,7 @@ from pathlib import Path
 from typing import Any
 
 from ..engine.ledger import history_lines
-from .approval import chain_problems, refusal
+from .approval import chain_problems, namesake_approvals, refusal
 from .chain import Chain, Record, in_force, read_chain
 from .errors import ArchiveError, MissingHistory
 from .keys import ArchiveKey, load_key
@@ -90,14 +90,8 @@ def namesakes(archive: Path, name: str, key: str, year: int) -> list[str]:
     `key` (an `alliance_id` added, dropped or changed in period.yaml): "period（key）" each."""
     if not archive.is_dir():
         return []
-    out = []
-    for (other, period), rec in sorted(in_force(read_chain(archive).records).items()):
-        if other == key or not period.startswith(str(year)):
-            continue
-        run_dir = inside(archive, str(rec.get("run_dir") or ""))
-        if other == name or (run_dir is not None and (manifest_or_none(run_dir) or {}).get("alliance") == name):
-            out.append(f"{period}（{other}）")
-    return out
+    force = in_force(read_chain(archive).records)
+    return [f"{period}（{other}）" for other, period, _ in namesake_approvals(archive, force, name, key, str(year))]
 
 
 def history_from(prior: list[dict[str, Any]]) -> list[Any]:
