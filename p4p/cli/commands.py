@@ -16,7 +16,7 @@ from ..archive.errors import os_reason
 from ..archive.layout import APPROVALS, MANIFEST, archive_of
 from ..archive.manifest import load_manifest
 from ..engine.summary import summary_text
-from ..engine.trace import TraceError, read_directors, read_trace
+from ..engine.trace import in_folder, read_directors, read_trace
 from ..report.explain import explain_lines, item_codes
 from ..ruleset.load import load_ruleset
 from .base import (
@@ -123,20 +123,14 @@ def validate(input_path: Path, rules_dir: Path | None, archive: Path) -> None:
 def explain(run_dir: Path, inst_id: str, item: str | None) -> None:
     """说明某机构（某项目）每一笔金额的计算过程、规则和政策依据（只读 trace.jsonl）。"""
     data = _trace_bytes(run_dir)
-    try:
+    with in_folder(run_dir):
         traces = read_trace(data, inst_id)
-    except TraceError as e:
-        e.folder = run_dir
-        raise
     out = explain_lines(traces, inst_id, item)
     if not out:
         codes = item_codes(traces, inst_id)
         if not codes:
-            try:
-                known = sorted(read_directors(data))
-            except TraceError as e:
-                e.folder = run_dir
-                raise  # every institution with a line
+            with in_folder(run_dir):
+                known = sorted(read_directors(data))  # every institution with a line
             _err(f"运行 {run_dir} 中没有机构 {inst_id} 的台账行（共 {len(known)} 个机构，例如 {'、'.join(known[:5])}）")
         else:
             _err(f"机构 {inst_id} 没有项目 {item} 的台账行；它的项目有：{'、'.join(codes)}")

@@ -20,6 +20,7 @@ import io
 import json
 import re
 from collections.abc import Iterator
+from contextlib import contextmanager
 from dataclasses import dataclass, field
 from functools import cached_property
 from json.encoder import encode_basestring
@@ -213,6 +214,16 @@ class TraceError(ValueError):
         where = f"{self.folder}/{self.name}" if self.folder is not None else self.name
         what = f" 第 {self.line} 行已损坏或被改动" if self.line else " 缺失、已损坏或被改动"
         return f"{where}{what}，不能读取；请用 p4p verify 检查归档"
+
+
+@contextmanager
+def in_folder(folder: Any) -> Iterator[None]:
+    """A TraceError raised inside names the run folder whose file was being read."""
+    try:
+        yield
+    except TraceError as e:
+        e.folder = folder
+        raise
 
 
 def _decoded(data: bytes) -> str:

@@ -25,7 +25,7 @@ import jinja2
 
 from .. import __version__
 from ..archive.errors import ArchiveError, os_reason
-from ..engine.trace import TraceError, TraceLine, read_trace
+from ..engine.trace import TraceError, TraceLine, in_folder, read_trace
 from ..resources import TEMPLATES
 from .bundles import bundle_tasks, copy_named, merge_pdfs
 from .display import period_label
@@ -207,12 +207,10 @@ def render_run(
     _warn_environment()
     out_dir = out_dir or run_dir
     try:
-        lines = read_trace((run_dir / "trace.jsonl").read_bytes())
+        with in_folder(run_dir):
+            lines = read_trace((run_dir / "trace.jsonl").read_bytes())
     except FileNotFoundError:
         raise TraceError(None, run_dir) from None
-    except TraceError as e:
-        e.folder = run_dir
-        raise
     summary = _summary(run_dir)
     head = _head(run_id, manifest, approval, chain_head)
     _job["statements"] = job = Statements(run_dir, lines, summary, head)
