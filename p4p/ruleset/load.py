@@ -431,9 +431,9 @@ class _Builder:
             return num
         if S.NAME_RE.match(e):
             return e  # a parameter name, resolved per period (names.py checks it exists)
-        why = S.number_problem(e)
-        if why and not why.startswith("应为数字"):
-            self.l.problem(file, path, f"分档边界{why}")
+        slip = S.number_form(e)
+        if slip:
+            self.l.problem(file, path, f"分档边界{slip}")
         else:
             self.l.problem(file, path, f"分档边界应为数字、参数名或 null，不是“{e[:40]}”")
         return False
@@ -520,8 +520,8 @@ def _number(text: str) -> Fraction | None:
 
 
 def _why_not_number(text: str) -> str:
-    why = S.number_problem(text) or ""
-    return why if why.startswith("应为数字") else f"格式错误：{why}"
+    slip = S.number_form(text)
+    return f"格式错误：{slip}" if slip else str(S.number_problem(text))
 
 
 def load_ruleset(path: str | Path, *, v1: bool = False) -> Ruleset:

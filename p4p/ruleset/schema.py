@@ -22,17 +22,25 @@ ID_RE = re.compile(r"^[A-Za-z0-9][A-Za-z0-9_-]{0,63}$")
 MAX_TEXT = 4000
 
 
-def number_problem(v: str, example: str = "0.80 或 48000.00") -> str | None:
-    """Why `v` is not a number as a ruleset writes it (ASCII digits, an optional minus sign and
-    point, nothing around it), or None. Python's Decimal and int would also take full-width or
-    Arabic-Indic digits and surrounding spaces; the ruleset is held to the inputs' strictness."""
+def number_form(v: str) -> str | None:
+    """The slip that makes `v` a number to Python but not to a ruleset — spaces around it, or
+    full-width or Arabic-Indic digits (Decimal and int take both) — or None (no such slip; `v`
+    may still be no number at all). Rulesets are held to the inputs' strictness."""
     if NUMBER_RE.match(v):
         return None
     if v != v.strip():
         return f"数字前后不能有空格：“{v[:40]}”"
     if any(c.isdigit() and not c.isascii() for c in v):
         return f"数字应使用半角数字 0–9，不能用全角或其他文字的数字：“{v[:40]}”"
-    return f"应为数字（如 {example}），不是“{v[:40]}”"
+    return None
+
+
+def number_problem(v: str, example: str = "0.80 或 48000.00") -> str | None:
+    """Why `v` is not a number as a ruleset writes it (ASCII digits, an optional minus sign and
+    point, nothing around it), or None."""
+    if NUMBER_RE.match(v):
+        return None
+    return number_form(v) or f"应为数字（如 {example}），不是“{v[:40]}”"
 
 
 def _number(v: str) -> str:

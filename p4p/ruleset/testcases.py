@@ -57,7 +57,7 @@ from ..read.load import load_quarter
 from .errors import RuleProblem, RulesetError, nearest
 from .load import _MESSAGES, _allowed_keys
 from .model import Resolved, Ruleset, TableRow
-from .schema import Name, Text, number_problem
+from .schema import Name, Text, number_form
 
 TESTS_DIR = "tests"
 MAX_FILE_BYTES = 1_000_000
@@ -361,8 +361,8 @@ class _CaseReader:
 
     def amount(self, text: str | None, at: YamlPath) -> Decimal | None:
         if text is None or not AMOUNT_RE.match(text):
-            why = number_problem(text) if text is not None else None
-            self.problem(at, f"金额格式错误：{why}" if why and not why.startswith("应为数字") else
+            slip = number_form(text) if text is not None else None
+            self.problem(at, f"金额格式错误：{slip}" if slip else
                          f"金额应写成 1234.56 这样的数字（最多两位小数，不写千分位），不是“{text}”")  # fmt: skip
             return None
         return Decimal(text)
@@ -373,8 +373,8 @@ class _CaseReader:
             return ""
         t = text
         if not QUANTITY_RE.match(t):
-            why = number_problem(t)
-            self.problem(at, f"数量格式错误：{why}" if why and not why.startswith("应为数字") else
+            slip = number_form(t)
+            self.problem(at, f"数量格式错误：{slip}" if slip else
                          f"数量应为数字（如 0.25）或分数（如 1/3），不是“{t}”")  # fmt: skip
             return None
         if "/" in t:
