@@ -116,25 +116,23 @@ def test_unknown_items_checks_and_bad_amounts_in_an_expectation(rules_copy):
     assert f"tests/veto.yaml 第{n + 1}行 expect.warnings.0.0：规则集中没有提示 C22（是不是 C2？）" in r.stderr
 
 
-def test_an_input_problem_in_a_case_names_the_line_of_the_case(rules_copy):
+@pytest.mark.parametrize(
+    "old,new,marker,said",
+    [
+        ("[T09, 测试镇卫生院, township,", "[T09, 测试镇卫生院, townhsip,", "townhsip", "institutions.csv 第3行"),
+        # a period value is named by its key (`Problem.key`), not a column: placed on its line too
+        ("period: {period: 2026Q1,", "period: {period: 2026Q9,", "2026Q9",
+         "period.yaml 第1行 键“period”（值：“2026Q9”）：期间应写成 YYYYQn"),
+    ],
+)  # fmt: skip
+def test_an_input_problem_in_a_case_names_the_line_of_the_case(rules_copy, old, new, marker, said):
     keep_only(rules_copy, "veto.yaml")
     case = rules_copy / "tests" / "veto.yaml"
-    edit(case, "[T09, 测试镇卫生院, township,", "[T09, 测试镇卫生院, townhsip,")
+    edit(case, old, new)
     r = cli("rules", "test", rules_copy)
     assert r.exit_code == 2
-    n = line_of(case, "townhsip")
-    assert f"    第{n}行 输入有问题：institutions.csv 第3行" in r.stdout and "townhsip" in r.stdout
-
-
-def test_a_period_problem_in_a_case_names_the_line_of_the_case(rules_copy):
-    """A period value is named by its key (`Problem.key`), not a column: placed on its line too."""
-    keep_only(rules_copy, "veto.yaml")
-    case = rules_copy / "tests" / "veto.yaml"
-    edit(case, "period: {period: 2026Q1,", "period: {period: 2026Q9,")
-    r = cli("rules", "test", rules_copy)
-    assert r.exit_code == 2
-    n = line_of(case, "2026Q9")
-    assert f"    第{n}行 输入有问题：period.yaml 第1行 键“period”（值：“2026Q9”）：期间应写成 YYYYQn" in r.stdout
+    n = line_of(case, marker)
+    assert f"    第{n}行 输入有问题：{said}" in r.stdout and marker in r.stdout
 
 
 def test_rules_check_runs_the_tests_and_fails_with_them(rules_copy):
