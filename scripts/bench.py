@@ -9,7 +9,9 @@
 3. Statements per second, `p4p statements RUN --jobs 1|2` on a county run of ~300 institutions.
 4. `p4p batch` on 40 alliances of ~500 institutions with 1 and 2 workers, --no-pdf (scaling; three
    turns each, medians and the range of the pairs);
-   with statements on the first --pdf-alliances of them (20,000 PDFs would take an hour).
+   with statements on the first --pdf-alliances of them (20,000 PDFs would take an hour);
+   and Dask alone on as much pure arithmetic (scripts/dask_floor.py): the scaling this machine
+   gives a local cluster at all.
 
 Data are generated into ./bench-data with scripts/gen_alliance.py and kept (regenerated when
 the generator's arguments change). Progress goes to stderr; the Markdown table to stdout.
@@ -194,7 +196,7 @@ READY = re.compile(r"^\[\s*([\d.]+)s\] \d+ 个计算进程已就绪", re.M)
 DONE = re.compile(r"^\[\s*([\d.]+)s\] (\d+)/(\d+) ", re.M)
 
 
-def batch(province: Path, work: Path, rows: list[tuple[str, str]], pdf: bool, target: str, repeats: int = 1) -> None:
+def batch(province: Path, work: Path, rows: list[tuple[str, str]], pdf: bool, target: str, repeats: int = 1) -> float:
     """The whole command (start-up and shut-down of the local cluster included) and its computing
     phase: from the moment the workers are up to the last alliance archived (the command's
     progress lines on stderr). With `repeats`, 1 and 2 workers take turns that many times and the
@@ -227,6 +229,42 @@ def batch(province: Path, work: Path, rows: list[tuple[str, str]], pdf: bool, ta
                   f"{min(p[1] for p in pairs):.2f}–{max(p[1] for p in pairs):.2f}×)")  # fmt: skip
     rows.append((f"scaling 1 → 2 workers, {what}: whole command / computing phase",
                  f"{whole:.2f}× / {computing:.2f}×{spread} {target}"))  # fmt: skip
+    return med[1][1]
+
+
+FLOOR = ROOT / "scripts" / "dask_floor.py"
+
+
+def dask_floor(seconds: float, tasks: int, rows: list[tuple[str, str]], repeats: int = 3) -> None:
+    """Dask alone (scripts/dask_floor.py): `tasks` tasks of pure arithmetic adding up to `seconds`
+    of one worker's computing, 1 and 2 workers taking turns, medians — the scaling this machine
+    gives a local cluster with no p4p in it, to read the batch figures against."""
+    iterations = int(seconds / tasks / _seconds_per_turn())
+    runs: dict[int, list[tuple[float, float]]] = {1: [], 2: []}
+    for r in range(repeats):
+        for workers in (1, 2):
+            say(f"Dask alone: {tasks} tasks of pure arithmetic, {workers} worker(s) ({r + 1}/{repeats})")
+            m = measure([PY, str(FLOOR), str(workers), str(tasks), str(iterations)])
+            runs[workers].append((m.wall, json.loads(m.stdout)["computing"]))
+    med = {w: [statistics.median(x[k] for x in runs[w]) for k in range(2)] for w in (1, 2)}
+    rows.append((f"Dask alone, no p4p: {tasks} tasks of pure arithmetic (≈{seconds:.1f} s for one worker), 1 → 2 "
+                 "workers, whole script / computing phase (median of 3)",
+                 f"{med[1][0]:.1f} → {med[2][0]:.1f} s, {med[1][0] / med[2][0]:.2f}× / "
+                 f"{med[1][1]:.1f} → {med[2][1]:.1f} s, {med[1][1] / med[2][1]:.2f}×"))  # fmt: skip
+
+
+def _seconds_per_turn() -> float:
+    """The arithmetic loop of dask_floor.py, timed here (best of three)."""
+    sys.path.insert(0, str(FLOOR.parent))
+    from dask_floor import spin
+
+    n = 2_000_000
+    best_time = float("inf")
+    for _ in range(3):
+        t = time.perf_counter()
+        spin(n)
+        best_time = min(best_time, time.perf_counter() - t)
+    return best_time / n
 
 
 def _size(province: Path) -> int:
@@ -291,7 +329,8 @@ def main() -> None:
         if "statements" in only:
             statements(county, work, rows)
         if "batch" in only:
-            batch(province, work, rows, False, "(target ≥ 1.8×)", repeats=3)
+            one_worker = batch(province, work, rows, False, "(target ≥ 1.8×)", repeats=3)
+            dask_floor(one_worker, BATCH_ALLIANCES, rows)
         if "batch-pdf" in only:
             batch(subset(province, a.pdf_alliances), work, rows, True, "(target ≥ 1.4×)")
         if a.profile:
