@@ -29,13 +29,24 @@ PAUSE_ENV = "P4P_TEST_PAUSE_BEFORE_COMMIT"
 
 
 def pid_alive(pid: int) -> bool:
+    """Whether a process of this host may still write: one that has exited but not yet been
+    waited for (a zombie, e.g. a Dask worker its nanny has just killed) writes nothing more."""
     try:
         os.kill(pid, 0)
     except ProcessLookupError:
         return False
     except PermissionError:  # a process of another user
         return True
-    return True
+    return not _zombie(pid)
+
+
+def _zombie(pid: int) -> bool:
+    try:  # Linux: /proc/<pid>/stat is "pid (name) state …", the name may hold spaces or ")"
+        return (
+            Path(f"/proc/{pid}/stat").read_text(encoding="ascii", errors="replace").rsplit(")", 1)[1].split()[0] == "Z"
+        )
+    except (OSError, IndexError):  # no /proc (not Linux), or gone meanwhile
+        return False
 
 
 def sweep_temporaries(archive: Path) -> list[Path]:
