@@ -8,13 +8,16 @@ cluster); the slow ones start a real 2-worker local cluster."""
 
 from __future__ import annotations
 
+import importlib.util
 import json
 import os
 import shutil
+import signal
 import socket
 import subprocess
 import sys
 import tempfile
+import time
 from pathlib import Path
 
 import pytest
@@ -32,7 +35,7 @@ from p4p.app.batch import (
     run_batch,
     same_version,
 )
-from p4p.app.batch_task import KILL_ENV, Failure, Options, Outcome, Task, run_task, scratch_name
+from p4p.app.batch_task import KILL_ENV, Failure, Options, Outcome, Task, run_task, scratch_name, sweep_scratch
 from p4p.archive.layout import TMP_PREFIX
 from p4p.cli.batch_cmds import exit_code
 from p4p.ruleset.load import load_ruleset
@@ -435,3 +438,95 @@ def test_the_local_cluster_takes_no_fixed_port_and_prints_no_english_warning(tmp
         holder.close()
     assert r.returncode == 0, r.stderr
     assert "Port" not in r.stderr and "Warning" not in r.stderr, r.stderr
+
+
+@pytest.mark.slow
+def test_ctrl_c_stops_the_batch_without_a_worker_traceback(tmp_path, archive):
+    """Ctrl-C reaches the whole process group, the Dask workers too; here it comes as soon as the
+    first of twenty alliances is archived, the workers busy computing others. The client alone
+    answers (已中止。, exit 1) and says what was archived; those run folders are whole, nothing
+    else is in the archive, and no worker process or scratch folder is left (a worker's was,
+    until the next batch); no worker prints a KeyboardInterrupt traceback (each one did)."""
+    from test_archive_signals import start
+
+    root = tmp_path / "province"
+    spec = importlib.util.spec_from_file_location("gen_alliance", ROOT / "scripts" / "gen_alliance.py")
+    assert spec and spec.loader
+    gen = importlib.util.module_from_spec(spec)
+    spec.loader.exec_module(gen)
+    for n in range(20):  # ~300 institutions each: the workers are busy computing when Ctrl-C comes
+        gen.generate(root / f"县{n:02}", 30, 9, n, 2026, f"第{n:02}医共体", quarters=1)
+    p = start("batch", root, "--archive", archive, "--workers", "2", "--no-pdf")
+    assert p.stderr is not None
+    for line in p.stderr:
+        if "：完成".encode() in line:
+            break
+    else:
+        pytest.fail("the batch ended before any alliance was archived")
+    workers = dask_workers(p.pid)
+    assert len(workers) == 2
+    os.killpg(p.pid, signal.SIGINT)
+    _, rest = p.communicate(timeout=120)
+    err = rest.decode()
+    assert p.returncode == 1, err
+    assert "Traceback" not in err and "KeyboardInterrupt" not in err, err
+    archived = list(archive.glob("2026Q1/*"))
+    assert 1 <= len(archived) < 20
+    assert f"批量计算被中止：此前完成的 {len(archived)} 个医共体季度已写入归档" in err
+    assert err.rstrip().endswith("已中止。"), err[-300:]
+    assert dask_workers(p.pid) == []  # none outlives the command…
+    scratch = Path(tempfile.gettempdir())
+    assert not [pid for pid in [p.pid, *workers] if (scratch / scratch_name(pid)).exists()]  # …nor its scratch
+    assert cli("verify", archive).exit_code == 0 and leftovers(archive) == []
+
+
+def dask_workers(group: int) -> list[int]:
+    """The live Dask worker processes of a process group (multiprocessing's spawned children;
+    not a zombie waiting for init, nor multiprocessing's resource tracker, which exits by
+    itself once the command has)."""
+    found = []
+    for stat in Path("/proc").glob("[0-9]*/stat"):
+        try:
+            fields = stat.read_text().rsplit(")", 1)[1].split()
+            command = (stat.parent / "cmdline").read_bytes()
+        except OSError:  # gone meanwhile
+            continue
+        if int(fields[2]) == group and fields[0] != "Z" and b"spawn_main" in command:
+            found.append(int(stat.parent.name))
+    return found
+
+
+def test_a_worker_started_later_ignores_ctrl_c_too():
+    """The plugin the local cluster registers: a worker the nanny starts in place of one that
+    died was not started while the client ignored SIGINT, so it is told to ignore it."""
+    from p4p.app.batch_plugin import IgnoreCtrlC
+
+    before = signal.getsignal(signal.SIGINT)
+    try:
+        IgnoreCtrlC().setup(worker=None)
+        assert signal.getsignal(signal.SIGINT) is signal.SIG_IGN
+    finally:
+        signal.signal(signal.SIGINT, before)
+
+
+def test_a_process_that_exited_but_was_not_waited_for_is_not_alive(tmp_path):
+    """A worker the nanny has just killed is a zombie until waited for: its scratch folder is
+    swept (it was left behind after a Ctrl-C, until the next batch)."""
+    from p4p.archive.runfolder import pid_alive
+
+    child = os.fork()
+    if child == 0:
+        os._exit(0)
+    try:
+        stat = Path(f"/proc/{child}/stat")
+        for _ in range(1000):  # until the kernel has marked it (no timing asserted)
+            if stat.read_text().rsplit(")", 1)[1].split()[0] == "Z":
+                break
+            time.sleep(0.01)
+        assert not pid_alive(child)
+        scratch = tmp_path / scratch_name(child)
+        scratch.mkdir()
+        assert sweep_scratch(tmp_path) == [scratch] and not scratch.exists()
+    finally:
+        os.waitpid(child, 0)
+    assert pid_alive(os.getpid())

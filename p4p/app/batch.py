@@ -15,10 +15,13 @@ import logging
 import os
 import secrets
 import shutil
+import signal
 import tempfile
+import threading
+import time
 import warnings
 from collections.abc import Callable, Iterator
-from contextlib import contextmanager, suppress
+from contextlib import ExitStack, contextmanager, suppress
 from dataclasses import dataclass, field
 from pathlib import Path
 from typing import Any
@@ -27,7 +30,7 @@ from .. import __version__
 from ..archive.errors import ArchiveError, os_reason
 from ..archive.layout import PERIOD_RE, rel
 from ..archive.manifest import load_manifest, run_file_findings
-from ..archive.runfolder import staging
+from ..archive.runfolder import pid_alive, staging
 from ..model.facts import Columns, Period, Quarter
 from ..model.problems import InputError, Problem
 from ..read.folder import PERIOD_FILE, period_entries
@@ -42,6 +45,7 @@ from .context import Context, archive_context
 IN_FLIGHT_PER_WORKER = 2  # tasks handed out ahead per worker (inputs are read as they go out)
 CONNECT_SECONDS = 20  # waiting for an existing scheduler
 ALLOWED_FAILURES = 1  # a task on a worker that dies is tried once more, then reported as killed
+WORKER_EXIT_SECONDS = 10  # a closed local cluster's worker processes have this long to exit
 
 
 class BatchError(Exception):
@@ -269,6 +273,8 @@ def dask_client(where: Cluster) -> Iterator[Any]:
     import dask
     from distributed import Client, LocalCluster
 
+    from .batch_plugin import IgnoreCtrlC
+
     scheduler = where.scheduler
     with dask.config.set(DASK_SETTINGS), _quiet():
         if scheduler:
@@ -285,21 +291,56 @@ def dask_client(where: Cluster) -> Iterator[Any]:
                 yield client
             return
         n = where.workers or default_workers()
-        with (
-            LocalCluster(
-                n_workers=n,
-                threads_per_worker=1,
-                processes=True,
-                dashboard_address=None,
-                silence_logs=logging.CRITICAL,
-                # no dashboard; the scheduler's own small HTTP server (health, metrics) on a free port
-                # of this machine only — by default it takes :8787 on every interface, and says so in
-                # an English warning when that port is taken
-                scheduler_kwargs={"dashboard": False, "dashboard_address": "127.0.0.1:0"},
-            ) as cluster,  # fmt: skip
-            Client(cluster) as client,
-        ):
+        with ExitStack() as stack:
+            pids: list[int] = []
+            stack.callback(wait_for_exit, pids)  # runs last: once the cluster is closed
+            with workers_ignore_ctrl_c():
+                cluster = stack.enter_context(
+                    LocalCluster(
+                        n_workers=n,
+                        threads_per_worker=1,
+                        processes=True,
+                        dashboard_address=None,
+                        silence_logs=logging.CRITICAL,
+                        # no dashboard; the scheduler's own small HTTP server (health, metrics) on a free
+                        # port of this machine only — by default it takes :8787 on every interface, and
+                        # says so in an English warning when that port is taken
+                        scheduler_kwargs={"dashboard": False, "dashboard_address": "127.0.0.1:0"},
+                    )
+                )
+            client = stack.enter_context(Client(cluster))
+            client.register_plugin(IgnoreCtrlC())  # a worker the nanny starts later in place of one that died
+            pids += client.run(os.getpid).values()
             yield client
+
+
+def wait_for_exit(pids: list[int], seconds: float = WORKER_EXIT_SECONDS) -> None:
+    """The local workers after the cluster is closed: Dask returns while a worker process may
+    still be exiting (after a Ctrl-C, often). Wait for them, so that none outlives the command
+    and their scratch folders are swept. Not killed after `seconds`: by then the number may
+    belong to another process."""
+    deadline = time.monotonic() + seconds
+    while any(pid_alive(p) for p in pids) and time.monotonic() < deadline:
+        time.sleep(0.02)
+
+
+@contextmanager
+def workers_ignore_ctrl_c() -> Iterator[None]:
+    """Ctrl-C is the client's to handle (已中止。, the cluster closed): the terminal sends SIGINT to
+    the whole process group, and a Dask worker that took it printed a KeyboardInterrupt traceback
+    in English. While the local cluster starts its workers, this process ignores SIGINT, and a
+    process started then keeps ignoring it (the disposition survives fork and exec; Python and
+    asyncio leave an ignored SIGINT ignored). A Ctrl-C in that second is lost; the next one stops
+    the batch. (Blocking SIGINT instead would not do: Python's subprocess start-up unblocks it
+    in a child started from a thread other than the main one, which is where Dask starts them.)"""
+    if threading.current_thread() is not threading.main_thread():
+        yield  # only the main thread may set signal dispositions; nor does it receive Ctrl-C
+        return
+    before = signal.signal(signal.SIGINT, signal.SIG_IGN)
+    try:
+        yield
+    finally:
+        signal.signal(signal.SIGINT, before)
 
 
 def warm_up(pdf: bool) -> str:

@@ -80,7 +80,10 @@ def batch(
     def ready(inputs: int, n: int) -> None:
         stage(f"{n} 个计算进程已就绪，开始计算 {inputs} 个医共体季度")
 
+    finished: list[Outcome] = []
+
     def done(o: Outcome, n: int, total: int) -> None:
+        finished.append(o)
         stage(f"{n}/{total} {o.label}：{_status(o)}")
 
     def start(inputs: int) -> None:
@@ -97,6 +100,9 @@ def batch(
     except BatchError as e:
         _err(f"失败：{e}")
         sys.exit(EXIT_FAIL)
+    except KeyboardInterrupt:
+        _err(interrupted_line(finished))
+        raise
     for o in outcomes:
         if o.failure:
             _err("")
@@ -107,6 +113,15 @@ def batch(
     click.echo(summary_line(outcomes, time.perf_counter() - t0))
     click.echo(str(archive))
     sys.exit(exit_code(outcomes))
+
+
+def interrupted_line(finished: list[Outcome]) -> str:
+    """What a Ctrl-C leaves: the alliances archived before it stay (each run folder is whole)."""
+    kept = sum(1 for o in finished if o.ok)
+    if not kept:
+        return "批量计算被中止：没有医共体季度写入归档。"
+    return (f"批量计算被中止：此前完成的 {kept} 个医共体季度已写入归档（见上面标为“完成”的行），"
+            "其余未写入；重新计算时只需放入其余的输入")  # fmt: skip
 
 
 def exit_code(outcomes: list[Outcome]) -> int:
