@@ -34,6 +34,7 @@ from p4p.app.batch import (
     move_into,
     run_batch,
     same_version,
+    unwritable,
 )
 from p4p.app.batch_task import KILL_ENV, Failure, Options, Outcome, Task, run_task, scratch_name, sweep_scratch
 from p4p.archive.layout import TMP_PREFIX
@@ -153,6 +154,25 @@ def test_a_scheduler_that_is_not_an_address_or_not_there_is_said_in_chinese(tmp_
     r = cli("batch", root, "--archive", archive, "--scheduler", f"tcp://127.0.0.1:{port}")
     assert r.exit_code == 1 and "1 秒内没有连上（调度器没有运行，或地址、端口有误，或被防火墙挡住）" in r.stderr
     assert not archive.exists()
+
+
+@pytest.mark.parametrize("below", ["", "归档"])
+def test_an_archive_that_cannot_be_written_is_said_before_any_alliance_is_computed(tmp_path, below):
+    root = write_quarter(tmp_path / "province" / "县甲" / "2026Q1").parent.parent
+    (tmp_path / "a-file").write_text("x")
+    archive = tmp_path / "a-file" / below if below else tmp_path / "a-file"
+    r = cli("batch", root, "--archive", archive, "--workers", "1", "--no-pdf")
+    assert r.exit_code == 1
+    assert f"失败：不能写入归档 {archive}：{tmp_path / 'a-file'} 不是文件夹；没有计算任何医共体" in r.stderr
+    assert "计算进程" not in r.stderr  # no cluster was started
+
+
+def test_an_archive_in_a_folder_this_user_may_not_write_is_said(tmp_path, monkeypatch):
+    """(As root every folder is writable: os.access stands for a folder of another user or a
+    file system mounted read-only.)"""
+    monkeypatch.setattr(os, "access", lambda path, mode: Path(path) != tmp_path)
+    assert unwritable(tmp_path / "归档" / "2026") == f"没有在 {tmp_path} 中写入的权限（或其所在的文件系统只读）"
+    assert unwritable(tmp_path.parent / "elsewhere") is None
 
 
 def test_workers_and_scheduler_together_are_refused(tmp_path):

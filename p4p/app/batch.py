@@ -394,10 +394,13 @@ def run_batch(
     progress: Progress | None = None,
 ) -> list[Outcome]:
     """Run every alliance-quarter under `root`; returns the outcomes in input order. Raises
-    InputError (no inputs), RulesetError (the ruleset) or BatchError (no cluster) before any
-    alliance is run."""
+    InputError (no inputs), RulesetError (the ruleset) or BatchError (an archive that cannot be
+    written, no cluster) before any alliance is run."""
     told = progress or Progress()
     inputs = discover(root, archive)
+    why = unwritable(archive)
+    if why:
+        raise BatchError(f"不能写入归档 {archive}：{why}；没有计算任何医共体")
     rs = load_ruleset(rules_dir)
     told.start(len(inputs))
     with client_scratch(scratch_root) as marker:
@@ -409,6 +412,19 @@ def run_batch(
                 return _drive(client, batch, inputs, told.done)
         finally:
             sweep_scratch(scratch_root or Path(tempfile.gettempdir()))
+
+
+def unwritable(archive: Path) -> str | None:
+    """Why no run folder could go into `archive`, said before any alliance is computed: the
+    nearest existing folder on its path (where it would be made) is a file, or not writable."""
+    place = archive
+    while not place.exists() and not place.is_symlink() and place.parent != place:
+        place = place.parent
+    if not place.is_dir():
+        return f"{place} 不是文件夹"
+    if not os.access(place, os.W_OK | os.X_OK):
+        return f"没有在 {place} 中写入的权限（或其所在的文件系统只读）"
+    return None
 
 
 @contextmanager
