@@ -34,10 +34,10 @@ from p4p.app.batch import (
     move_into,
     run_batch,
     same_version,
-    unwritable,
 )
 from p4p.app.batch_task import KILL_ENV, Failure, Options, Outcome, Task, run_task, scratch_name, sweep_scratch
 from p4p.archive.layout import TMP_PREFIX
+from p4p.archive.runfolder import unwritable
 from p4p.cli.batch_cmds import exit_code
 from p4p.ruleset.load import load_ruleset
 
@@ -157,14 +157,21 @@ def test_a_scheduler_that_is_not_an_address_or_not_there_is_said_in_chinese(tmp_
 
 
 @pytest.mark.parametrize("below", ["", "归档"])
-def test_an_archive_that_cannot_be_written_is_said_before_any_alliance_is_computed(tmp_path, below):
-    root = write_quarter(tmp_path / "province" / "县甲" / "2026Q1").parent.parent
+@pytest.mark.parametrize("command", ["run", "batch"])
+def test_an_archive_that_cannot_be_written_is_said_before_anything_is_computed(tmp_path, command, below):
+    quarter = write_quarter(tmp_path / "province" / "县甲" / "2026Q1")
     (tmp_path / "a-file").write_text("x")
     archive = tmp_path / "a-file" / below if below else tmp_path / "a-file"
-    r = cli("batch", root, "--archive", archive, "--workers", "1", "--no-pdf")
+    if command == "run":
+        r = cli("run", quarter, "--archive", archive, "--no-pdf")
+        done = "未计算"
+    else:
+        r = cli("batch", quarter.parent.parent, "--archive", archive, "--workers", "1", "--no-pdf")
+        done = "没有计算任何医共体"
+        assert "计算进程" not in r.stderr  # no cluster was started
     assert r.exit_code == 1
-    assert f"失败：不能写入归档 {archive}：{tmp_path / 'a-file'} 不是文件夹；没有计算任何医共体" in r.stderr
-    assert "计算进程" not in r.stderr  # no cluster was started
+    assert f"失败：不能写入归档 {archive}：{tmp_path / 'a-file'} 不是文件夹；{done}" in r.stderr
+    assert "计算完成" not in r.stderr
 
 
 def test_an_archive_in_a_folder_this_user_may_not_write_is_said(tmp_path, monkeypatch):

@@ -30,7 +30,7 @@ from .. import __version__
 from ..archive.errors import ArchiveError, os_reason
 from ..archive.layout import PERIOD_RE, rel
 from ..archive.manifest import load_manifest, run_file_findings
-from ..archive.runfolder import pid_alive, staging
+from ..archive.runfolder import pid_alive, staging, unwritable
 from ..model.facts import Columns, Period, Quarter
 from ..model.problems import InputError, Problem
 from ..read.folder import PERIOD_FILE, period_entries
@@ -412,19 +412,6 @@ def run_batch(
                 return _drive(client, batch, inputs, told.done)
         finally:
             sweep_scratch(scratch_root or Path(tempfile.gettempdir()))
-
-
-def unwritable(archive: Path) -> str | None:
-    """Why no run folder could go into `archive`, said before any alliance is computed: the
-    nearest existing folder on its path (where it would be made) is a file, or not writable."""
-    place = archive
-    while not place.exists() and not place.is_symlink() and place.parent != place:
-        place = place.parent
-    if not place.is_dir():
-        return f"{place} 不是文件夹"
-    if not os.access(place, os.W_OK | os.X_OK):
-        return f"没有在 {place} 中写入的权限（或其所在的文件系统只读）"
-    return None
 
 
 @contextmanager

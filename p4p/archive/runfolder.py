@@ -49,6 +49,19 @@ def _zombie(pid: int) -> bool:
         return False
 
 
+def unwritable(archive: Path) -> str | None:
+    """Why no run folder could go into `archive`, said before anything is computed: the
+    nearest existing folder on its path (where it would be made) is a file, or not writable."""
+    place = archive
+    while not place.exists() and not place.is_symlink() and place.parent != place:
+        place = place.parent
+    if not place.is_dir():
+        return f"{place} 不是文件夹"
+    if not os.access(place, os.W_OK | os.X_OK):
+        return f"没有在 {place} 中写入的权限（或其所在的文件系统只读）"
+    return None
+
+
 def sweep_temporaries(archive: Path) -> list[Path]:
     """Remove the temporary folders of this host whose process is gone. Returns what went."""
     if not archive.is_dir():

@@ -12,9 +12,10 @@ from pathlib import Path
 import click
 
 from ..app import DEFAULT_RULES, compute_run, write
-from ..archive.errors import os_reason
+from ..archive.errors import ArchiveError, os_reason
 from ..archive.layout import APPROVALS, MANIFEST, archive_of
 from ..archive.manifest import load_manifest
+from ..archive.runfolder import unwritable
 from ..engine.summary import summary_text
 from ..engine.trace import in_folder, read_directors, read_trace
 from ..report.explain import explain_lines, item_codes
@@ -67,6 +68,9 @@ def run(
 ) -> None:
     """校验输入、计算本季度全部兑现金额，并写入归档运行目录。"""
     t0 = time.perf_counter()
+    why = unwritable(archive)
+    if why:
+        raise ArchiveError(f"不能写入归档 {archive}：{why}；未计算")
     _stage("读取规则与输入，校验中…", t0)
     c = compute_run(input_path, rules_dir or DEFAULT_RULES, archive, xlsx=xlsx, strict=strict)
     _stage(f"计算完成：{len(c.result.order)} 行台账", t0)
