@@ -557,3 +557,16 @@ def test_a_process_that_exited_but_was_not_waited_for_is_not_alive(tmp_path):
     finally:
         os.waitpid(child, 0)
     assert pid_alive(os.getpid())
+
+
+@pytest.mark.slow
+def test_no_more_worker_processes_than_inputs_and_a_note_when_more_than_cores(tmp_path, archive):
+    from p4p.app.batch import default_workers
+
+    root = tmp_path / "province"
+    write_quarter(root / "县甲" / "2026Q1")
+    asked = default_workers() + 1
+    r = cli("batch", root, "--archive", archive, "--workers", asked, "--no-pdf")
+    assert r.exit_code == 0, r.output
+    assert "规则集已读取；在本机启动 1 个 Dask 计算进程…" in r.stderr and "1 个计算进程已就绪" in r.stderr
+    assert f"提示：--workers {asked} 多于本机的 CPU 核数（{default_workers()}）" in r.stderr

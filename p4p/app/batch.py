@@ -374,11 +374,12 @@ def _nothing(*_: object) -> None:
 
 @dataclass(frozen=True)
 class Progress:
-    """What the command is told as the batch goes: `start(inputs)` once the inputs are found and
-    the ruleset read (before the cluster starts), `ready(inputs, workers)` once it is up,
-    `done(outcome, n, inputs)` as each alliance is finished."""
+    """What the command is told as the batch goes: `start(inputs, local_workers)` once the inputs
+    are found and the ruleset read (before the cluster starts; None with a scheduler),
+    `ready(inputs, workers)` once it is up, `done(outcome, n, inputs)` as each alliance is
+    finished."""
 
-    start: Callable[[int], None] = _nothing
+    start: Callable[[int, int | None], None] = _nothing
     ready: Callable[[int, int], None] = _nothing
     done: Callable[[Outcome, int, int], None] = _nothing
 
@@ -402,7 +403,9 @@ def run_batch(
     if why:
         raise BatchError(f"不能写入归档 {archive}：{why}；没有计算任何医共体")
     rs = load_ruleset(rules_dir)
-    told.start(len(inputs))
+    if cluster.scheduler is None:  # no more worker processes than inputs: each costs ~150 MB for nothing
+        cluster = Cluster(workers=min(cluster.workers or default_workers(), len(inputs)))
+    told.start(len(inputs), cluster.workers)
     with client_scratch(scratch_root) as marker:
         batch = Batch(root, archive, rs, options, str(scratch_root) if scratch_root else None, marker)
         try:

@@ -7,6 +7,7 @@ from __future__ import annotations
 import sys
 import time
 import unicodedata
+from dataclasses import dataclass, field
 from pathlib import Path
 from typing import TYPE_CHECKING
 
@@ -71,37 +72,15 @@ def batch(
     from ..app.batch import BatchError, Cluster, Progress, default_workers, run_batch  # Dask only for this command
     from ..app.batch_task import Options
 
-    t0 = time.perf_counter()
-
-    def stage(msg: str) -> None:
-        if not quiet():
-            _err(f"[{time.perf_counter() - t0:7.2f}s] {msg}")
-
-    def ready(inputs: int, n: int) -> None:
-        stage(f"{n} 个计算进程已就绪，开始计算 {inputs} 个医共体季度")
-
-    finished: list[Outcome] = []
-
-    def done(o: Outcome, n: int, total: int) -> None:
-        finished.append(o)
-        stage(f"{n}/{total} {o.label}：{_status(o)}")
-
-    def start(inputs: int) -> None:
-        where = (
-            f"连接 Dask 调度器 {scheduler}…"
-            if scheduler
-            else f"在本机启动 {workers or default_workers()} 个 Dask 计算进程…"
-        )
-        stage(f"找到 {inputs} 个医共体季度，规则集已读取；{where}")
-
+    told = Told(time.perf_counter(), workers, scheduler, default_workers())
     try:
         outcomes = run_batch(province_dir, archive, rules_dir or DEFAULT_RULES, Options(not no_pdf, xlsx, strict),
-                             Cluster(workers, scheduler), progress=Progress(start, ready, done))  # fmt: skip
+                             Cluster(workers, scheduler), progress=Progress(told.start, told.ready, told.done))  # fmt: skip
     except BatchError as e:
         _err(f"失败：{e}")
         sys.exit(EXIT_FAIL)
     except KeyboardInterrupt:
-        _err(interrupted_line(finished))
+        _err(interrupted_line(told.finished))
         raise
     for o in outcomes:
         if o.failure:
@@ -110,9 +89,39 @@ def batch(
             for line in failure_lines(o.failure):
                 _err(line)
     click.echo(outcome_table(outcomes, archive))
-    click.echo(summary_line(outcomes, time.perf_counter() - t0))
+    click.echo(summary_line(outcomes, time.perf_counter() - told.t0))
     click.echo(str(archive))
     sys.exit(exit_code(outcomes))
+
+
+@dataclass
+class Told:
+    """The progress lines on stderr (left out with -q), and the alliances finished so far."""
+
+    t0: float
+    workers: int | None
+    scheduler: str | None
+    cores: int
+    finished: list[Outcome] = field(default_factory=list)
+
+    def stage(self, msg: str) -> None:
+        if not quiet():
+            _err(f"[{time.perf_counter() - self.t0:7.2f}s] {msg}")
+
+    def start(self, inputs: int, local: int | None) -> None:
+        where = f"连接 Dask 调度器 {self.scheduler}…" if self.scheduler else f"在本机启动 {local} 个 Dask 计算进程…"
+        self.stage(f"找到 {inputs} 个医共体季度，规则集已读取；{where}")
+        if self.workers and self.workers > self.cores:
+            _err(
+                f"提示：--workers {self.workers} 多于本机的 CPU 核数（{self.cores}）：多出的计算进程只多占内存，不会更快"
+            )
+
+    def ready(self, inputs: int, n: int) -> None:
+        self.stage(f"{n} 个计算进程已就绪，开始计算 {inputs} 个医共体季度")
+
+    def done(self, o: Outcome, n: int, total: int) -> None:
+        self.finished.append(o)
+        self.stage(f"{n}/{total} {o.label}：{_status(o)}")
 
 
 def interrupted_line(finished: list[Outcome]) -> str:
