@@ -329,6 +329,32 @@ class _Checker:
                                 hint=nearest(name, readers - set(c.let)))  # fmt: skip
 
     # -- what is declared but never takes effect -----------------------------------------------------
+    def clashes(self) -> None:
+        """A parameter or table named like an input field, a period value, a table, an item or a
+        name a rule kind provides is never read: a formula's name means the other thing."""
+        period = set(PERIOD_FIELD_TYPES) | {"quarter"}
+        period |= {f"{prefix}_{t}{end}" for prefix in PERIOD_SCORE_PREFIX.values() for t in self.rs.tables
+                   for end in ("", "_label")}  # fmt: skip
+        unit = set(unit_fields()) | {WORKPOINTS, "kind_name"}
+        provided = set(LINE_NAMES) | set(UNDISTRIBUTED_NAMES) | {n for k in KIND_NAMES.values() for n in k}
+        tables = set(self.rs.tables) | {f"{t}_label" for t in self.rs.tables}
+        what = [
+            (period, "期间的取值"),
+            (unit, "输入字段"),
+            (set(self.rs.items), "台账项目"),
+            (provided, "规则计算提供的名称"),
+        ]
+        for name in self.rs.parameters:
+            other = next((w for names, w in [(tables, "决策表"), *what] if name in names), None)
+            if other is not None:
+                self.report("parameters.yaml", (name,),
+                            f"参数 {name} 与{other} {name} 重名：公式和文字中的 {name} 读的是{other}，这个参数不会生效")  # fmt: skip
+        for tid in self.rs.tables:
+            other = next((w for names, w in what if tid in names or f"{tid}_label" in names), None)
+            if other is not None:
+                self.report("tables.yaml", (tid,),
+                            f"决策表 {tid} 与{other}重名：请换一个名称，以免公式中的 {tid} 指代不明")  # fmt: skip
+
     def unused(self, meta: S.Meta) -> None:
         self._duplicate_rule_ids()
         used = self.used | _table_names(self.rs) | {self.rs.workpoint_items}
@@ -437,4 +463,5 @@ def check_names(rs: Ruleset, meta: S.Meta, report: Report, docs: dict,
     c.tables()
     c.rules()
     c.checks()
+    c.clashes()
     c.unused(meta)
