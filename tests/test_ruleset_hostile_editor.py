@@ -2,11 +2,12 @@
 were accepted and then ignored, half-applied, or ended in an internal error. Each is refused
 with exit 2 and a Chinese message naming the file, line and key."""
 
+import shutil
 from pathlib import Path
 
 import pytest
 
-from conftest import cli, edit
+from conftest import RULES, cli, edit
 
 SHADOW = """{name}:
   title: 影子参数
@@ -40,3 +41,26 @@ def test_a_parameter_named_like_a_table_input_or_item_is_refused(rules_copy, nam
 def test_a_table_named_like_an_input_field_is_refused(rules_copy):
     edit(rules_copy / "tables.yaml", "q:\n  title", "population:\n  title")
     check_refused(rules_copy, "tables.yaml 第31行 population：决策表 population 与输入字段重名")
+
+
+def test_an_amount_beyond_fifteen_digits_is_refused_not_an_internal_error(rules_copy, base_quarter, archive):
+    """`× 1000000000000` slipped into R2 paid 10^18 yuan into the ledger (run exit 0) and made
+    `rules check` end in 内部错误 InvalidOperation; amounts are bounded like the inputs' (15 digits)."""
+    edit(rules_copy / "rules.yaml", "amount: round2(perf_base_annual / 4 * k)",
+         "amount: round2(perf_base_annual / 4 * k * 1000000000000)")  # fmt: skip
+    r = cli("run", base_quarter, "--rules", rules_copy, "--archive", archive, "--no-pdf")
+    assert r.exit_code == 2, r.output
+    assert "规则 R2 的金额整数部分超过 15 位（C01、L01、T01、T02：225,000,000,000,000,000.00 元）" in r.stderr
+    assert not archive.exists()
+    edit(rules_copy / "rules.yaml", "* 1000000000000)", "* 1000)")  # 10^12 yuan: still within 15 digits
+    assert cli("run", base_quarter, "--rules", rules_copy, "--archive", archive, "--no-pdf").exit_code == 0
+
+
+def test_rules_check_with_a_huge_amount_names_the_rule(tmp_path):
+    rules = tmp_path / "r"
+    shutil.copytree(RULES, rules)
+    edit(rules / "rules.yaml", "total: round2(ph_annual_budget * ph_quarter_share * ph_advance_ratio)",
+         "total: round2(ph_annual_budget * ph_quarter_share * ph_advance_ratio * 100000000000)")  # fmt: skip
+    r = cli("rules", "check", rules)
+    assert r.exit_code == 2 and "内部错误" not in r.output, r.output
+    assert "计算被拒绝：规则 R4 的总额整数部分超过 15 位（本期：8,000,000,000,000,000.00 元）" in r.output
