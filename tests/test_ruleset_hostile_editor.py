@@ -7,6 +7,8 @@ from pathlib import Path
 
 import pytest
 
+from p4p.lang.template import show
+
 from conftest import RULES, cli, edit
 
 SHADOW = """{name}:
@@ -64,3 +66,17 @@ def test_rules_check_with_a_huge_amount_names_the_rule(tmp_path):
     r = cli("rules", "check", rules)
     assert r.exit_code == 2 and "内部错误" not in r.output, r.output
     assert "计算被拒绝：规则 R4 的总额整数部分超过 15 位（本期：8,000,000,000,000,000.00 元）" in r.output
+
+
+def test_a_huge_intermediate_value_is_shown_whole_not_an_internal_error(rules_copy, base_quarter, archive):
+    """R3's `uncapped` × 10^29 still pays the capped bonus, but showing {uncapped:money} ended the
+    run's statements (and explain) in 内部错误 InvalidOperation; {x} cut it to 28 digits + zeros."""
+    edit(rules_copy / "rules.yaml", "uncapped: per_capita_quarter * m",
+         "uncapped: per_capita_quarter * m * 100000000000000000000000000000")  # fmt: skip
+    r = cli("run", base_quarter, "--rules", rules_copy, "--archive", archive, "--no-pdf")
+    assert r.exit_code == 0, r.output
+    run = next((archive / "2026Q1").iterdir())
+    r = cli("explain", run, "T01", "DIRECTOR_BONUS")
+    assert r.exit_code == 0, r.output
+    assert "= 4,000,000,000,000,000,000,000,000,000,000,000.00 元" in r.output  # 20,000 × 2.0 × 10^29
+    assert show("10000000000000000000000000000000000000000/3", None).endswith("333,333,333.333333")

@@ -14,7 +14,7 @@ from __future__ import annotations
 import re
 from collections.abc import Mapping
 from dataclasses import dataclass
-from decimal import ROUND_HALF_UP, Decimal, InvalidOperation
+from decimal import ROUND_HALF_UP, Decimal, InvalidOperation, localcontext
 from fractions import Fraction
 
 FORMATS = ("money", "absmoney", "percent", "number", "count", "wan", "exact", "text")
@@ -88,7 +88,14 @@ def _needs_space(left: str, right: str) -> bool:
 
 
 def show(value: str, fmt: str | None, digits: int | None = None) -> str:
-    """One value for people. Text that is not a number is shown as it is."""
+    """One value for people. Text that is not a number is shown as it is. The decimal precision
+    follows the value's length, so a huge one is neither cut to 28 digits nor refused by quantize."""
+    with localcontext() as ctx:
+        ctx.prec = max(ctx.prec, len(value) + 20)
+        return _show(value, fmt, digits)
+
+
+def _show(value: str, fmt: str | None, digits: int | None) -> str:
     if fmt == "text":
         return value
     exact = value
