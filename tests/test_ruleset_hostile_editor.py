@@ -80,3 +80,16 @@ def test_a_huge_intermediate_value_is_shown_whole_not_an_internal_error(rules_co
     assert r.exit_code == 0, r.output
     assert "= 4,000,000,000,000,000,000,000,000,000,000,000.00 元" in r.output  # 20,000 × 2.0 × 10^29
     assert show("10000000000000000000000000000000000000000/3", None).endswith("333,333,333.333333")
+
+
+@pytest.mark.parametrize("spec", ["amount:money.0", "amount:count.2", "amount:absmoney.1", "amount:exact.3"])
+def test_decimals_on_a_format_that_ignores_them_are_refused(rules_copy, spec):
+    """`{amount:money.0}` passed the check and still showed 1,234.50: the `.0` took no effect."""
+    edit(rules_copy / "rules.yaml", "= {amount:money} 元\n    statement:", f"= {{{spec}}} 元\n    statement:")
+    fmt = spec.split(":")[1].split(".")[0]
+    check_refused(rules_copy, f"rules.yaml 第23行 规则 R2 explain：占位符 {{{spec}}} 的格式 {fmt} 不能指定小数位数")
+
+
+def test_decimals_on_percent_number_and_wan_take_effect():
+    assert show("0.123456", "percent", 3) == "12.346%" and show("2.345", "number", 1) == "2.3"
+    assert show("48000", "wan", 1) == "4.8万"
