@@ -93,3 +93,18 @@ def test_decimals_on_a_format_that_ignores_them_are_refused(rules_copy, spec):
 def test_decimals_on_percent_number_and_wan_take_effect():
     assert show("0.123456", "percent", 3) == "12.346%" and show("2.345", "number", 1) == "2.3"
     assert show("48000", "wan", 1) == "4.8万"
+
+
+@pytest.mark.parametrize(
+    "file,old,new,expect",
+    [
+        ("rules.yaml", "value: drug_subsidy, format: money}", "value: drug_subsidy, format: moneyy}",
+         "rules.yaml 第275行 规则 R6 statement.rows.0.format：取值应为 money、percent、number、count、exact、text 之一（是不是 money？）"),
+        ("tables.yaml", "  hit_policy: unique", "  hit_policy: [unique]", "tables.yaml 第36行 q.hit_policy：取值应为 first、unique 之一"),
+        ("ruleset.yaml", "format: 2", "format: 3", "ruleset.yaml 第5行 format：取值应为 2\n"),
+    ],
+)  # fmt: skip
+def test_a_choice_outside_the_list_is_explained_in_chinese(rules_copy, file, old, new, expect):
+    """The choices came in pydantic's English: "'money', 'percent', … or 'text' 之一"."""
+    edit(rules_copy / file, old, new)
+    assert " or " not in check_refused(rules_copy, expect)

@@ -105,9 +105,12 @@ class _Loader:
         if kind == "extra_forbidden" and key is not None:
             hint = nearest(key, _allowed_keys(S.FILE_MODELS[name], loc[:-1]))
             message = "未知的键（p4p 不认识，写了也不会生效）"
-        elif kind == "literal_error" and isinstance(err.get("input"), str):
-            hint = nearest(err["input"], re.findall(r"'([^']*)'", str((err.get("ctx") or {}).get("expected", ""))))
-            message = _MESSAGES[kind].format(**(err.get("ctx") or {}))
+        elif kind == "literal_error":  # pydantic's "'a', 'b' or 'c'": the choices, joined in Chinese
+            choices = re.findall(r"'([^']*)'", str((err.get("ctx") or {}).get("expected", "")))
+            hint = nearest(err["input"], choices) if isinstance(err.get("input"), str) else None
+            message = (
+                f"取值应为 {choices[0]}" if len(choices) == 1 else _MESSAGES[kind].format(expected="、".join(choices))
+            )
         else:
             message = _MESSAGES.get(kind, "{msg}").format(msg=err.get("msg", ""), **(err.get("ctx") or {}))
         self.problem(name, loc, message, hint=hint)
