@@ -108,3 +108,16 @@ def test_a_choice_outside_the_list_is_explained_in_chinese(rules_copy, file, old
     """The choices came in pydantic's English: "'money', 'percent', … or 'text' 之一"."""
     edit(rules_copy / file, old, new)
     assert " or " not in check_refused(rules_copy, expect)
+
+
+@pytest.mark.parametrize("counts,weights", [("ph_points", "workpoints"), ("workpoints", "workpoints")])
+def test_a_breakdown_the_rule_does_not_compute_is_refused(rules_copy, counts, weights):
+    """`weights: workpoints` printed "63×63=3,969" item by item (a total of 42,592) under a text
+    saying 2,558 points; the table must be the rule's own dot(counts, weights)."""
+    edit(rules_copy / "rules.yaml", "breakdown: {counts: workpoints, weights: ph_points,",
+         f"breakdown: {{counts: {counts}, weights: {weights},")  # fmt: skip
+    check_refused(
+        rules_copy,
+        f"rules.yaml 第105行 规则 R4 statement.breakdown：明细表列出 {counts} × {weights}，"
+        f"但规则的公式中没有 dot({counts}, {weights})",
+    )

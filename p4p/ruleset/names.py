@@ -10,6 +10,7 @@ declared but never used are reported too: a ruleset says nothing that does not t
 
 from __future__ import annotations
 
+import ast
 from collections.abc import Callable, Iterable
 from dataclasses import dataclass, field
 
@@ -209,6 +210,7 @@ class _Checker:
         tscope = uscope.add(kind_names)
         self.template(rule.explain, tscope, (file, (*path, "explain")))
         self.statement(rule.statement, tscope, (file, (*path, "statement")))
+        self._breakdown_computed(rule, (file, (*path, "statement", "breakdown")))
         rscope = pscope.add({"total": NUMBER}, period=True)
         for name, (_, f) in rule.report.items():
             self.formula(f, rscope, (file, (*path, "report", name, "formula")), period=True)
@@ -234,6 +236,16 @@ class _Checker:
                         file, (*path, "breakdown"), f"明细表的 {name} 应为按项目列出的取值（如 workpoints、ph_points）"
                     )
                 self.used.add(name)
+
+    def _breakdown_computed(self, rule: Rule, at: tuple) -> None:
+        """The breakdown table prints Σ count × weight item by item; unless the rule computes that
+        very dot(counts, weights), its total is not the rule's number (swapped or repeated names
+        printed "63×63=3,969" beside a text saying 2,558 points)."""
+        bd = rule.statement.breakdown
+        if bd is None or bd[:2] in _dots(rule):
+            return
+        self.report(*at, f"明细表列出 {bd[0]} × {bd[1]}，但规则的公式中没有 dot({bd[0]}, {bd[1]})："
+                         "明细表的合计会与规则算出的数对不上")  # fmt: skip
 
     def _item(self, item: str, at: tuple) -> None:
         if item not in self.rs.items:
@@ -442,6 +454,20 @@ def _table_names(rs: Ruleset) -> set[str]:
             for r in v.rows:
                 out |= r.value.names | (r.label.names if r.label else set())
                 out |= {e for e in r.band or () if isinstance(e, str)}
+    return out
+
+
+def _dots(rule: Rule) -> set[tuple[str, str]]:
+    """The (counts, weights) names of every dot(counts, weights) in the rule's formulas."""
+    fs: list[Formula | None] = [rule.amount, rule.quantity, rule.weight, *rule.weights.values()]
+    fs += [*rule.let.values(), *rule.period_let.values()]
+    out = set()
+    for f in fs:
+        for node in ast.walk(f.tree) if f is not None else ():
+            if isinstance(node, ast.Call) and isinstance(node.func, ast.Name) and node.func.id == "dot":
+                args = node.args
+                if len(args) == 2 and isinstance(args[0], ast.Name) and isinstance(args[1], ast.Name):
+                    out.add((args[0].id, args[1].id))
     return out
 
 
