@@ -121,3 +121,15 @@ def test_a_breakdown_the_rule_does_not_compute_is_refused(rules_copy, counts, we
         f"rules.yaml 第105行 规则 R4 statement.breakdown：明细表列出 {counts} × {weights}，"
         f"但规则的公式中没有 dot({counts}, {weights})",
     )
+
+
+def test_a_table_value_dividing_by_zero_at_one_score_is_refused_at_load(rules_copy, base_quarter, archive):
+    """`0.9 + 0 / (score - 87.3)` passed `rules check`: the range check evaluated it at 87.3 but
+    overlooked the division (and a table without min/max was not evaluated at all); the first
+    quarter with someone at 87.3 was refused at run time."""
+    edit(rules_copy / "tables.yaml", 'value: "0.90", label: 80（含）–90分}',
+         'value: "0.9 + 0 / (score - 87.3)", label: 80（含）–90分}')  # fmt: skip
+    expect = "tables.yaml 第15行 k.rows.2.value：第3行的取值公式 0.9 + 0 / (score - 87.3) 在考核得分 87.3 分时除以零"
+    check_refused(rules_copy, expect)
+    r = cli("run", base_quarter, "--rules", rules_copy, "--archive", archive, "--no-pdf")
+    assert r.exit_code == 2 and expect in r.stderr and not archive.exists(), r.output
