@@ -133,3 +133,32 @@ def test_a_table_value_dividing_by_zero_at_one_score_is_refused_at_load(rules_co
     check_refused(rules_copy, expect)
     r = cli("run", base_quarter, "--rules", rules_copy, "--archive", archive, "--no-pdf")
     assert r.exit_code == 2 and expect in r.stderr and not archive.exists(), r.output
+
+
+def test_a_yaml_file_the_loader_does_not_read_is_refused(rules_copy, base_quarter, archive):
+    """`parameters-2027.yaml` (new values put in a file of their own) or `checks.yml` were never
+    read — nor hashed — and `rules check` said 检查通过; a README or notes.txt stays allowed."""
+    shutil.copyfile(rules_copy / "parameters.yaml", rules_copy / "parameters-2027.yaml")
+    shutil.copyfile(rules_copy / "checks.yaml", rules_copy / "checks.yml")
+    (rules_copy / "README.md").write_text("说明\n", encoding="utf-8")
+    err = check_refused(rules_copy, "  - checks.yml：p4p 不读这个文件，其中写的内容不会生效：规则集只读 ruleset.yaml、")
+    assert "  - parameters-2027.yaml：p4p 不读这个文件" in err and "README" not in err
+    r = cli("run", base_quarter, "--rules", rules_copy, "--archive", archive, "--no-pdf")
+    assert r.exit_code == 2 and "parameters-2027.yaml：p4p 不读这个文件" in r.stderr and not archive.exists()
+
+
+def test_a_test_case_the_runner_would_skip_is_refused(tmp_path):
+    """tests/broken.yml, tests/BROKEN.YAML and tests/more/x.yaml were skipped without a word:
+    "14 个通过，全部通过" while a failing case sat beside them."""
+    rules = tmp_path / "r"
+    shutil.copytree(RULES, rules)
+    case = (rules / "tests" / "director-bonus-rounding.yaml").read_text(encoding="utf-8")
+    failing = case.replace("[T09, PH_FUND, 40000.00, 7]", "[T09, PH_FUND, 99.00, 7]")
+    (rules / "tests" / "more").mkdir()
+    for name in ("broken.yml", "BROKEN.YAML", "more/broken.yaml"):
+        (rules / "tests" / name).write_text(failing, encoding="utf-8")
+    r = cli("rules", "test", rules)
+    assert r.exit_code == 2 and "全部通过" not in r.output, r.output
+    for expect in ("tests/BROKEN.YAML：p4p 不读这个文件，其中写的内容不会生效：测试用例文件名须以 .yaml（小写）结尾",
+                   "tests/broken.yml：p4p 不读这个文件", "tests/more/：测试用例不能放在子目录里"):  # fmt: skip
+        assert expect in r.stderr, r.stderr

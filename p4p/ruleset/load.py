@@ -8,7 +8,7 @@ from __future__ import annotations
 import datetime as dt
 import hashlib
 import re
-from collections.abc import Callable
+from collections.abc import Callable, Iterable
 from decimal import Decimal
 from fractions import Fraction
 from pathlib import Path
@@ -527,6 +527,20 @@ def _why_not_number(text: str) -> str:
     return f"格式错误：{slip}" if slip else str(S.number_problem(text))
 
 
+def stray_yaml(folder: Path, read: Iterable[str], what: str, prefix: str = "") -> list[RuleProblem]:
+    """YAML files in `folder` that p4p does not read (`parameters-2027.yaml`, `checks.yml`): an
+    editor who put rules or test cases there expects them to take effect, and nothing would."""
+    if not folder.is_dir():
+        return []
+    out = []
+    for p in sorted(folder.iterdir()):
+        if p.is_file() and p.suffix.lower() in (".yaml", ".yml") and p.name not in read:
+            out.append(RuleProblem(f"{prefix}{p.name}", None, None,
+                                   f"p4p 不读这个文件，其中写的内容不会生效：{what}",
+                                   nearest(p.name, read)))  # fmt: skip
+    return out
+
+
 def load_ruleset(path: str | Path, *, v1: bool = False) -> Ruleset:
     """Load and check the ruleset in `path`; raise RulesetError listing every problem.
     `v1=True` (replaying runs archived before format 2) reads the older format instead."""
@@ -537,6 +551,7 @@ def load_ruleset(path: str | Path, *, v1: bool = False) -> Ruleset:
         return load_v1(path)
     loader = _Loader(path)
     raw = {name: loader.read(name) for name in FILES}
+    loader.problems += stray_yaml(path, FILES, f"规则集只读 {'、'.join(FILES)}，请并入对应的文件，或移出规则集目录")
     meta = raw["ruleset.yaml"]
     if meta is None:
         raise RulesetError(loader.problems or [RuleProblem("ruleset.yaml", None, None, "无法读取")])
