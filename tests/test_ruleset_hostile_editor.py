@@ -162,3 +162,12 @@ def test_a_test_case_the_runner_would_skip_is_refused(tmp_path):
     for expect in ("tests/BROKEN.YAML：p4p 不读这个文件，其中写的内容不会生效：测试用例文件名须以 .yaml（小写）结尾",
                    "tests/broken.yml：p4p 不读这个文件", "tests/more/：测试用例不能放在子目录里"):  # fmt: skip
         assert expect in r.stderr, r.stderr
+
+
+@pytest.mark.parametrize("tail", ["#*0.9", " # x 0.9"])
+def test_a_hash_in_a_formula_is_refused_not_read_as_a_python_comment(rules_copy, tail):
+    """`round2(perf_base_annual / 4 * k)#*0.9` (no space: YAML keeps the #) passed: Python read
+    `#*0.9` as a comment, so the edit `rules diff` showed took no effect on any amount."""
+    edit(rules_copy / "rules.yaml", "amount: round2(perf_base_annual / 4 * k)",
+         f'amount: "round2(perf_base_annual / 4 * k){tail}"')  # fmt: skip
+    check_refused(rules_copy, "rules.yaml 第21行 规则 R2 amount：公式中不能有 #（其后的内容会被当作注释忽略）")
