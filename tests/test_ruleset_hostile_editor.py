@@ -171,3 +171,15 @@ def test_a_hash_in_a_formula_is_refused_not_read_as_a_python_comment(rules_copy,
     edit(rules_copy / "rules.yaml", "amount: round2(perf_base_annual / 4 * k)",
          f'amount: "round2(perf_base_annual / 4 * k){tail}"')  # fmt: skip
     check_refused(rules_copy, "rules.yaml 第21行 规则 R2 amount：公式中不能有 #（其后的内容会被当作注释忽略）")
+
+
+@pytest.mark.parametrize(
+    "old,new,line,spec",
+    [("{k_label}）\n      = {amount:money} 元", "{k_label:money}）\n      = {amount:money} 元", 23, "k_label:money"),
+     ("{level_name}级分得", "{level_name:count}级分得", 204, "level_name:count")],
+)  # fmt: skip
+def test_a_number_format_on_a_text_is_refused(rules_copy, old, new, line, spec):
+    """`{k_label:money}` passed and printed the label unchanged: the declared format took no effect."""
+    edit(rules_copy / "rules.yaml", old, new)
+    name, fmt = spec.split(":")
+    check_refused(rules_copy, f"第{line}行 规则 R", f"文字中的 {{{spec}}}：{name} 是文字，不能按 {fmt} 格式显示")

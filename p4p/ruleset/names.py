@@ -146,6 +146,10 @@ class _Checker:
             elif scope.types[name] == MAPPING:
                 self.report(file, path, f"文字中的 {{{name}}} 是按项目列出的取值，不能直接显示")
             self.used.add(name)
+        for part in t.parts:  # a number format on a text (a label, a name) would be ignored
+            if isinstance(part, tuple) and scope.types.get(part[0]) == TEXT and part[1] not in (None, "text"):
+                self.report(file, path, f"文字中的 {{{part[0]}:{part[1]}}}：{part[0]} 是文字，不能按 {part[1]} 格式显示，"
+                                        f"请写 {{{part[0]}}}")  # fmt: skip
 
     def lets(self, lets: dict[str, Formula], scope: _Scope, at: tuple, period: bool = False) -> _Scope:
         """Lets in order: each may use the ones above it."""
