@@ -183,3 +183,15 @@ def test_a_number_format_on_a_text_is_refused(rules_copy, old, new, line, spec):
     edit(rules_copy / "rules.yaml", old, new)
     name, fmt = spec.split(":")
     check_refused(rules_copy, f"第{line}行 规则 R", f"文字中的 {{{spec}}}：{name} 是文字，不能按 {fmt} 格式显示")
+
+
+def test_a_check_reading_village_income_must_be_limited_to_the_villages_that_fill_it(rules_copy):
+    """Rules were held to it, checks not: C3 with `when: {kind: village}` read 0 income for every
+    village without a guarantee (they fill no village_income row), so a condition such as
+    `income < 1000` would flag each of them."""
+    edit(rules_copy / "checks.yaml", "    when: {kind: village, guarantee: 1}", "    when: {kind: village}")
+    err = check_refused(
+        rules_copy,
+        "checks.yaml 第32行 提示 C3 when：提示用到了 drug_subsidy（只有部分机构填写），when 应限定 kind: village、guarantee: 1",
+    )
+    assert "提示用到了 prior_service_fee（只有部分机构填写）" in err

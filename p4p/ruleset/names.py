@@ -219,7 +219,7 @@ class _Checker:
         for name, (_, f) in rule.report.items():
             self.formula(f, rscope, (file, (*path, "report", name, "formula")), period=True)
         self._kind_parts(rule, at)
-        self._availability(rule, at)
+        self._availability(_all_names(rule), rule.when, at)
         self._unused_lets(rule, at)
 
     def statement(self, st: Statement, scope: _Scope, at: tuple) -> None:
@@ -294,22 +294,22 @@ class _Checker:
             self.template(u.explain, uscope, (file, (*path, "undistributed", "explain")))
             self.statement(u.statement, uscope, (file, (*path, "undistributed", "statement")))
 
-    def _availability(self, rule: Rule, at: tuple) -> None:
-        """Q4-only period values in a rule that runs in other quarters; fields of a table that
-        not every unit the rule applies to has."""
+    def _availability(self, names: set[str], when: dict, at: tuple, who: str = "规则") -> None:
+        """Q4-only period values in a rule or check that runs in other quarters; fields of a table
+        that not every unit it applies to has (a check's prior_<field> counts as the field)."""
         file, path = at
-        names = _all_names(rule)
-        quarters = rule.quarters()
+        q = when.get("quarter")
+        quarters = None if q is None else {int(x) for x in (q if isinstance(q, list) else [q])}
         for name in sorted(names & PERIOD_Q4_ONLY):
             if quarters != {4}:
-                self.report(file, (*path, "when"), f"规则用到了只在第四季度填写的 {name}，when 应限定 quarter: 4")
+                self.report(file, (*path, "when"), f"{who}用到了只在第四季度填写的 {name}，when 应限定 quarter: 4")
         fields = unit_fields()
-        for name in sorted(n for n in names if n in fields):
-            table = table_of(name)
+        for name in sorted(n for n in names if n.removeprefix(PRIOR) in fields):
+            table = table_of(name.removeprefix(PRIOR))
             need = PRESENT_WHEN.get(table)
-            if need and any(set(rule.when.get(k) or []) - set(v) or k not in rule.when for k, v in need.items()):
+            if need and any(set(when.get(k) or []) - set(v) or k not in when for k, v in need.items()):
                 cond = "、".join(f"{k}: {v[0]}" for k, v in need.items())
-                self.report(file, (*path, "when"), f"规则用到了 {name}（只有部分机构填写），when 应限定 {cond}")
+                self.report(file, (*path, "when"), f"{who}用到了 {name}（只有部分机构填写），when 应限定 {cond}")
 
     def _unused_lets(self, rule: Rule, at: tuple) -> None:
         file, path = at
@@ -339,6 +339,7 @@ class _Checker:
             self.formula(c.condition, cscope, (file, (*path, "condition")), want="truth")
             self.template(c.message, cscope, (file, (*path, "message")))
             readers = set(c.condition.names) | set(c.message.names) | {n for f in c.let.values() for n in f.names}
+            self._availability(readers, c.when, at=(file, path), who="提示")
             for name in c.let:
                 if name not in readers:
                     self.report(file, (*path, "let", name), f"中间量 {name} 没有被条件或提示文字使用",
