@@ -195,3 +195,19 @@ def test_a_check_reading_village_income_must_be_limited_to_the_villages_that_fil
         "checks.yaml 第32行 提示 C3 when：提示用到了 drug_subsidy（只有部分机构填写），when 应限定 kind: village、guarantee: 1",
     )
     assert "提示用到了 prior_service_fee（只有部分机构填写）" in err
+
+
+@pytest.mark.parametrize("when", ["raw_points >= 0", "q > 0 or amount < 0"])
+def test_absmoney_outside_a_negative_case_is_refused(rules_copy, when):
+    """R4-Q4's "多拨了 {amount:absmoney} 元，本季度应退回 {amount:absmoney} 元" under any other
+    `when` passed the check: a village owed a top-up read that it must pay the sum back."""
+    edit(rules_copy / "rules.yaml", "        - when: amount < 0\n          text: |-\n            年终清算",
+         f"        - when: {when}\n          text: |-\n            年终清算")  # fmt: skip
+    check_refused(rules_copy, "rules.yaml 第160行 规则 R4-Q4 statement.cases.0.text：{amount:absmoney} 去掉了负号，"
+                              "只能用在 when 写明 amount < 0 的情况里")  # fmt: skip
+
+
+def test_absmoney_under_a_negative_condition_is_accepted(rules_copy):
+    edit(rules_copy / "rules.yaml", "        - when: amount < 0\n          text: |-\n            年终清算",
+         "        - when: q > 0 and 0 > amount\n          text: |-\n            年终清算")  # fmt: skip
+    assert cli("rules", "check", rules_copy).exit_code == 0

@@ -227,6 +227,10 @@ class _Checker:
         for i, (cond, text) in enumerate(st.cases):
             self.formula(cond, scope, (file, (*path, "cases", i, "when")), want="truth")
             self.template(text, scope, (file, (*path, "cases", i, "text")))
+            for name in sorted(_absmoney(text) - _negative(cond)):
+                self.report(file, (*path, "cases", i, "text"),
+                            f"{{{name}:absmoney}} 去掉了负号，只能用在 when 写明 {name} < 0 的情况里"
+                            f"（否则补发的金额也会印成“应退回”）")  # fmt: skip
         for i, (_, name, _) in enumerate(st.rows):
             if name not in scope.types and name not in self.broken:
                 self.undefined.add(name)
@@ -459,6 +463,30 @@ def _table_names(rs: Ruleset) -> set[str]:
             for r in v.rows:
                 out |= r.value.names | (r.label.names if r.label else set())
                 out |= {e for e in r.band or () if isinstance(e, str)}
+    return out
+
+
+def _absmoney(t: Template | None) -> set[str]:
+    return {p[0] for p in (t.parts if t else ()) if isinstance(p, tuple) and p[1] == "absmoney"}
+
+
+def _negative(cond: Formula | None) -> set[str]:
+    """The names a case's condition requires to be negative: `x < 0` or `x <= 0` (or `0 > x`),
+    alone or as one term of an `and`."""
+    if cond is None:
+        return set()
+    terms = cond.tree.values if isinstance(cond.tree, ast.BoolOp) and isinstance(cond.tree.op, ast.And) else [cond.tree]
+    out = set()
+    for c in terms:
+        if not (isinstance(c, ast.Compare) and len(c.ops) == 1):
+            continue
+        left, op, right = c.left, c.ops[0], c.comparators[0]
+        if isinstance(op, (ast.Gt, ast.GtE)):
+            left, right = right, left
+        elif not isinstance(op, (ast.Lt, ast.LtE)):
+            continue
+        if isinstance(left, ast.Name) and isinstance(right, ast.Constant) and right.value == 0:
+            out.add(left.id)
     return out
 
 
