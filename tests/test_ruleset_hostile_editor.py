@@ -211,3 +211,19 @@ def test_absmoney_under_a_negative_condition_is_accepted(rules_copy):
     edit(rules_copy / "rules.yaml", "        - when: amount < 0\n          text: |-\n            年终清算",
          "        - when: q > 0 and 0 > amount\n          text: |-\n            年终清算")  # fmt: skip
     assert cli("rules", "check", rules_copy).exit_code == 0
+
+
+def test_two_items_of_one_name_are_refused(rules_copy):
+    """MI_SURPLUS renamed 基本公卫经费 passed: the statement listed 基本公卫经费 twice, two payers."""
+    edit(rules_copy / "items.yaml", "    name: 医保结余留用", "    name: 基本公卫经费")
+    check_refused(rules_copy, "items.yaml 第29行 items.MI_SURPLUS.name：项目 MI_SURPLUS 与 PH_FUND 同名“基本公卫经费”")
+
+
+def test_two_statement_rows_of_one_label_are_refused(rules_copy):
+    """R6's income table could print 基本药物补助 twice (the second one the service fee)."""
+    edit(
+        rules_copy / "rules.yaml", "{label: 一般诊疗费, value: service_fee", "{label: 基本药物补助, value: service_fee"
+    )
+    check_refused(
+        rules_copy, "rules.yaml 第276行 规则 R6 statement.rows.1.label：结算单数值表第1行和第2行都叫“基本药物补助”"
+    )

@@ -231,7 +231,12 @@ class _Checker:
                 self.report(file, (*path, "cases", i, "text"),
                             f"{{{name}:absmoney}} 去掉了负号，只能用在 when 写明 {name} < 0 的情况里"
                             f"（否则补发的金额也会印成“应退回”）")  # fmt: skip
-        for i, (_, name, _) in enumerate(st.rows):
+        labels: dict[str, int] = {}
+        for i, (label, name, _) in enumerate(st.rows):
+            if label in labels:
+                self.report(file, (*path, "rows", i, "label"),
+                            f"结算单数值表第{labels[label] + 1}行和第{i + 1}行都叫“{label}”：村医分不清哪个数是哪一项")  # fmt: skip
+            labels.setdefault(label, i)
             if name not in scope.types and name not in self.broken:
                 self.undefined.add(name)
                 self.report(file, (*path, "rows", i, "value"), f"结算单要显示的 {name} 没有定义",
@@ -378,6 +383,7 @@ class _Checker:
 
     def unused(self, meta: S.Meta) -> None:
         self._duplicate_rule_ids()
+        self._duplicate_item_names()
         used = self.used | _table_names(self.rs) | {self.rs.workpoint_items}
         missing = self.undefined - set(self.rs.parameters) - set(self.rs.tables) - set(self.rs.items)
         for name in self.rs.parameters:
@@ -397,6 +403,16 @@ class _Checker:
         if wp is None or not wp.is_mapping:
             self.report("ruleset.yaml", ("workpoint_items",), "workpoint_items 应为按服务项目列出的参数",
                         hint=nearest(self.rs.workpoint_items, self.rs.parameters))  # fmt: skip
+
+    def _duplicate_item_names(self) -> None:
+        """Statements, the ledger and the payment lists show an item by its name: two items of one
+        name read as one item paid twice (or one amount under two headings)."""
+        first: dict[str, str] = {}
+        for code, item in self.rs.items.items():
+            if item.name in first:
+                self.report("items.yaml", ("items", code, "name"),
+                            f"项目 {code} 与 {first[item.name]} 同名“{item.name}”：结算单和台账上分不清是哪一项")  # fmt: skip
+            first.setdefault(item.name, code)
 
     def _duplicate_rule_ids(self) -> None:
         ids = set()
