@@ -21,12 +21,14 @@ import numpy as np
 from ..lang.exact import Vec, texts
 from ..lang.formula import Formula, FormulaError
 from ..model.fields import LEVEL_NAMES
-from ..model.money import split_fen
+from ..model.money import MAX_MONEY_DIGITS, fen_text, group_thousands, split_fen
 from ..ruleset.model import LEVELS, Rule
 from .compute import Run, history_totals
 from .result import ComputeError, UnitInfo
 from .scope import Scope
 from .values import Collected, block, cases, collect
+
+MAX_FEN = 100 * 10**MAX_MONEY_DIGITS  # an amount must fit where the inputs' amounts fit (< 10^15 yuan)
 
 
 # ---- evaluating with the rule and institution named on failure --------------------------------
@@ -54,6 +56,13 @@ def _fen(v: Vec, rule: Rule, ids: list[str], what: str) -> list[int]:
         who = "、".join(ids[i] for i in wrong) if len(v) > 1 else "本期"
         raise ComputeError(f"规则 {rule.id} 的{what}不是整分（{who}）：规则应在公式中用 round2 取整")
     out = fen.tolist()
+    huge = [i for i, x in enumerate(out) if abs(x) >= MAX_FEN][:5]
+    if huge:
+        who = "、".join(ids[i] for i in huge) if len(out) > 1 else "本期"
+        raise ComputeError(
+            f"规则 {rule.id} 的{what}整数部分超过 {MAX_MONEY_DIGITS} 位（{who}：{group_thousands(fen_text(out[huge[0]]))} 元）："
+            f"金额与输入一样最多 {MAX_MONEY_DIGITS} 位整数，请检查公式"
+        )
     return out * len(ids) if len(out) == 1 and len(ids) != 1 else out
 
 
@@ -207,9 +216,7 @@ def _item_name(run: Run, rule: Rule, item: str) -> str:
 
 
 def _yuan(fen: int) -> str:
-    from ..model.money import from_fen, group_thousands
-
-    return group_thousands(f"{from_fen(fen):.2f}")
+    return group_thousands(fen_text(fen))
 
 
 def _concat(parts: list[Vec], ids: list[list[str]], pos: dict[str, int]) -> Vec:

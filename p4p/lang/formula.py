@@ -72,6 +72,8 @@ def compile_formula(text: str) -> Formula:
     wide = next((c for c in text if not c.isascii()), None)
     if wide is not None:  # Python would read `ｓcore` as `score`; a full-width digit is no number
         raise FormulaError(f"公式只能使用半角字符（字母、数字 0–9、运算符），不能有“{wide}”：{_clip(text)}")
+    if "#" in text:  # Python would read the rest of the line as a comment: `k#*0.9` is k
+        raise FormulaError(f"公式中不能有 #（其后的内容会被当作注释忽略）：{_clip(text)}")
     try:
         tree = ast.parse(text, mode="eval").body
     except (SyntaxError, ValueError, RecursionError, MemoryError):

@@ -14,10 +14,11 @@ from __future__ import annotations
 import re
 from collections.abc import Mapping
 from dataclasses import dataclass
-from decimal import ROUND_HALF_UP, Decimal, InvalidOperation
+from decimal import ROUND_HALF_UP, Decimal, InvalidOperation, localcontext
 from fractions import Fraction
 
 FORMATS = ("money", "absmoney", "percent", "number", "count", "wan", "exact", "text")
+DIGITS_FORMATS = ("percent", "number", "wan")  # the ones whose `.N` sets the decimals shown
 _PLACE = re.compile(r"\{([^{}]*)\}")
 _SPEC = re.compile(r"^([A-Za-z_][A-Za-z0-9_]*)(?::([a-z]+)(?:\.(\d))?)?$")
 _LONG = re.compile(r"^-?\d+\.\d{7,}$")
@@ -60,6 +61,10 @@ def compile_template(text: str) -> Template:
         name, fmt, digits = spec.group(1), spec.group(2), spec.group(3)
         if fmt is not None and fmt not in FORMATS:
             raise TemplateError(f"占位符 {m.group(0)} 的格式 {fmt} 不认识（可用：{'、'.join(FORMATS)}）")
+        if digits is not None and fmt not in DIGITS_FORMATS:
+            raise TemplateError(
+                f"占位符 {m.group(0)} 的格式 {fmt} 不能指定小数位数（只有 {'、'.join(DIGITS_FORMATS)} 可以，如 percent.3）"
+            )
         parts.append(joined[pos : m.start()])
         parts.append((name, fmt, int(digits) if digits else None))
         pos = m.end()
@@ -88,7 +93,14 @@ def _needs_space(left: str, right: str) -> bool:
 
 
 def show(value: str, fmt: str | None, digits: int | None = None) -> str:
-    """One value for people. Text that is not a number is shown as it is."""
+    """One value for people. Text that is not a number is shown as it is. The decimal precision
+    follows the value's length, so a huge one is neither cut to 28 digits nor refused by quantize."""
+    with localcontext() as ctx:
+        ctx.prec = max(ctx.prec, len(value) + 20)
+        return _show(value, fmt, digits)
+
+
+def _show(value: str, fmt: str | None, digits: int | None) -> str:
     if fmt == "text":
         return value
     exact = value

@@ -29,6 +29,7 @@ from ..engine.trace import TraceError, TraceLine, in_folder, read_trace
 from ..resources import TEMPLATES
 from .bundles import bundle_tasks, copy_named, merge_pdfs
 from .display import period_label
+from .glyphs import missing_glyph_warnings
 from .pool import quiet_pool
 from .qr import qr_data_url, verify_text
 from .roles import run_items
@@ -66,6 +67,17 @@ def _warn_environment() -> None:
     if not check_font():
         print(f"警告：未找到字体 {FONT}，结算单改用完整的 Noto Sans CJK SC（较慢）或文泉驿微米黑（无粗体）。"
               "请运行 make setup（scripts/setup-system.sh 会生成该字体）。", file=sys.stderr)  # fmt: skip
+
+
+def _warn_glyphs(alliance: str, lines: list[TraceLine]) -> None:
+    """Names printed on the statements with a character no font has (it would print as a box)."""
+    texts = {("医共体名称", alliance)}
+    for t in lines:
+        texts.add((f"{t.inst_id} 机构名称", t.inst_name))
+        if t.director:
+            texts.add((f"{t.inst_id} 院长", t.director))
+    for message in missing_glyph_warnings(sorted(texts)):
+        print(f"警告：{message}", file=sys.stderr)
 
 
 def _env() -> jinja2.Environment:
@@ -214,6 +226,7 @@ def render_run(
     summary = _summary(run_dir)
     head = _head(run_id, manifest, approval, chain_head)
     _job["statements"] = job = Statements(run_dir, lines, summary, head)
+    _warn_glyphs(head["alliance"], lines)
     st_dir, bundles = out_dir / "statements", out_dir / "bundles"
     st_dir.mkdir(parents=True, exist_ok=True)
     qr = qr_data_url(verify_text(head["period"], run_id, head["ledger_sha256"], None, head["chain_head"]))

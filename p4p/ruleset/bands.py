@@ -142,13 +142,12 @@ SCORES = [Fraction(n, 10) for n in range(1001)]  # every score an assessment can
 def check_table_ranges(
     rs: Ruleset, bounds: dict[str, tuple[Fraction | None, Fraction | None]], report: Callable[..., None]
 ) -> None:
-    """A table that declares `min`/`max`: every row's value, for every score (0–100, one
-    decimal) and veto that row is the first to match, on every date its parameters change,
-    lies within them. Scores are finitely many, so this is a proof, not a sample."""
-    for tid, (lo, hi) in bounds.items():
-        table = rs.tables.get(tid)
-        if table is None or (lo is None and hi is None):
-            continue
+    """Every row's value, for every score (0–100, one decimal) and veto that row is the first to
+    match, on every date its parameters change, can be computed (no division by zero) and, for
+    a table that declares `min`/`max`, lies within them. Scores are finitely many, so this is a
+    proof, not a sample."""
+    for tid, table in rs.tables.items():
+        lo, hi = bounds.get(tid, (None, None))
         for vi, version in enumerate(table.versions):
             if not _edges_known(rs, version):
                 continue
@@ -183,9 +182,16 @@ def _out_of_range(version: TableVersion, r: Resolved, lo: Fraction | None, hi: F
         env["score"] = Vec.of_fractions([s for s, _ in at])
         env["veto"] = Vec.of([v for _, v in at])
         try:
-            values = version.rows[i].value.number(env).fractions()
+            column = version.rows[i].value.number(env)
         except FormulaError:
             continue  # the engine reports it when it evaluates the row
+        bad = column.bad_rows()
+        if len(bad):
+            score, veto = at[int(bad[0])]
+            who = f"考核得分 {fraction_text(score)} 分" + ("、一票否决" if veto else "")
+            out[i] = f"第{i + 1}行的取值公式 {version.rows[i].value.text} 在{who}时除以零"
+            continue
+        values = column.fractions()
         if len(values) == 1:
             values = values * len(at)
         for (score, veto), v in zip(at, values, strict=True):

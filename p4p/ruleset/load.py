@@ -8,7 +8,7 @@ from __future__ import annotations
 import datetime as dt
 import hashlib
 import re
-from collections.abc import Callable
+from collections.abc import Callable, Iterable
 from decimal import Decimal
 from fractions import Fraction
 from pathlib import Path
@@ -105,9 +105,12 @@ class _Loader:
         if kind == "extra_forbidden" and key is not None:
             hint = nearest(key, _allowed_keys(S.FILE_MODELS[name], loc[:-1]))
             message = "未知的键（p4p 不认识，写了也不会生效）"
-        elif kind == "literal_error" and isinstance(err.get("input"), str):
-            hint = nearest(err["input"], re.findall(r"'([^']*)'", str((err.get("ctx") or {}).get("expected", ""))))
-            message = _MESSAGES[kind].format(**(err.get("ctx") or {}))
+        elif kind == "literal_error":  # pydantic's "'a', 'b' or 'c'": the choices, joined in Chinese
+            choices = re.findall(r"'([^']*)'", str((err.get("ctx") or {}).get("expected", "")))
+            hint = nearest(err["input"], choices) if isinstance(err.get("input"), str) else None
+            message = (
+                f"取值应为 {choices[0]}" if len(choices) == 1 else _MESSAGES[kind].format(expected="、".join(choices))
+            )
         else:
             message = _MESSAGES.get(kind, "{msg}").format(msg=err.get("msg", ""), **(err.get("ctx") or {}))
         self.problem(name, loc, message, hint=hint)
@@ -524,6 +527,20 @@ def _why_not_number(text: str) -> str:
     return f"格式错误：{slip}" if slip else str(S.number_problem(text))
 
 
+def stray_yaml(folder: Path, read: Iterable[str], what: str, prefix: str = "") -> list[RuleProblem]:
+    """YAML files in `folder` that p4p does not read (`parameters-2027.yaml`, `checks.yml`): an
+    editor who put rules or test cases there expects them to take effect, and nothing would."""
+    if not folder.is_dir():
+        return []
+    out = []
+    for p in sorted(folder.iterdir()):
+        if p.is_file() and p.suffix.lower() in (".yaml", ".yml") and p.name not in read:
+            out.append(RuleProblem(f"{prefix}{p.name}", None, None,
+                                   f"p4p 不读这个文件，其中写的内容不会生效：{what}",
+                                   nearest(p.name, read)))  # fmt: skip
+    return out
+
+
 def load_ruleset(path: str | Path, *, v1: bool = False) -> Ruleset:
     """Load and check the ruleset in `path`; raise RulesetError listing every problem.
     `v1=True` (replaying runs archived before format 2) reads the older format instead."""
@@ -534,6 +551,7 @@ def load_ruleset(path: str | Path, *, v1: bool = False) -> Ruleset:
         return load_v1(path)
     loader = _Loader(path)
     raw = {name: loader.read(name) for name in FILES}
+    loader.problems += stray_yaml(path, FILES, f"规则集只读 {'、'.join(FILES)}，请并入对应的文件，或移出规则集目录")
     meta = raw["ruleset.yaml"]
     if meta is None:
         raise RulesetError(loader.problems or [RuleProblem("ruleset.yaml", None, None, "无法读取")])

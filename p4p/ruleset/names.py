@@ -10,6 +10,7 @@ declared but never used are reported too: a ruleset says nothing that does not t
 
 from __future__ import annotations
 
+import ast
 from collections.abc import Callable, Iterable
 from dataclasses import dataclass, field
 
@@ -145,6 +146,10 @@ class _Checker:
             elif scope.types[name] == MAPPING:
                 self.report(file, path, f"文字中的 {{{name}}} 是按项目列出的取值，不能直接显示")
             self.used.add(name)
+        for part in t.parts:  # a number format on a text (a label, a name) would be ignored
+            if isinstance(part, tuple) and scope.types.get(part[0]) == TEXT and part[1] not in (None, "text"):
+                self.report(file, path, f"文字中的 {{{part[0]}:{part[1]}}}：{part[0]} 是文字，不能按 {part[1]} 格式显示，"
+                                        f"请写 {{{part[0]}}}")  # fmt: skip
 
     def lets(self, lets: dict[str, Formula], scope: _Scope, at: tuple, period: bool = False) -> _Scope:
         """Lets in order: each may use the ones above it."""
@@ -209,11 +214,12 @@ class _Checker:
         tscope = uscope.add(kind_names)
         self.template(rule.explain, tscope, (file, (*path, "explain")))
         self.statement(rule.statement, tscope, (file, (*path, "statement")))
+        self._breakdown_computed(rule, (file, (*path, "statement", "breakdown")))
         rscope = pscope.add({"total": NUMBER}, period=True)
         for name, (_, f) in rule.report.items():
             self.formula(f, rscope, (file, (*path, "report", name, "formula")), period=True)
         self._kind_parts(rule, at)
-        self._availability(rule, at)
+        self._availability(_all_names(rule), rule.when, at)
         self._unused_lets(rule, at)
 
     def statement(self, st: Statement, scope: _Scope, at: tuple) -> None:
@@ -221,7 +227,16 @@ class _Checker:
         for i, (cond, text) in enumerate(st.cases):
             self.formula(cond, scope, (file, (*path, "cases", i, "when")), want="truth")
             self.template(text, scope, (file, (*path, "cases", i, "text")))
-        for i, (_, name, _) in enumerate(st.rows):
+            for name in sorted(_absmoney(text) - _negative(cond)):
+                self.report(file, (*path, "cases", i, "text"),
+                            f"{{{name}:absmoney}} 去掉了负号，只能用在 when 写明 {name} < 0 的情况里"
+                            f"（否则补发的金额也会印成“应退回”）")  # fmt: skip
+        labels: dict[str, int] = {}
+        for i, (label, name, _) in enumerate(st.rows):
+            if label in labels:
+                self.report(file, (*path, "rows", i, "label"),
+                            f"结算单数值表第{labels[label] + 1}行和第{i + 1}行都叫“{label}”：村医分不清哪个数是哪一项")  # fmt: skip
+            labels.setdefault(label, i)
             if name not in scope.types and name not in self.broken:
                 self.undefined.add(name)
                 self.report(file, (*path, "rows", i, "value"), f"结算单要显示的 {name} 没有定义",
@@ -234,6 +249,16 @@ class _Checker:
                         file, (*path, "breakdown"), f"明细表的 {name} 应为按项目列出的取值（如 workpoints、ph_points）"
                     )
                 self.used.add(name)
+
+    def _breakdown_computed(self, rule: Rule, at: tuple) -> None:
+        """The breakdown table prints Σ count × weight item by item; unless the rule computes that
+        very dot(counts, weights), its total is not the rule's number (swapped or repeated names
+        printed "63×63=3,969" beside a text saying 2,558 points)."""
+        bd = rule.statement.breakdown
+        if bd is None or bd[:2] in _dots(rule):
+            return
+        self.report(*at, f"明细表列出 {bd[0]} × {bd[1]}，但规则的公式中没有 dot({bd[0]}, {bd[1]})："
+                         "明细表的合计会与规则算出的数对不上")  # fmt: skip
 
     def _item(self, item: str, at: tuple) -> None:
         if item not in self.rs.items:
@@ -278,22 +303,22 @@ class _Checker:
             self.template(u.explain, uscope, (file, (*path, "undistributed", "explain")))
             self.statement(u.statement, uscope, (file, (*path, "undistributed", "statement")))
 
-    def _availability(self, rule: Rule, at: tuple) -> None:
-        """Q4-only period values in a rule that runs in other quarters; fields of a table that
-        not every unit the rule applies to has."""
+    def _availability(self, names: set[str], when: dict, at: tuple, who: str = "规则") -> None:
+        """Q4-only period values in a rule or check that runs in other quarters; fields of a table
+        that not every unit it applies to has (a check's prior_<field> counts as the field)."""
         file, path = at
-        names = _all_names(rule)
-        quarters = rule.quarters()
+        q = when.get("quarter")
+        quarters = None if q is None else {int(x) for x in (q if isinstance(q, list) else [q])}
         for name in sorted(names & PERIOD_Q4_ONLY):
             if quarters != {4}:
-                self.report(file, (*path, "when"), f"规则用到了只在第四季度填写的 {name}，when 应限定 quarter: 4")
+                self.report(file, (*path, "when"), f"{who}用到了只在第四季度填写的 {name}，when 应限定 quarter: 4")
         fields = unit_fields()
-        for name in sorted(n for n in names if n in fields):
-            table = table_of(name)
+        for name in sorted(n for n in names if n.removeprefix(PRIOR) in fields):
+            table = table_of(name.removeprefix(PRIOR))
             need = PRESENT_WHEN.get(table)
-            if need and any(set(rule.when.get(k) or []) - set(v) or k not in rule.when for k, v in need.items()):
+            if need and any(set(when.get(k) or []) - set(v) or k not in when for k, v in need.items()):
                 cond = "、".join(f"{k}: {v[0]}" for k, v in need.items())
-                self.report(file, (*path, "when"), f"规则用到了 {name}（只有部分机构填写），when 应限定 {cond}")
+                self.report(file, (*path, "when"), f"{who}用到了 {name}（只有部分机构填写），when 应限定 {cond}")
 
     def _unused_lets(self, rule: Rule, at: tuple) -> None:
         file, path = at
@@ -323,14 +348,42 @@ class _Checker:
             self.formula(c.condition, cscope, (file, (*path, "condition")), want="truth")
             self.template(c.message, cscope, (file, (*path, "message")))
             readers = set(c.condition.names) | set(c.message.names) | {n for f in c.let.values() for n in f.names}
+            self._availability(readers, c.when, at=(file, path), who="提示")
             for name in c.let:
                 if name not in readers:
                     self.report(file, (*path, "let", name), f"中间量 {name} 没有被条件或提示文字使用",
                                 hint=nearest(name, readers - set(c.let)))  # fmt: skip
 
     # -- what is declared but never takes effect -----------------------------------------------------
+    def clashes(self) -> None:
+        """A parameter or table named like an input field, a period value, a table, an item or a
+        name a rule kind provides is never read: a formula's name means the other thing."""
+        period = set(PERIOD_FIELD_TYPES) | {"quarter"}
+        period |= {f"{prefix}_{t}{end}" for prefix in PERIOD_SCORE_PREFIX.values() for t in self.rs.tables
+                   for end in ("", "_label")}  # fmt: skip
+        unit = set(unit_fields()) | {WORKPOINTS, "kind_name"}
+        provided = set(LINE_NAMES) | set(UNDISTRIBUTED_NAMES) | {n for k in KIND_NAMES.values() for n in k}
+        tables = set(self.rs.tables) | {f"{t}_label" for t in self.rs.tables}
+        what = [
+            (period, "期间的取值"),
+            (unit, "输入字段"),
+            (set(self.rs.items), "台账项目"),
+            (provided, "规则计算提供的名称"),
+        ]
+        for name in self.rs.parameters:
+            other = next((w for names, w in [(tables, "决策表"), *what] if name in names), None)
+            if other is not None:
+                self.report("parameters.yaml", (name,),
+                            f"参数 {name} 与{other} {name} 重名：公式和文字中的 {name} 读的是{other}，这个参数不会生效")  # fmt: skip
+        for tid in self.rs.tables:
+            other = next((w for names, w in what if tid in names or f"{tid}_label" in names), None)
+            if other is not None:
+                self.report("tables.yaml", (tid,),
+                            f"决策表 {tid} 与{other}重名：请换一个名称，以免公式中的 {tid} 指代不明")  # fmt: skip
+
     def unused(self, meta: S.Meta) -> None:
         self._duplicate_rule_ids()
+        self._duplicate_item_names()
         used = self.used | _table_names(self.rs) | {self.rs.workpoint_items}
         missing = self.undefined - set(self.rs.parameters) - set(self.rs.tables) - set(self.rs.items)
         for name in self.rs.parameters:
@@ -350,6 +403,16 @@ class _Checker:
         if wp is None or not wp.is_mapping:
             self.report("ruleset.yaml", ("workpoint_items",), "workpoint_items 应为按服务项目列出的参数",
                         hint=nearest(self.rs.workpoint_items, self.rs.parameters))  # fmt: skip
+
+    def _duplicate_item_names(self) -> None:
+        """Statements, the ledger and the payment lists show an item by its name: two items of one
+        name read as one item paid twice (or one amount under two headings)."""
+        first: dict[str, str] = {}
+        for code, item in self.rs.items.items():
+            if item.name in first:
+                self.report("items.yaml", ("items", code, "name"),
+                            f"项目 {code} 与 {first[item.name]} 同名“{item.name}”：结算单和台账上分不清是哪一项")  # fmt: skip
+            first.setdefault(item.name, code)
 
     def _duplicate_rule_ids(self) -> None:
         ids = set()
@@ -419,6 +482,44 @@ def _table_names(rs: Ruleset) -> set[str]:
     return out
 
 
+def _absmoney(t: Template | None) -> set[str]:
+    return {p[0] for p in (t.parts if t else ()) if isinstance(p, tuple) and p[1] == "absmoney"}
+
+
+def _negative(cond: Formula | None) -> set[str]:
+    """The names a case's condition requires to be negative: `x < 0` or `x <= 0` (or `0 > x`),
+    alone or as one term of an `and`."""
+    if cond is None:
+        return set()
+    terms = cond.tree.values if isinstance(cond.tree, ast.BoolOp) and isinstance(cond.tree.op, ast.And) else [cond.tree]
+    out = set()
+    for c in terms:
+        if not (isinstance(c, ast.Compare) and len(c.ops) == 1):
+            continue
+        left, op, right = c.left, c.ops[0], c.comparators[0]
+        if isinstance(op, (ast.Gt, ast.GtE)):
+            left, right = right, left
+        elif not isinstance(op, (ast.Lt, ast.LtE)):
+            continue
+        if isinstance(left, ast.Name) and isinstance(right, ast.Constant) and right.value == 0:
+            out.add(left.id)
+    return out
+
+
+def _dots(rule: Rule) -> set[tuple[str, str]]:
+    """The (counts, weights) names of every dot(counts, weights) in the rule's formulas."""
+    fs: list[Formula | None] = [rule.amount, rule.quantity, rule.weight, *rule.weights.values()]
+    fs += [*rule.let.values(), *rule.period_let.values()]
+    out = set()
+    for f in fs:
+        for node in ast.walk(f.tree) if f is not None else ():
+            if isinstance(node, ast.Call) and isinstance(node.func, ast.Name) and node.func.id == "dot":
+                args = node.args
+                if len(args) == 2 and isinstance(args[0], ast.Name) and isinstance(args[1], ast.Name):
+                    out.add((args[0].id, args[1].id))
+    return out
+
+
 def _all_names(rule: Rule, lets: bool = True) -> set[str]:
     fs: list[Formula | None] = [rule.only_if, rule.total, rule.amount, rule.quantity, rule.weight]
     fs += list(rule.weights.values()) + [f for _, f in rule.report.values()]
@@ -437,4 +538,5 @@ def check_names(rs: Ruleset, meta: S.Meta, report: Report, docs: dict,
     c.tables()
     c.rules()
     c.checks()
+    c.clashes()
     c.unused(meta)

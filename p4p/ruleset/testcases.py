@@ -55,7 +55,7 @@ from ..model.yamldoc import Document, YamlError
 from ..model.yamldoc import load as load_yaml
 from ..read.load import load_quarter
 from .errors import RuleProblem, RulesetError, nearest
-from .load import _MESSAGES, _allowed_keys
+from .load import _MESSAGES, _allowed_keys, stray_yaml
 from .model import Resolved, Ruleset, TableRow
 from .schema import Name, Text, number_form
 
@@ -200,9 +200,15 @@ def case_files(rules_dir: Path) -> list[Path]:
 def load_cases(ruleset: Ruleset, rules_dir: Path | None = None) -> list[TestCase]:
     """Every test case of a ruleset, checked against the format and the ruleset's names;
     raises TestFileError listing every problem of every file."""
-    problems: list[RuleProblem] = []
+    files = case_files(rules_dir or ruleset.path)
+    tests = Path(rules_dir or ruleset.path) / TESTS_DIR
+    problems = stray_yaml(
+        tests, [p.name for p in files], "测试用例文件名须以 .yaml（小写）结尾，请改名", f"{TESTS_DIR}/"
+    )
+    problems += [RuleProblem(f"{TESTS_DIR}/{d.name}/", None, None, "测试用例不能放在子目录里：p4p 只运行 tests/*.yaml")
+                 for d in sorted(tests.iterdir() if tests.is_dir() else []) if d.is_dir() and any(d.rglob("*.y*ml"))]  # fmt: skip
     cases = []
-    for path in case_files(rules_dir or ruleset.path):
+    for path in files:
         case = _read_case(path, ruleset, problems)
         if case is not None:
             cases.append(case)
