@@ -43,7 +43,7 @@ from .findings import Finding
 from .headfile import head_findings, write_head
 from .keys import ArchiveKey
 from .layout import APPROVALS, HEAD_FILE, MANIFEST, archive_of, inside
-from .lock import archive_lock
+from .lock import HeldLock, archive_lock
 from .manifest import (
     alliance_of,
     folder_hash,
@@ -86,9 +86,17 @@ class Draft:
     """An approval being made, under the archive lock (see the module docstring)."""
 
     def __init__(
-        self, run_dir: Path, m: dict[str, Any], st: Staging, chain: Chain, current: Record | None, request: Request
+        self,
+        run_dir: Path,
+        m: dict[str, Any],
+        st: Staging,
+        chain: Chain,
+        current: Record | None,
+        request: Request,
+        held: HeldLock,
     ) -> None:
         self.run_dir, self.manifest, self._st, self.chain, self.request = run_dir, m, st, chain, request
+        self._held = held
         self.archive = st.archive
         self.path = st.path
         self.seq = len(chain.records) + 1
@@ -152,6 +160,7 @@ class Draft:
         for r, digest in self.data.items():
             if sha256_file(self.path / r) != digest:
                 raise ArchiveError(f"审批目录中的数据文件在记录生成后被改动：{r}")
+        self._still_alone()
         record_sha = sha256(self.line.encode("utf-8"))
         folder_sha = write_manifest(
             self.path,
@@ -181,6 +190,18 @@ class Draft:
             write_head(self.archive, Chain(records=records, exists=True), folder_sha, key)
         self.result = Approved(self.fields, self.chain_head, final, key is not None, _stale_q4(self))
         return final
+
+    def _still_alone(self) -> None:
+        """Right before anything goes into place: the lock is still this command's and the
+        chain is still the one the record links to (a deleted lock file let another command in)."""
+        self._held.check()
+        now = read_chain(self.archive)
+        if (len(now.records), now.last_sha256) != (len(self.chain.records), self.chain.last_sha256):
+            raise ArchiveError(
+                f"审批记录文件 {self.archive / APPROVALS} 在本次审批过程中被另一个命令改动"
+                f"（开始时 {len(self.chain.records)} 条记录，现在 {len(now.records)} 条）：本次未审批、未写入任何内容；"
+                "请用 p4p verify 核查归档后重新审批"
+            )
 
 
 def _append(path: Path, line: str, ends_with_newline: bool) -> None:
@@ -334,7 +355,7 @@ def begin_approval(
     run_dir = run_dir.resolve()
     archive = archive_of(run_dir)
     _placed_run(run_dir)  # before the lock file is made next to what may not be an archive
-    with archive_lock(archive):
+    with archive_lock(archive) as held:
         chain = read_chain(archive)
         _check_chain(archive, chain, key)
         m = _check_run(run_dir)
@@ -345,6 +366,6 @@ def begin_approval(
         _check_priors(archive, run_dir, m, chain)
         _check_folder_free(archive, chain, m)
         with staging(archive, m["period"]) as st:
-            draft = Draft(run_dir, m, st, chain, current, req)
+            draft = Draft(run_dir, m, st, chain, current, req, held)
             draft.add_data(RUN_MANIFEST_COPY, (run_dir / MANIFEST).read_bytes())
             yield draft
