@@ -117,6 +117,48 @@ def test_run_folder_files_edited_missing_or_added(year):
     )
 
 
+def test_files_and_folders_replaced_by_symbolic_links_to_copies_outside(tmp_path, year):
+    """The same bytes, moved out of the archive and linked back: every hash still matched and
+    verify passed, while the approved ledger, the approvals file, an approval folder and a period
+    folder could now be changed outside the archive (and an approval appended through the link)."""
+    outside = tmp_path / "elsewhere"
+    outside.mkdir()
+    q1 = run_of(year, "2026Q1")
+    folder = year / records(year)[1]["folder"]
+    moved = {
+        q1 / "ledger.csv": outside / "ledger.csv",
+        year / "approvals.jsonl": outside / "approvals.jsonl",
+        folder: outside / "folder",
+        year / "2026Q3": outside / "2026Q3",
+    }
+    for inside, there in moved.items():
+        shutil.move(inside, there)
+        inside.symlink_to(there)
+    linked = "是符号链接（指向 {}），不是归档中的文件或目录"
+    assert_found(
+        verify(year),
+        f"2026Q1/{q1.name}/ledger.csv：" + linked.format(outside / "ledger.csv"),
+        "approvals.jsonl：" + linked.format(outside / "approvals.jsonl"),
+        f"{records(year)[1]['folder']}：" + linked.format(outside / "folder"),
+        "2026Q3：" + linked.format(outside / "2026Q3"),
+    )
+    assert len(problems(verify(year))) == 4
+    before = (outside / "approvals.jsonl").read_bytes()
+    r = cli("approve", run_ok(write_quarter(tmp_path / "q1b", budget="800000.00"), year), "--by", "财务", "--no-pdf")
+    assert r.exit_code == 1 and "不能追加新的审批" in r.stderr and "approvals.jsonl：是符号链接" in r.stderr
+    assert (outside / "approvals.jsonl").read_bytes() == before
+
+
+def test_an_approval_refuses_a_run_whose_file_is_a_symbolic_link(tmp_path, archive):
+    rd = run_ok(write_quarter(tmp_path / "q1"), archive)
+    (tmp_path / "ledger.csv").write_bytes((rd / "ledger.csv").read_bytes())
+    (rd / "ledger.csv").unlink()
+    (rd / "ledger.csv").symlink_to(tmp_path / "ledger.csv")
+    r = cli("approve", rd, "--by", "财务", "--no-pdf")
+    assert r.exit_code == 1 and f"2026Q1/{rd.name}/ledger.csv：是符号链接" in r.stderr
+    assert not (archive / "approvals.jsonl").exists()
+
+
 def test_a_deleted_approved_run_folder(year):
     q2 = run_of(year, "2026Q2")
     shutil.rmtree(q2)

@@ -42,7 +42,7 @@ from .errors import ArchiveError, os_reason
 from .findings import Finding
 from .headfile import head_findings, write_head
 from .keys import ArchiveKey
-from .layout import APPROVALS, HEAD_FILE, MANIFEST, archive_of, inside
+from .layout import APPROVALS, HEAD_FILE, MANIFEST, archive_of, inside, link_text, linked, rel
 from .lock import HeldLock, archive_lock
 from .manifest import (
     alliance_of,
@@ -238,6 +238,7 @@ def _check_request(req: Request) -> None:
 
 def _check_chain(archive: Path, chain: Chain, key: ArchiveKey | None) -> None:
     bad = chain_problems(archive, chain, key, writing=True)
+    bad += [Finding(rel(archive, p), link_text(p)) for p in linked(archive)]
     if chain.records and chain.records[-1].version >= RECORD_VERSION:
         # the new record holds the hash of the last approval folder's manifest: never of a changed one
         bad += approval_folder_findings(archive, chain.records[-1])

@@ -10,7 +10,7 @@ from typing import Any
 from .digest import pretty, sha256, sha256_file
 from .errors import ArchiveError
 from .findings import Finding
-from .layout import MANIFEST
+from .layout import MANIFEST, link_text
 
 
 def as_dict(value: Any) -> dict[str, Any]:
@@ -71,7 +71,9 @@ def file_findings(folder: Path, recorded: dict[str, str], where: str) -> list[Fi
     out = []
     for r, digest in sorted(recorded.items()):
         p = folder / r
-        if not p.is_file():
+        if p.is_symlink():
+            out.append(Finding(f"{where}/{r}", link_text(p)))
+        elif not p.is_file():
             out.append(Finding(f"{where}/{r}", "文件缺失（manifest 中登记了它）"))
         elif sha256_file(p) != digest:
             out.append(Finding(f"{where}/{r}", "文件已被修改（SHA-256 与 manifest 不符）"))

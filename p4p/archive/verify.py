@@ -13,7 +13,19 @@ from .errors import NoArchive
 from .findings import Finding
 from .headfile import PaperHead, head_findings, paper_head_findings
 from .keys import ArchiveKey
-from .layout import APPROVAL_DIRS, APPROVALS, HEAD_FILE, LOCK, PERIOD_RE, TMP_PREFIX, host_name, parse_tmp
+from .layout import (
+    APPROVAL_DIRS,
+    APPROVALS,
+    HEAD_FILE,
+    LOCK,
+    PERIOD_RE,
+    TMP_PREFIX,
+    host_name,
+    link_text,
+    linked,
+    parse_tmp,
+    rel,
+)
 from .lock import reading_lock
 from .runfolder import pid_alive
 from .verify_approvals import folder_findings, record_findings, supersede_findings
@@ -38,7 +50,8 @@ class Report:
 
 def _entries(archive: Path) -> tuple[list[Finding], list[str]]:
     """Temporary folders left behind, and entries an archive does not have."""
-    out, notes = [], []
+    out = [Finding(rel(archive, p), link_text(p)) for p in linked(archive)]
+    notes = []
     for p in sorted(archive.iterdir()):
         name = p.name
         t = parse_tmp(name)
