@@ -330,3 +330,34 @@ def test_the_same_alliance_under_a_new_alliance_id_is_not_approved_twice(tmp_pat
     assert len(records(archive)) == 1
     other = run_ok(write_quarter(tmp_path / "c", extra_period="alliance_id: T2\n", period="2026Q2"), archive)
     approve_ok(other)  # another quarter under the new id has nothing approved to collide with
+
+
+def test_a_disk_filling_up_while_the_record_is_appended_leaves_no_half_record(tmp_path, archive, monkeypatch):
+    """The part of the record that fit stayed in approvals.jsonl (on a full tmpfs: the rest of
+    its last page): the approval said it failed, yet the torn line blocked every later approval
+    and made verify fail until someone edited the approvals file by hand."""
+    import errno
+    import os
+
+    approved_quarters(tmp_path, archive, quarters=(1,))
+    q2 = run_ok(write_quarter(tmp_path / "q2", period="2026Q2"), archive)
+    before = (archive / "approvals.jsonl").read_bytes()
+    write = os.write
+
+    def disk_fills_up(fd, data):
+        if not os.readlink(f"/proc/self/fd/{fd}").endswith("approvals.jsonl"):
+            return write(fd, data)
+        if len(data) > 10:
+            return write(fd, data[: len(data) // 2])
+        raise OSError(errno.ENOSPC, "No space left on device")
+
+    monkeypatch.setattr(os, "write", disk_fills_up)
+    r = cli("approve", q2, "--by", "财务", "--no-pdf")
+    assert r.exit_code == 1, r.output
+    assert "不能追加审批记录" in r.stderr and "磁盘已满" in r.stderr and "审批记录文件已恢复原样" in r.stderr
+    assert (archive / "approvals.jsonl").read_bytes() == before
+    assert len(list((archive / "approvals").iterdir())) == 1
+    monkeypatch.setattr(os, "write", write)
+    assert verify(archive).exit_code == 0
+    approve_ok(q2)  # space made again: the quarter is approved as usual
+    assert [rec["period"] for rec in records(archive)] == ["2026Q1", "2026Q2"]

@@ -205,20 +205,43 @@ class Draft:
 
 
 def _append(path: Path, line: str, ends_with_newline: bool) -> None:
-    """One write of the whole line to a file opened for appending, then fsync."""
+    """One write of the whole line to a file opened for appending, then fsync. A write that
+    fails part-way (disk full: the part that fit is on the disk) or is interrupted is undone:
+    the file is cut back to its length before, so no torn record is left to block the archive."""
     buf = (("" if ends_with_newline else "\n") + line + "\n").encode("utf-8")
     try:
         fd = os.open(path, os.O_WRONLY | os.O_APPEND | os.O_CREAT, 0o644)
+        size = os.fstat(fd).st_size
     except OSError as e:
         raise ArchiveError(f"不能打开审批记录文件 {path}：{os_reason(e)}") from None
     try:
         while buf:
             buf = buf[os.write(fd, buf) :]
         os.fsync(fd)
-    except OSError as e:
-        raise ArchiveError(f"不能追加审批记录到 {path}：{os_reason(e)}") from None
+    except BaseException as e:
+        kept = _cut_back(fd, size)
+        if not isinstance(e, OSError):
+            raise
+        state = (
+            "审批记录文件已恢复原样"
+            if kept
+            else f"审批记录文件末尾可能留下半条记录，请审计人员核实后删去第{size}字节之后的内容"
+        )
+        raise ArchiveError(
+            f"不能追加审批记录到 {path}：{os_reason(e)}；未审批（{state}）。请腾出空间或排除故障后重新审批"
+        ) from None
     finally:
         os.close(fd)
+
+
+def _cut_back(fd: int, size: int) -> bool:
+    """Truncate the approvals file back to `size` bytes after a failed append; False if that failed too."""
+    try:
+        os.ftruncate(fd, size)
+        os.fsync(fd)
+    except OSError:
+        return False
+    return True
 
 
 @dataclass(frozen=True)
