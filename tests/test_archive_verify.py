@@ -159,6 +159,24 @@ def test_an_approval_refuses_a_run_whose_file_is_a_symbolic_link(tmp_path, archi
     assert not (archive / "approvals.jsonl").exists()
 
 
+def test_a_damaged_trace_with_its_manifest_rehashed_is_a_finding_not_the_end_of_verify(year):
+    """verify stopped at the first approved run whose trace it could not parse (working its
+    payment lists out again) with 'trace.jsonl 第 1 行已损坏…；请用 p4p verify 检查归档' — naming no
+    run, listing no other finding."""
+    q1, q2 = run_of(year, "2026Q1"), run_of(year, "2026Q2")
+    (q1 / "trace.jsonl").write_text("{not json\n", encoding="utf-8")
+    m = json.loads((q1 / "manifest.json").read_text(encoding="utf-8"))
+    edit_json(q1 / "manifest.json", files={**m["files"], "trace.jsonl": sha((q1 / "trace.jsonl").read_bytes())})
+    (q2 / "summary.txt").unlink()
+    r = verify(year)
+    assert_found(
+        r,
+        f"2026Q1/{q1.name}/manifest.json：运行哈希与approvals.jsonl 第1行（第1条审批记录）不符",
+        f"2026Q2/{q2.name}/summary.txt：文件缺失",
+    )
+    assert "已损坏或被改动" not in r.output
+
+
 def test_a_deleted_approved_run_folder(year):
     q2 = run_of(year, "2026Q2")
     shutil.rmtree(q2)
