@@ -177,6 +177,40 @@ def test_a_damaged_trace_with_its_manifest_rehashed_is_a_finding_not_the_end_of_
     assert "已损坏或被改动" not in r.output
 
 
+@pytest.mark.parametrize("command", ["verify", "replay"])
+def test_earlier_quarters_edited_into_another_shape_in_a_manifest_are_findings(year, command):
+    """A negative chain_seen.seq ended verify with 内部错误 IndexError; a previous_run without a
+    period ended replay (and approve, which replays) with 内部错误 TypeError."""
+    q2 = run_of(year, "2026Q2")
+    m = json.loads((q2 / "manifest.json").read_text(encoding="utf-8"))
+    assert m["chain_seen"]["seq"] == 1 and m["previous_run"]["period"] == "2026Q1"
+    edit_json(
+        q2 / "manifest.json",
+        chain_seen={**m["chain_seen"], "seq": -5},
+        previous_run={**m["previous_run"], "period": None},
+    )
+    if command == "verify":
+        assert_found(
+            verify(year), f"2026Q2/{q2.name}/manifest.json：chain_seen 中的记录序号 -5 不是 p4p 写的：manifest 被改动"
+        )
+    else:
+        r = cli("replay", q2)
+        assert r.exit_code == 3, r.output
+        assert "篡改：manifest.json 中的 previous_run 不是 p4p 写的形式（应为含期间 YYYYQn 的记录）" in r.stdout
+        assert "内部错误" not in r.output
+
+
+def test_a_record_whose_run_hash_is_not_text_is_a_finding(year):
+    """A re-chained record with "run_sha256": 5 ended verify and history with 内部错误 TypeError."""
+    recs = records(year)
+    recs[1]["run_sha256"] = 5
+    write_records(year, recs)
+    for args in (("verify", year), ("history", "--archive", year)):
+        r = cli(*args)
+        assert r.exit_code == 3, r.output
+        assert "运行哈希与approvals.jsonl 第2行（第2条审批记录）不符（审批时 5…" in r.stdout
+
+
 def test_a_deleted_approved_run_folder(year):
     q2 = run_of(year, "2026Q2")
     shutil.rmtree(q2)

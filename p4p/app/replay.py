@@ -5,6 +5,7 @@ from __future__ import annotations
 from dataclasses import dataclass
 from pathlib import Path
 
+from ..archive.layout import PERIOD_RE
 from ..archive.manifest import load_manifest, run_file_findings
 from ..archive.verify_approvals import run_approval_findings
 from ..engine.ledger import parse_ledger
@@ -32,6 +33,9 @@ def replay(run_dir: Path, workbook: bool = True) -> Replayed:
     tampered = [str(f) for f in run_file_findings(run_dir, rel)]
     found, checked = run_approval_findings(run_dir)
     tampered += [str(f) for f in found]
+    shape = _history_shape(m)
+    if shape:  # the history a run was computed with cannot even be located: nothing to recompute
+        return Replayed(tampered + shape, [], checked)
     v1 = ruleset_format(run_dir / "rules") == 1  # runs archived by p4p 0.2
     try:
         ctx, stale = context_of_run(run_dir, m, load_ruleset(run_dir / "rules", v1=v1))
@@ -46,6 +50,27 @@ def replay(run_dir: Path, workbook: bool = True) -> Replayed:
     except InputError as e:
         return Replayed(tampered, [f"归档的输入不能读取：{p.text()}" for p in e.problems], checked)
     return Replayed(tampered, _differences(run_dir, c, m), checked)
+
+
+def _history_shape(m: dict) -> list[str]:
+    """What is wrong with the manifest's record of earlier quarters (prior_runs, previous_run) as
+    p4p writes it — each a mapping naming a period YYYYQn, whose copies lie inside the run folder."""
+
+    def names_a_period(p: object) -> bool:
+        return isinstance(p, dict) and isinstance(p.get("period"), str) and PERIOD_RE.match(p["period"]) is not None
+
+    out = []
+    priors = m.get("prior_runs", [])
+    if not isinstance(priors, list) or not all(names_a_period(p) for p in priors):
+        out.append(
+            "manifest.json 中的 prior_runs 不是 p4p 写的形式（每项应为含期间 YYYYQn 的记录）：manifest 被改动，无法重算"
+        )
+    previous = m.get("previous_run")
+    if previous and not names_a_period(previous):
+        out.append(
+            "manifest.json 中的 previous_run 不是 p4p 写的形式（应为含期间 YYYYQn 的记录）：manifest 被改动，无法重算"
+        )
+    return out
 
 
 def _differences(run_dir: Path, c: Computed, m: dict) -> list[str]:
