@@ -211,6 +211,24 @@ def test_a_record_whose_run_hash_is_not_text_is_a_finding(year):
         assert "运行哈希与approvals.jsonl 第2行（第2条审批记录）不符（审批时 5…" in r.stdout
 
 
+@pytest.mark.parametrize(("key", "value", "replayed"), [("archive_format", "2", 0), ("files", None, 3)])
+def test_replay_and_approve_of_a_run_whose_manifest_holds_a_value_of_another_type(
+    tmp_path, archive, key, value, replayed
+):
+    """ "archive_format": "2" or "files": null ended replay and approve with 内部错误 TypeError.
+    (The format number only says how ledger.xlsx is compared: the run still replays.)"""
+    rd = run_ok(write_quarter(tmp_path / "q1"), archive)
+    edit_json(rd / "manifest.json", **{key: value})
+    r = cli("replay", rd)
+    assert r.exit_code == replayed and "内部错误" not in r.output, r.output
+    r = cli("approve", rd, "--by", "财务", "--no-pdf")
+    if replayed:
+        assert r.exit_code == 1 and "ledger.csv 缺失或与运行的 manifest 不符" in r.stderr, r.output
+        assert not (archive / "approvals.jsonl").exists()
+    else:
+        assert r.exit_code == 0, r.output
+
+
 def test_a_deleted_approved_run_folder(year):
     q2 = run_of(year, "2026Q2")
     shutil.rmtree(q2)

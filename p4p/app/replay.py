@@ -6,7 +6,7 @@ from dataclasses import dataclass
 from pathlib import Path
 
 from ..archive.layout import PERIOD_RE
-from ..archive.manifest import load_manifest, run_file_findings
+from ..archive.manifest import as_dict, load_manifest, run_file_findings
 from ..archive.verify_approvals import run_approval_findings
 from ..engine.ledger import parse_ledger
 from ..engine.trace import TraceLine, read_trace, trace_format
@@ -45,7 +45,7 @@ def replay(run_dir: Path, workbook: bool = True) -> Replayed:
             run_dir / "rules",
             context=ctx,
             v1_rules=v1,
-            xlsx=workbook and "ledger.xlsx" in m.get("files", {}),  # the workbook when the run has one
+            xlsx=workbook and "ledger.xlsx" in as_dict(m.get("files")),  # the workbook when the run has one
         )
     except InputError as e:
         return Replayed(tampered, [f"归档的输入不能读取：{p.text()}" for p in e.problems], checked)
@@ -91,7 +91,8 @@ def _differences(run_dir: Path, c: Computed, m: dict) -> list[str]:
     from ..report.xlsx import LAYOUT
 
     xlsx = c.files.get("ledger.xlsx")
-    same_layout = m.get("archive_format", 1) >= ARCHIVE_FORMAT and m.get("ledger_xlsx_layout") == LAYOUT
+    written = m.get("archive_format", 1)  # an edited manifest may hold anything there
+    same_layout = isinstance(written, int) and written >= ARCHIVE_FORMAT and m.get("ledger_xlsx_layout") == LAYOUT
     if same_layout and xlsx is not None and xlsx != archived("ledger.xlsx"):
         diffs.append("ledger.xlsx 与重算结果不同")
     return diffs
