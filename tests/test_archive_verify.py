@@ -532,3 +532,35 @@ def test_replay_finds_an_approved_run_whose_ledger_was_edited_before_its_approva
         f"问题：2026Q1/{rd.name}：重新计算与归档不同：V01 甲镇一村卫生室 VILLAGE_TOPUP：归档 9268.09（数量 1），重算 3268.09（数量 1）"
     ]
     assert "已按各自归档的输入和规则重新计算 1 个已审批的运行" in r.stdout
+
+
+@pytest.mark.parametrize(
+    ("key", "value", "shown"),
+    [
+        ("period", "2026Q1", "period 为 2026Q1，按归档的输入重算得到的是 2026Q2"),
+        ("alliance_id", "B99", "alliance_id 为 B99"),
+    ],
+)
+def test_a_run_relabelled_in_its_manifest_is_not_approved_as_another_quarter_or_alliance(
+    tmp_path, archive, monkeypatch, key, value, shown
+):
+    """A Q2 run whose manifest was edited to say 2026Q1 (and moved to 2026Q1/) replayed clean —
+    replay compared only ledger and trace — and was approved as Q1, paying Q2's amounts (the real
+    Q2 could then be approved too); an alliance_id changed there approves the quarter under
+    another alliance key. Approval refuses such a run; verify --replay finds one approved before."""
+    import p4p.app.approve as approve_mod
+
+    rd = run_ok(write_quarter(tmp_path / "q2", period="2026Q2"), archive)
+    if key == "period":
+        (archive / "2026Q1").mkdir()
+        rd = rd.rename(archive / "2026Q1" / rd.name)
+    edit_json(rd / "manifest.json", **{key: value})
+    r = cli("approve", rd, "--by", "财务", "--no-pdf")
+    assert r.exit_code == 1, r.output
+    assert f"运行 {rd.name} 不能审批" in r.stderr and f"manifest.json 记的 {shown}" in r.stderr
+    assert not (archive / "approvals.jsonl").exists()
+    monkeypatch.setattr(approve_mod, "reproduced", lambda run_dir: None)  # as approval was before
+    approve_ok(rd)
+    assert verify(archive).exit_code == 0
+    r = verify(archive, "--replay")
+    assert r.exit_code == 3 and any(f"manifest.json 记的 {shown}" in p for p in problems(r)), r.output

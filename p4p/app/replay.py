@@ -6,7 +6,7 @@ from dataclasses import dataclass
 from pathlib import Path
 
 from ..archive.layout import PERIOD_RE
-from ..archive.manifest import as_dict, load_manifest, run_file_findings
+from ..archive.manifest import alliance_of, as_dict, load_manifest, run_file_findings
 from ..archive.verify_approvals import run_approval_findings
 from ..engine.ledger import parse_ledger
 from ..engine.trace import TraceLine, read_trace, trace_format
@@ -49,7 +49,24 @@ def replay(run_dir: Path, workbook: bool = True) -> Replayed:
         )
     except InputError as e:
         return Replayed(tampered, [f"归档的输入不能读取：{p.text()}" for p in e.problems], checked)
-    return Replayed(tampered, _differences(run_dir, c, m), checked)
+    return Replayed(tampered, _identity(m, c) + _differences(run_dir, c, m), checked)
+
+
+def _identity(m: dict, c: Computed) -> list[str]:
+    """The manifest's period and alliance against those of the run its inputs give: an approval
+    is keyed by them (a Q2 run relabelled 2026Q1 in its manifest was approved as Q1, paying Q2's
+    amounts; an alliance_id changed there would approve it for another alliance)."""
+    p = c.quarter.period
+    given = {  # (what the manifest says, what the inputs give); the key: alliance_id, else the name
+        "period": (m.get("period"), p.period),
+        "alliance": (m.get("alliance"), p.alliance),
+        "alliance_id": (alliance_of(m), p.alliance_id),
+    }
+    return [
+        f"manifest.json 记的 {k} 为 {said}，按归档的输入重算得到的是 {found}（manifest 被改动）"
+        for k, (said, found) in given.items()
+        if said != found
+    ]
 
 
 def _history_shape(m: dict) -> list[str]:
