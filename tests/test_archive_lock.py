@@ -82,3 +82,15 @@ def test_a_lock_file_deleted_during_an_approval_does_not_let_two_approvals_of_on
     assert [rec["run_id"] for rec in records(archive)] == [b.name]
     assert len(list((archive / "approvals").iterdir())) == 1
     assert verify(archive).exit_code == 0
+
+
+def test_a_lock_file_replaced_by_a_symbolic_link_is_refused_in_chinese(tmp_path, archive):
+    """The lock is opened without following links: approve said 'Too many levels of symbolic
+    links' (the system's English) after its Chinese lead."""
+    rd = run_ok(write_quarter(tmp_path / "a"), archive)
+    (tmp_path / "elsewhere").write_text("", encoding="utf-8")
+    (archive / ".lock").symlink_to(tmp_path / "elsewhere")
+    r = cli("approve", rd, "--by", "甲", "--no-pdf")
+    assert r.exit_code == 1, r.output
+    assert r.stderr.startswith(f"失败：不能锁定归档（{archive / '.lock'}）：是符号链接或链接层数过多"), r.stderr
+    assert "Too many" not in r.stderr and not (archive / "approvals.jsonl").exists()
