@@ -42,5 +42,6 @@ _REASONS = {
 def os_reason(e: OSError) -> str:
     """An operating-system error for people: the cause in Chinese and the path (an error not
     named here keeps the system's own words, after a Chinese lead)."""
-    cause = _REASONS.get(e.errno or 0) or f"操作系统报错：{e.strerror or e}"
+    own = not e.errno  # raised by p4p itself with its own (Chinese) words
+    cause = (e.strerror or str(e)) if own else (_REASONS.get(e.errno or 0) or f"操作系统报错：{e.strerror or e}")
     return f"{cause}（{e.filename}）" if e.filename else cause
