@@ -27,7 +27,7 @@ from .layout import (
     rel,
 )
 from .lock import reading_lock
-from .runfolder import pid_alive
+from .runfolder import writer_alive
 from .verify_approvals import folder_findings, record_findings, supersede_findings
 from .verify_priors import approval_prior_findings, run_prior_findings
 from .verify_runs import RunInfo, scan_runs
@@ -55,7 +55,7 @@ def _entries(archive: Path) -> tuple[list[Finding], list[str]]:
     for p in sorted(archive.iterdir()):
         name = p.name
         t = parse_tmp(name)
-        if t and t.host == host_name() and pid_alive(t.pid):
+        if t and t.host == host_name() and writer_alive(t.pid, p):
             notes.append(f"{name}：进程 {t.pid} 正在写入（尚未完成的运行或审批）")
         elif t or name.startswith(TMP_PREFIX):
             where = "本机" if t and t.host == host_name() else "其他主机或旧版本"
