@@ -229,6 +229,29 @@ def test_replay_and_approve_of_a_run_whose_manifest_holds_a_value_of_another_typ
         assert r.exit_code == 0, r.output
 
 
+def test_a_manifest_listing_files_outside_its_run_folder_is_a_finding_and_they_are_not_read(tmp_path, archive):
+    """A run manifest may be edited to list '../../../x' (or 'rules/../../../x'): verify and
+    approve hashed whatever file that named on the machine — a file of the right hash passed,
+    /proc/kcore would have kept them reading."""
+    rd = run_ok(write_quarter(tmp_path / "q1"), archive)
+    outside = tmp_path / "outside.yaml"
+    outside.write_text("x: 1\n", encoding="utf-8")
+    m = json.loads((rd / "manifest.json").read_text(encoding="utf-8"))
+    listed = {
+        "../../../outside.yaml": sha(outside.read_bytes()),
+        "rules/../../../../outside.yaml": sha(outside.read_bytes()),
+    }
+    edit_json(rd / "manifest.json", files={**m["files"], **listed})
+    r = verify(archive)
+    for name in listed:
+        assert (
+            f"问题：2026Q1/{rd.name}/{name}：manifest 登记的文件不在本目录内（路径含 .. 或是绝对路径）" in r.stdout
+        ), r.stdout
+    r = cli("approve", rd, "--by", "财务", "--no-pdf")
+    assert r.exit_code == 1 and "rules/../../../../outside.yaml 不在运行目录内" in r.stderr, r.output
+    assert not (archive / "approvals.jsonl").exists()
+
+
 def test_a_deleted_approved_run_folder(year):
     q2 = run_of(year, "2026Q2")
     shutil.rmtree(q2)

@@ -65,13 +65,23 @@ def write_manifest(folder: Path, manifest: dict[str, Any]) -> str:
     return sha256(data)
 
 
+def stays_inside(relative: str) -> bool:
+    """A "/"-separated path that stays inside the folder it is relative to."""
+    parts = relative.split("/")
+    return bool(relative) and not relative.startswith("/") and "\\" not in relative and ".." not in parts
+
+
 def file_findings(folder: Path, recorded: dict[str, str], where: str) -> list[Finding]:
     """Files edited, missing or added since the manifest recorded them. `where` is the folder's
     path inside the archive."""
     out = []
     for r, digest in sorted(recorded.items()):
         p = folder / r
-        if p.is_symlink():
+        if not stays_inside(r):  # never read: an edited manifest could name any file of the machine
+            out.append(
+                Finding(f"{where}/{r}", "manifest 登记的文件不在本目录内（路径含 .. 或是绝对路径）：manifest 被改动")
+            )
+        elif p.is_symlink():
             out.append(Finding(f"{where}/{r}", link_text(p)))
         elif not p.is_file():
             out.append(Finding(f"{where}/{r}", "文件缺失（manifest 中登记了它）"))
