@@ -361,3 +361,23 @@ def test_a_disk_filling_up_while_the_record_is_appended_leaves_no_half_record(tm
     assert verify(archive).exit_code == 0
     approve_ok(q2)  # space made again: the quarter is approved as usual
     assert [rec["period"] for rec in records(archive)] == ["2026Q1", "2026Q2"]
+
+
+@pytest.mark.parametrize(
+    ("args", "option", "code"),
+    [
+        (("--by", "\u200b"), "--by", "200B"),  # a zero-width space: an approver nobody can read
+        (("--by", "王会计\n李会计"), "--by", "000A"),
+        (("--by", "王会计", "--supersede", "--reason", "录入错误\u202e误错"), "--reason", "202E"),
+    ],
+)
+def test_an_approver_or_reason_with_invisible_or_control_characters_is_refused(tmp_path, archive, args, option, code):
+    """`--by` of a zero-width space was accepted: the record and the stamp 已审批：… named nobody."""
+    rd = run_ok(write_quarter(tmp_path / "q1"), archive)
+    if "--supersede" in args:
+        approve_ok(run_ok(write_quarter(tmp_path / "q1a", budget="800000.00"), archive))
+    before = lines(archive) if (archive / "approvals.jsonl").exists() else []
+    r = cli("approve", rd, "--no-pdf", *args)
+    assert r.exit_code == 1, r.output
+    assert f"{option} 中有换行、控制字符或不可见的格式字符（U+{code}）" in r.stderr
+    assert (lines(archive) if before else []) == before

@@ -17,6 +17,7 @@ from __future__ import annotations
 
 import os
 import shutil
+import unicodedata
 from collections.abc import Iterator
 from contextlib import contextmanager
 from dataclasses import dataclass, field
@@ -253,6 +254,13 @@ class Request:
 
 
 def _check_request(req: Request) -> None:
+    for option, text in (("--by", req.by), ("--reason", req.reason or "")):
+        hidden = next((ch for ch in text if unicodedata.category(ch) in ("Cc", "Cf", "Zl", "Zp")), None)
+        if hidden is not None:  # who approved, and why, must read on the record as they were typed
+            raise ArchiveError(
+                f"{option} 中有换行、控制字符或不可见的格式字符（U+{ord(hidden):04X}）：审批记录和盖章文件上的审批人、"
+                "原因必须是看得见的文字；请删去后重新审批"
+            )
     if not req.by.strip():
         raise ArchiveError("审批人（--by）不能为空")
     if req.supersede and not (req.reason or "").strip():
