@@ -587,3 +587,19 @@ def test_a_run_relabelled_in_its_manifest_is_not_approved_as_another_quarter_or_
     assert verify(archive).exit_code == 0
     r = verify(archive, "--replay")
     assert r.exit_code == 3 and any(f"manifest.json 记的 {shown}" in p for p in problems(r)), r.output
+
+
+def test_control_characters_in_a_manifest_cannot_rewrite_the_report_on_a_terminal(year):
+    """A run_id edited to 'x\\x1b[2K\\r核验通过…' printed as is: on a terminal the escape erased
+    the finding's line and the carriage return wrote 核验通过 over it (exit 3 all the same)."""
+    from click.testing import CliRunner
+
+    from p4p.cli import main
+
+    q3 = run_of(year, "2026Q3")
+    edit_json(q3 / "manifest.json", run_id="x\x1b[2K\r核验通过：4 个运行目录")
+    for args in (["verify", str(year)], ["history", "--archive", str(year)], ["replay", str(q3)]):
+        r = CliRunner().invoke(main, args, color=True)  # as on a terminal: escapes are not stripped
+        assert r.exit_code == 3, r.output
+        assert "\x1b" not in r.output and "\r" not in r.output, (args, r.output)
+    assert "<U+001B>[2K<U+000D>核验通过" in verify(year).stdout
