@@ -332,6 +332,20 @@ def test_the_same_alliance_under_a_new_alliance_id_is_not_approved_twice(tmp_pat
     approve_ok(other)  # another quarter under the new id has nothing approved to collide with
 
 
+@pytest.mark.parametrize("name", ["测试医共体\u200b", "测试 医共体", "测试\u2060医共体"])
+def test_an_alliance_name_that_reads_the_same_is_not_another_alliance(tmp_path, archive, name):
+    """The quarter run again with a zero-width space (or a space, or a word joiner) in the alliance name
+    was keyed as another alliance: approved without --supersede, the quarter paid twice."""
+    approve_ok(run_ok(write_quarter(tmp_path / "a"), archive))
+    b = write_quarter(tmp_path / "b")
+    period = b / "period.yaml"
+    period.write_text(period.read_text(encoding="utf-8").replace("测试医共体", f'"{name}"'), encoding="utf-8")
+    r = cli("approve", run_ok(b, archive), "--by", "李", "--no-pdf")
+    assert r.exit_code == 1, r.output
+    assert "2026Q1 已有同名医共体" in r.stderr and "医共体编码 测试医共体" in r.stderr
+    assert len(records(archive)) == 1
+
+
 def test_a_disk_filling_up_while_the_record_is_appended_leaves_no_half_record(tmp_path, archive, monkeypatch):
     """The part of the record that fit stayed in approvals.jsonl (on a full tmpfs: the rest of
     its last page): the approval said it failed, yet the torn line blocked every later approval

@@ -329,13 +329,24 @@ def namesake_approvals(
     or changed in period.yaml): keyed by that name, or of a run whose manifest gives it (only
     those manifests are read)."""
     out = []
+    plain = plain_name(name)
     for (other, period), rec in sorted(force.items()):
         if other == key or not period.startswith(within):
             continue
         run_dir = inside(archive, str(rec.get("run_dir") or ""))
-        if other == name or (run_dir is not None and (manifest_or_none(run_dir) or {}).get("alliance") == name):
+        named = str((manifest_or_none(run_dir) or {}).get("alliance")) if run_dir is not None else ""
+        if plain in (plain_name(other), plain_name(named)):
             out.append((other, period, rec))
     return out
+
+
+def plain_name(name: str) -> str:
+    """An alliance name as people read it: compatibility forms folded (NFKC: full-width letters
+    and digits), invisible characters (a zero-width space) and spaces dropped — two names that
+    read alike are one alliance's (one with a zero-width space was approved as another alliance
+    and the quarter paid twice)."""
+    folded = unicodedata.normalize("NFKC", name)
+    return "".join(ch for ch in folded if not ch.isspace() and unicodedata.category(ch) not in ("Cc", "Cf"))
 
 
 def _check_namesake(archive: Path, m: dict[str, Any], force: dict[tuple[str, str], Record]) -> None:
