@@ -603,3 +603,21 @@ def test_control_characters_in_a_manifest_cannot_rewrite_the_report_on_a_termina
         assert r.exit_code == 3, r.output
         assert "\x1b" not in r.output and "\r" not in r.output, (args, r.output)
     assert "<U+001B>[2K<U+000D>核验通过" in verify(year).stdout
+
+
+def test_two_approvals_in_force_of_one_quarter_for_namesake_alliances_are_a_finding(tmp_path, archive, monkeypatch):
+    """Approved before approval refused namesakes (alliance_id added, a zero-width space in the
+    name): two approvals of 2026Q1 in force under two archive keys, the quarter paid twice —
+    and verify passed."""
+    import p4p.archive.approval as approval_mod
+
+    approve_ok(run_ok(write_quarter(tmp_path / "a"), archive))
+    monkeypatch.setattr(approval_mod, "_check_namesake", lambda *args: None)  # as approval was before
+    approve_ok(run_ok(write_quarter(tmp_path / "b", extra_period="alliance_id: T2\n"), archive))
+    approve_ok(run_ok(write_quarter(tmp_path / "c", extra_period="alliance_id: T3\n", period="2026Q2"), archive))
+    assert_found(
+        verify(archive),
+        "approvals.jsonl 第2行（第2条审批记录）：2026Q1 另有同名医共体“测试医共体”的现行审批（第1条记录，"
+        "医共体编码 测试医共体），本记录的编码为 T2：同一季度可能发放了两次",
+    )
+    assert len(problems(verify(archive))) == 1  # 2026Q2 under T3 has no other approval to collide with

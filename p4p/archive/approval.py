@@ -51,6 +51,7 @@ from .manifest import (
     hash_files,
     load_manifest,
     manifest_or_none,
+    plain_name,
     run_file_findings,
     write_manifest,
 )
@@ -338,15 +339,6 @@ def namesake_approvals(
         if plain in (plain_name(other), plain_name(named)):
             out.append((other, period, rec))
     return out
-
-
-def plain_name(name: str) -> str:
-    """An alliance name as people read it: compatibility forms folded (NFKC: full-width letters
-    and digits), invisible characters (a zero-width space) and spaces dropped — two names that
-    read alike are one alliance's (one with a zero-width space was approved as another alliance
-    and the quarter paid twice)."""
-    folded = unicodedata.normalize("NFKC", name)
-    return "".join(ch for ch in folded if not ch.isspace() and unicodedata.category(ch) not in ("Cc", "Cf"))
 
 
 def _check_namesake(archive: Path, m: dict[str, Any], force: dict[tuple[str, str], Record]) -> None:

@@ -4,6 +4,7 @@ manifest.json itself is the folder's hash (a run folder's is the *run hash*)."""
 from __future__ import annotations
 
 import json
+import unicodedata
 from pathlib import Path
 from typing import Any
 
@@ -21,6 +22,15 @@ def as_dict(value: Any) -> dict[str, Any]:
 def alliance_of(m: dict[str, Any]) -> str:
     """The alliance as the archive keys it (an alliance_id when the run has one)."""
     return str(m.get("alliance_id") or m.get("alliance") or "")
+
+
+def plain_name(name: str) -> str:
+    """An alliance name as people read it: compatibility forms folded (NFKC: full-width letters
+    and digits), invisible characters (a zero-width space) and spaces dropped — two names that
+    read alike are one alliance's (one with a zero-width space was approved as another alliance
+    and the quarter paid twice)."""
+    folded = unicodedata.normalize("NFKC", name)
+    return "".join(ch for ch in folded if not ch.isspace() and unicodedata.category(ch) not in ("Cc", "Cf"))
 
 
 def load_manifest(folder: Path) -> dict[str, Any]:

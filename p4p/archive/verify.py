@@ -28,7 +28,7 @@ from .layout import (
 )
 from .lock import reading_lock
 from .runfolder import writer_alive
-from .verify_approvals import folder_findings, record_findings, supersede_findings
+from .verify_approvals import folder_findings, namesake_findings, record_findings, supersede_findings
 from .verify_priors import approval_prior_findings, run_prior_findings
 from .verify_runs import RunInfo, scan_runs
 
@@ -93,6 +93,7 @@ def verify_archive(
         report.findings += record_findings(archive, chain.records, by_rel)
         report.findings += folder_findings(archive, chain.records)
         report.findings += supersede_findings(chain.records)
+        report.findings += namesake_findings(chain.records, by_rel)
         report.findings += run_prior_findings(runs, chain.records)
         report.findings += approval_prior_findings(by_rel, chain.records)
         if extra is not None:
