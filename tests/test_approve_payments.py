@@ -389,5 +389,5 @@ def test_a_missing_payees_file_is_an_input_problem_in_chinese(base_quarter, arch
         r.exit_code == 2 and f"收款账户.xlsx：无法读取收款账户文件：不存在（{tmp_path / '收款账户.xlsx'}）" in r.stderr
     )
     r = approve(rd, "--payees", tmp_path)
-    assert r.exit_code == 2 and "是文件夹，不是文件" in r.stderr
+    assert r.exit_code == 2 and f"无法读取收款账户文件：是文件夹，不是文件（{tmp_path}）" in r.stderr
     assert nothing_written(archive)

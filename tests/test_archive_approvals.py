@@ -330,3 +330,68 @@ def test_the_same_alliance_under_a_new_alliance_id_is_not_approved_twice(tmp_pat
     assert len(records(archive)) == 1
     other = run_ok(write_quarter(tmp_path / "c", extra_period="alliance_id: T2\n", period="2026Q2"), archive)
     approve_ok(other)  # another quarter under the new id has nothing approved to collide with
+
+
+@pytest.mark.parametrize("name", ["测试医共体\u200b", "测试 医共体", "测试\u2060医共体"])
+def test_an_alliance_name_that_reads_the_same_is_not_another_alliance(tmp_path, archive, name):
+    """The quarter run again with a zero-width space (or a space, or a word joiner) in the alliance name
+    was keyed as another alliance: approved without --supersede, the quarter paid twice."""
+    approve_ok(run_ok(write_quarter(tmp_path / "a"), archive))
+    b = write_quarter(tmp_path / "b")
+    period = b / "period.yaml"
+    period.write_text(period.read_text(encoding="utf-8").replace("测试医共体", f'"{name}"'), encoding="utf-8")
+    r = cli("approve", run_ok(b, archive), "--by", "李", "--no-pdf")
+    assert r.exit_code == 1, r.output
+    assert "2026Q1 已有同名医共体" in r.stderr and "医共体编码 测试医共体" in r.stderr
+    assert len(records(archive)) == 1
+
+
+def test_a_disk_filling_up_while_the_record_is_appended_leaves_no_half_record(tmp_path, archive, monkeypatch):
+    """The part of the record that fit stayed in approvals.jsonl (on a full tmpfs: the rest of
+    its last page): the approval said it failed, yet the torn line blocked every later approval
+    and made verify fail until someone edited the approvals file by hand."""
+    import errno
+    import os
+
+    approved_quarters(tmp_path, archive, quarters=(1,))
+    q2 = run_ok(write_quarter(tmp_path / "q2", period="2026Q2"), archive)
+    before = (archive / "approvals.jsonl").read_bytes()
+    write = os.write
+
+    def disk_fills_up(fd, data):
+        if not os.readlink(f"/proc/self/fd/{fd}").endswith("approvals.jsonl"):
+            return write(fd, data)
+        if len(data) > 10:
+            return write(fd, data[: len(data) // 2])
+        raise OSError(errno.ENOSPC, "No space left on device")
+
+    monkeypatch.setattr(os, "write", disk_fills_up)
+    r = cli("approve", q2, "--by", "财务", "--no-pdf")
+    assert r.exit_code == 1, r.output
+    assert "不能追加审批记录" in r.stderr and "磁盘已满" in r.stderr and "审批记录文件已恢复原样" in r.stderr
+    assert (archive / "approvals.jsonl").read_bytes() == before
+    assert len(list((archive / "approvals").iterdir())) == 1
+    monkeypatch.setattr(os, "write", write)
+    assert verify(archive).exit_code == 0
+    approve_ok(q2)  # space made again: the quarter is approved as usual
+    assert [rec["period"] for rec in records(archive)] == ["2026Q1", "2026Q2"]
+
+
+@pytest.mark.parametrize(
+    ("args", "option", "code"),
+    [
+        (("--by", "\u200b"), "--by", "200B"),  # a zero-width space: an approver nobody can read
+        (("--by", "王会计\n李会计"), "--by", "000A"),
+        (("--by", "王会计", "--supersede", "--reason", "录入错误\u202e误错"), "--reason", "202E"),
+    ],
+)
+def test_an_approver_or_reason_with_invisible_or_control_characters_is_refused(tmp_path, archive, args, option, code):
+    """`--by` of a zero-width space was accepted: the record and the stamp 已审批：… named nobody."""
+    rd = run_ok(write_quarter(tmp_path / "q1"), archive)
+    if "--supersede" in args:
+        approve_ok(run_ok(write_quarter(tmp_path / "q1a", budget="800000.00"), archive))
+    before = lines(archive) if (archive / "approvals.jsonl").exists() else []
+    r = cli("approve", rd, "--no-pdf", *args)
+    assert r.exit_code == 1, r.output
+    assert f"{option} 中有换行、控制字符或不可见的格式字符（U+{code}）" in r.stderr
+    assert (lines(archive) if before else []) == before

@@ -7,7 +7,7 @@ import subprocess
 import pytest
 from archive_kit import copy_archive, records, verify
 
-from conftest import P4P, ROOT, run_ok, write_quarter
+from conftest import P4P, ROOT, cli, run_ok, write_quarter
 
 pytestmark = pytest.mark.slow
 
@@ -53,3 +53,44 @@ def test_two_approvals_of_one_period_started_together(tmp_path, two_runs_of_q1_a
     assert [r["seq"] for r in recs] == [1, 2]
     v = verify(archive)
     assert v.exit_code == 0, v.stdout  # chain intact, one approval folder per record
+
+
+def test_a_lock_file_deleted_during_an_approval_does_not_let_two_approvals_of_one_period_in(
+    tmp_path, archive, monkeypatch
+):
+    """Someone takes the lock file for a stale one and deletes it while approval A holds it:
+    approval B creates a new lock file, locks it and approves the same quarter. A must then
+    refuse (before, both said 已审批 and the quarter had two sets of bank files)."""
+    from archive_kit import approve_ok
+
+    import p4p.app.approve as approve_mod
+
+    a = run_ok(write_quarter(tmp_path / "a"), archive)
+    b = run_ok(write_quarter(tmp_path / "b", budget="800000.00"), archive)
+    documents = approve_mod._documents
+
+    def meanwhile(*args, **kwargs):  # A holds the lock and has made its record
+        monkeypatch.setattr(approve_mod, "_documents", documents)
+        (archive / ".lock").unlink()
+        approve_ok(b)  # B is let in
+        return documents(*args, **kwargs)
+
+    monkeypatch.setattr(approve_mod, "_documents", meanwhile)
+    r = cli("approve", a, "--by", "甲", "--no-pdf")
+    assert r.exit_code == 1, r.output
+    assert "锁文件" in r.stderr and "被删除或替换" in r.stderr and "未写入任何内容" in r.stderr
+    assert [rec["run_id"] for rec in records(archive)] == [b.name]
+    assert len(list((archive / "approvals").iterdir())) == 1
+    assert verify(archive).exit_code == 0
+
+
+def test_a_lock_file_replaced_by_a_symbolic_link_is_refused_in_chinese(tmp_path, archive):
+    """The lock is opened without following links: approve said 'Too many levels of symbolic
+    links' (the system's English) after its Chinese lead."""
+    rd = run_ok(write_quarter(tmp_path / "a"), archive)
+    (tmp_path / "elsewhere").write_text("", encoding="utf-8")
+    (archive / ".lock").symlink_to(tmp_path / "elsewhere")
+    r = cli("approve", rd, "--by", "甲", "--no-pdf")
+    assert r.exit_code == 1, r.output
+    assert r.stderr.startswith(f"失败：不能锁定归档（{archive / '.lock'}）：是符号链接或链接层数过多"), r.stderr
+    assert "Too many" not in r.stderr and not (archive / "approvals.jsonl").exists()

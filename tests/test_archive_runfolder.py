@@ -131,6 +131,26 @@ def test_temporary_folders_of_dead_processes_of_this_host_are_swept(base_quarter
     assert alive.exists() and elsewhere.exists() and old_style.exists() and unrelated.exists()
 
 
+def test_a_temporary_folder_whose_process_id_was_reused_by_a_later_process_is_swept(base_quarter, archive, monkeypatch):
+    """A run killed before a reboot left .tmp-…-<pid>-…; after the reboot that pid belonged to
+    another program, so verify said 进程 N 正在写入 (no finding) and no command ever removed the
+    folder. A process that started after the folder last changed is not its writer."""
+    import time
+
+    from p4p.archive import runfolder
+
+    started = runfolder.process_started(os.getpid())
+    assert started is not None and time.time() - 3600 < started <= time.time() + 1  # read from /proc
+    run_ok(base_quarter, archive)
+    left = archive / f".tmp-2026Q1-{host_name()}-{os.getpid()}-abcdefgh"
+    left.mkdir()
+    monkeypatch.setattr(runfolder, "process_started", lambda pid: time.time() + 60)  # pid reused since
+    r = verify(archive)
+    assert r.exit_code == 3 and f"问题：{left.name}：遗留的临时目录" in r.stdout, r.stdout
+    run_ok(base_quarter, archive)  # the next writing command
+    assert not left.exists()
+
+
 def test_sweeping_never_follows_a_symlink_or_removes_a_file(tmp_path):
     archive = tmp_path / "archive"
     archive.mkdir()

@@ -117,6 +117,141 @@ def test_run_folder_files_edited_missing_or_added(year):
     )
 
 
+def test_files_and_folders_replaced_by_symbolic_links_to_copies_outside(tmp_path, year):
+    """The same bytes, moved out of the archive and linked back: every hash still matched and
+    verify passed, while the approved ledger, the approvals file, an approval folder and a period
+    folder could now be changed outside the archive (and an approval appended through the link)."""
+    outside = tmp_path / "elsewhere"
+    outside.mkdir()
+    q1 = run_of(year, "2026Q1")
+    folder = year / records(year)[1]["folder"]
+    moved = {
+        q1 / "ledger.csv": outside / "ledger.csv",
+        year / "approvals.jsonl": outside / "approvals.jsonl",
+        folder: outside / "folder",
+        year / "2026Q3": outside / "2026Q3",
+    }
+    for inside, there in moved.items():
+        shutil.move(inside, there)
+        inside.symlink_to(there)
+    linked = "是符号链接（指向 {}），不是归档中的文件或目录"
+    assert_found(
+        verify(year),
+        f"2026Q1/{q1.name}/ledger.csv：" + linked.format(outside / "ledger.csv"),
+        "approvals.jsonl：" + linked.format(outside / "approvals.jsonl"),
+        f"{records(year)[1]['folder']}：" + linked.format(outside / "folder"),
+        "2026Q3：" + linked.format(outside / "2026Q3"),
+    )
+    assert len(problems(verify(year))) == 4
+    before = (outside / "approvals.jsonl").read_bytes()
+    r = cli("approve", run_ok(write_quarter(tmp_path / "q1b", budget="800000.00"), year), "--by", "财务", "--no-pdf")
+    assert r.exit_code == 1 and "不能追加新的审批" in r.stderr and "approvals.jsonl：是符号链接" in r.stderr
+    assert (outside / "approvals.jsonl").read_bytes() == before
+
+
+def test_an_approval_refuses_a_run_whose_file_is_a_symbolic_link(tmp_path, archive):
+    rd = run_ok(write_quarter(tmp_path / "q1"), archive)
+    (tmp_path / "ledger.csv").write_bytes((rd / "ledger.csv").read_bytes())
+    (rd / "ledger.csv").unlink()
+    (rd / "ledger.csv").symlink_to(tmp_path / "ledger.csv")
+    r = cli("approve", rd, "--by", "财务", "--no-pdf")
+    assert r.exit_code == 1 and f"2026Q1/{rd.name}/ledger.csv：是符号链接" in r.stderr
+    assert not (archive / "approvals.jsonl").exists()
+
+
+def test_a_damaged_trace_with_its_manifest_rehashed_is_a_finding_not_the_end_of_verify(year):
+    """verify stopped at the first approved run whose trace it could not parse (working its
+    payment lists out again) with 'trace.jsonl 第 1 行已损坏…；请用 p4p verify 检查归档' — naming no
+    run, listing no other finding."""
+    q1, q2 = run_of(year, "2026Q1"), run_of(year, "2026Q2")
+    (q1 / "trace.jsonl").write_text("{not json\n", encoding="utf-8")
+    m = json.loads((q1 / "manifest.json").read_text(encoding="utf-8"))
+    edit_json(q1 / "manifest.json", files={**m["files"], "trace.jsonl": sha((q1 / "trace.jsonl").read_bytes())})
+    (q2 / "summary.txt").unlink()
+    r = verify(year)
+    assert_found(
+        r,
+        f"2026Q1/{q1.name}/manifest.json：运行哈希与approvals.jsonl 第1行（第1条审批记录）不符",
+        f"2026Q2/{q2.name}/summary.txt：文件缺失",
+    )
+    assert "已损坏或被改动" not in r.output
+
+
+@pytest.mark.parametrize("command", ["verify", "replay"])
+def test_earlier_quarters_edited_into_another_shape_in_a_manifest_are_findings(year, command):
+    """A negative chain_seen.seq ended verify with 内部错误 IndexError; a previous_run without a
+    period ended replay (and approve, which replays) with 内部错误 TypeError."""
+    q2 = run_of(year, "2026Q2")
+    m = json.loads((q2 / "manifest.json").read_text(encoding="utf-8"))
+    assert m["chain_seen"]["seq"] == 1 and m["previous_run"]["period"] == "2026Q1"
+    edit_json(
+        q2 / "manifest.json",
+        chain_seen={**m["chain_seen"], "seq": -5},
+        previous_run={**m["previous_run"], "period": None},
+    )
+    if command == "verify":
+        assert_found(
+            verify(year), f"2026Q2/{q2.name}/manifest.json：chain_seen 中的记录序号 -5 不是 p4p 写的：manifest 被改动"
+        )
+    else:
+        r = cli("replay", q2)
+        assert r.exit_code == 3, r.output
+        assert "篡改：manifest.json 中的 previous_run 不是 p4p 写的形式（应为含期间 YYYYQn 的记录）" in r.stdout
+        assert "内部错误" not in r.output
+
+
+def test_a_record_whose_run_hash_is_not_text_is_a_finding(year):
+    """A re-chained record with "run_sha256": 5 ended verify and history with 内部错误 TypeError."""
+    recs = records(year)
+    recs[1]["run_sha256"] = 5
+    write_records(year, recs)
+    for args in (("verify", year), ("history", "--archive", year)):
+        r = cli(*args)
+        assert r.exit_code == 3, r.output
+        assert "运行哈希与approvals.jsonl 第2行（第2条审批记录）不符（审批时 5…" in r.stdout
+
+
+@pytest.mark.parametrize(("key", "value", "replayed"), [("archive_format", "2", 0), ("files", None, 3)])
+def test_replay_and_approve_of_a_run_whose_manifest_holds_a_value_of_another_type(
+    tmp_path, archive, key, value, replayed
+):
+    """ "archive_format": "2" or "files": null ended replay and approve with 内部错误 TypeError.
+    (The format number only says how ledger.xlsx is compared: the run still replays.)"""
+    rd = run_ok(write_quarter(tmp_path / "q1"), archive)
+    edit_json(rd / "manifest.json", **{key: value})
+    r = cli("replay", rd)
+    assert r.exit_code == replayed and "内部错误" not in r.output, r.output
+    r = cli("approve", rd, "--by", "财务", "--no-pdf")
+    if replayed:
+        assert r.exit_code == 1 and "ledger.csv 缺失或与运行的 manifest 不符" in r.stderr, r.output
+        assert not (archive / "approvals.jsonl").exists()
+    else:
+        assert r.exit_code == 0, r.output
+
+
+def test_a_manifest_listing_files_outside_its_run_folder_is_a_finding_and_they_are_not_read(tmp_path, archive):
+    """A run manifest may be edited to list '../../../x' (or 'rules/../../../x'): verify and
+    approve hashed whatever file that named on the machine — a file of the right hash passed,
+    /proc/kcore would have kept them reading."""
+    rd = run_ok(write_quarter(tmp_path / "q1"), archive)
+    outside = tmp_path / "outside.yaml"
+    outside.write_text("x: 1\n", encoding="utf-8")
+    m = json.loads((rd / "manifest.json").read_text(encoding="utf-8"))
+    listed = {
+        "../../../outside.yaml": sha(outside.read_bytes()),
+        "rules/../../../../outside.yaml": sha(outside.read_bytes()),
+    }
+    edit_json(rd / "manifest.json", files={**m["files"], **listed})
+    r = verify(archive)
+    for name in listed:
+        assert (
+            f"问题：2026Q1/{rd.name}/{name}：manifest 登记的文件不在本目录内（路径含 .. 或是绝对路径）" in r.stdout
+        ), r.stdout
+    r = cli("approve", rd, "--by", "财务", "--no-pdf")
+    assert r.exit_code == 1 and "rules/../../../../outside.yaml 不在运行目录内" in r.stderr, r.output
+    assert not (archive / "approvals.jsonl").exists()
+
+
 def test_a_deleted_approved_run_folder(year):
     q2 = run_of(year, "2026Q2")
     shutil.rmtree(q2)
@@ -420,3 +555,69 @@ def test_replay_finds_an_approved_run_whose_ledger_was_edited_before_its_approva
         f"问题：2026Q1/{rd.name}：重新计算与归档不同：V01 甲镇一村卫生室 VILLAGE_TOPUP：归档 9268.09（数量 1），重算 3268.09（数量 1）"
     ]
     assert "已按各自归档的输入和规则重新计算 1 个已审批的运行" in r.stdout
+
+
+@pytest.mark.parametrize(
+    ("key", "value", "shown"),
+    [
+        ("period", "2026Q1", "period 为 2026Q1，按归档的输入重算得到的是 2026Q2"),
+        ("alliance_id", "B99", "alliance_id 为 B99"),
+    ],
+)
+def test_a_run_relabelled_in_its_manifest_is_not_approved_as_another_quarter_or_alliance(
+    tmp_path, archive, monkeypatch, key, value, shown
+):
+    """A Q2 run whose manifest was edited to say 2026Q1 (and moved to 2026Q1/) replayed clean —
+    replay compared only ledger and trace — and was approved as Q1, paying Q2's amounts (the real
+    Q2 could then be approved too); an alliance_id changed there approves the quarter under
+    another alliance key. Approval refuses such a run; verify --replay finds one approved before."""
+    import p4p.app.approve as approve_mod
+
+    rd = run_ok(write_quarter(tmp_path / "q2", period="2026Q2"), archive)
+    if key == "period":
+        (archive / "2026Q1").mkdir()
+        rd = rd.rename(archive / "2026Q1" / rd.name)
+    edit_json(rd / "manifest.json", **{key: value})
+    r = cli("approve", rd, "--by", "财务", "--no-pdf")
+    assert r.exit_code == 1, r.output
+    assert f"运行 {rd.name} 不能审批" in r.stderr and f"manifest.json 记的 {shown}" in r.stderr
+    assert not (archive / "approvals.jsonl").exists()
+    monkeypatch.setattr(approve_mod, "reproduced", lambda run_dir: None)  # as approval was before
+    approve_ok(rd)
+    assert verify(archive).exit_code == 0
+    r = verify(archive, "--replay")
+    assert r.exit_code == 3 and any(f"manifest.json 记的 {shown}" in p for p in problems(r)), r.output
+
+
+def test_control_characters_in_a_manifest_cannot_rewrite_the_report_on_a_terminal(year):
+    """A run_id edited to 'x\\x1b[2K\\r核验通过…' printed as is: on a terminal the escape erased
+    the finding's line and the carriage return wrote 核验通过 over it (exit 3 all the same)."""
+    from click.testing import CliRunner
+
+    from p4p.cli import main
+
+    q3 = run_of(year, "2026Q3")
+    edit_json(q3 / "manifest.json", run_id="x\x1b[2K\r核验通过：4 个运行目录")
+    for args in (["verify", str(year)], ["history", "--archive", str(year)], ["replay", str(q3)]):
+        r = CliRunner().invoke(main, args, color=True)  # as on a terminal: escapes are not stripped
+        assert r.exit_code == 3, r.output
+        assert "\x1b" not in r.output and "\r" not in r.output, (args, r.output)
+    assert "<U+001B>[2K<U+000D>核验通过" in verify(year).stdout
+
+
+def test_two_approvals_in_force_of_one_quarter_for_namesake_alliances_are_a_finding(tmp_path, archive, monkeypatch):
+    """Approved before approval refused namesakes (alliance_id added, a zero-width space in the
+    name): two approvals of 2026Q1 in force under two archive keys, the quarter paid twice —
+    and verify passed."""
+    import p4p.archive.approval as approval_mod
+
+    approve_ok(run_ok(write_quarter(tmp_path / "a"), archive))
+    monkeypatch.setattr(approval_mod, "_check_namesake", lambda *args: None)  # as approval was before
+    approve_ok(run_ok(write_quarter(tmp_path / "b", extra_period="alliance_id: T2\n"), archive))
+    approve_ok(run_ok(write_quarter(tmp_path / "c", extra_period="alliance_id: T3\n", period="2026Q2"), archive))
+    assert_found(
+        verify(archive),
+        "approvals.jsonl 第2行（第2条审批记录）：2026Q1 另有同名医共体“测试医共体”的现行审批（第1条记录，"
+        "医共体编码 测试医共体），本记录的编码为 T2：同一季度可能发放了两次",
+    )
+    assert len(problems(verify(archive))) == 1  # 2026Q2 under T3 has no other approval to collide with

@@ -107,3 +107,22 @@ def test_runs_of_two_periods_or_a_doubled_line_are_refused():
         e.value.problems[0].text()
         == "更正 ledger.csv 第15行 列“item”（值：“C01 PERF_POOL”）：台账中同一机构、同一项目出现了两行"
     )
+
+
+def test_a_director_renamed_by_the_superseding_run_is_a_warning_not_a_silent_nothing():
+    """A supersede made to correct a township director's name (张院长 keyed for 王院长) found no
+    ledger amount changed: it said 没有需要补发或扣回的款项 and the 15,000.00 paid to 张院长
+    personally stayed with him without a word."""
+    from p4p.pay.plan import RunPay, plan_approval
+
+    def run(run_id: str, directors: dict[str, str]) -> RunPay:
+        return RunPay(run_id, "2026Q1", ALLIANCE, ledger("2026Q1"), decls(), directors)
+
+    plan = plan_approval(run("B", {**DIRECTORS, "T01": "王院长"}), original=run("A", DIRECTORS))
+    assert plan.corrections == ()
+    assert [w.text() for w in plan.warnings] == [
+        "corrections.csv（值：“T01”）：院长在原审批运行 A 中为“张院长”，在更正运行中为“王院长”；"
+        "原审批已付给“张院长”个人的 院长绩效奖励 15000.00 元 不会因这次更正从其收回，也不会付给“王院长”"
+        "（更正只发放台账金额的差额）：若应付给另一人，须另行办理收回和补发"
+    ]
+    assert plan_approval(run("B", DIRECTORS), original=run("A", DIRECTORS)).warnings == ()

@@ -115,6 +115,19 @@ def test_a_formula_like_name_or_a_missing_account_is_refused_naming_the_payee():
     ]
 
 
+def test_a_line_break_or_invisible_character_in_a_bank_file_value_is_refused_even_when_quoted():
+    """Quoting keeps a CSV reader right, but banks' importers read line by line: the rest of a
+    name after a line break (U+2028 included, which splitlines() breaks at) was a row of its own."""
+    accounts = {**ACCOUNTS, ("T01", "director"): Account("张院长\u2028,6222020000000000000", "12345678904", "建行")}
+    accounts[("V03", "institution")] = Account("赵医生", "12345678903", "农商行\u200b")
+    with pytest.raises(InputError) as e:
+        bank_files(q1(accounts), load_template(DEFAULT))
+    assert [(p.column, p.message) for p in e.value.problems] == [
+        ("开户行", "含有换行、控制字符或不可见的格式字符（U+200B），会拆开或改变代发文件的一行"),
+        ("收款户名", "含有换行、控制字符或不可见的格式字符（U+2028），会拆开或改变代发文件的一行"),
+    ]
+
+
 def test_unquoted_templates_refuse_a_delimiter_and_lengths_are_limits():
     template = load_template(GB_FEN)
     accounts = {**ACCOUNTS, ("T01", "director"): Account("张|院长", "12345678904", "建行")}

@@ -305,3 +305,23 @@ def test_formula_like_text_in_an_xlsx_text_cell_is_kept(tmp_path):
     wb.save(p)
     book = read_payees(p, INSTITUTIONS)
     assert book.accounts[("V03", "institution")].account_name == "=王医生"
+
+
+def test_line_breaks_control_and_invisible_format_characters_in_a_payee_cell_are_refused(tmp_path):
+    """A quoted line break in an account name went into the bank file as is: a bank importer
+    reading line by line saw the rest of the name as a payment row of its own (account and
+    amount of the attacker's choosing); a BEL or a right-to-left override (U+202E) made the
+    printed name differ from the one paid."""
+    rows = [[f'"{c}"' for c in r] for r in GOOD_ROWS]
+    rows[0][2] = '"甲镇卫生院\n6222020000000000000,999999.00,"'
+    rows[2][2] = '"王\u202e生医"'
+    rows[3][4] = '"农商行\x07支行"'
+    with pytest.raises(InputError) as e:
+        read_payees(write(tmp_path, rows), INSTITUTIONS)
+    said = "：含有换行、控制字符或不可见的格式字符（U+{}）：它们会拆开代发文件的一行"
+    assert [t.split("，或让")[0] for t in texts(e)] == [
+        "payees.csv 第2行 列“account_name”（值：“甲镇卫生院<U+000A>6222020000000000000,999999.00,”）"
+        + said.format("000A"),
+        "payees.csv 第4行 列“account_name”（值：“王<U+202E>生医”）" + said.format("202E"),
+        "payees.csv 第5行 列“bank”（值：“农商行<U+0007>支行”）" + said.format("0007"),
+    ]

@@ -23,7 +23,7 @@ from ..archive.digest import sha256
 from ..archive.errors import ArchiveError
 from ..archive.keys import ArchiveKey
 from ..archive.layout import MANIFEST, archive_of, inside
-from ..archive.manifest import alliance_of, load_manifest
+from ..archive.manifest import alliance_of, load_manifest, stays_inside
 from ..engine.ledger import parse_ledger
 from ..engine.trace import read_directors
 from ..model.problems import InputError, Problem
@@ -152,6 +152,10 @@ def _checked_rules(run_dir: Path, files: dict[str, Any]) -> None:
     rules = run_dir / "rules"
     present = {f"rules/{p.relative_to(rules).as_posix()}" for p in rules.rglob("*") if p.is_file()}
     for relative in sorted(present | {r for r in files if r.startswith("rules/")}):
+        if not stays_inside(relative):
+            raise ArchiveError(
+                f"{run_dir / MANIFEST} 登记的文件 {relative} 不在运行目录内：manifest 被改动，不能审批（请用 p4p verify 核查）"
+            )
         _checked_bytes(run_dir, files, relative)
 
 

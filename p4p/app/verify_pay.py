@@ -26,8 +26,9 @@ from ..archive.digest import sha256
 from ..archive.errors import ArchiveError
 from ..archive.findings import Finding
 from ..archive.layout import inside
-from ..archive.manifest import as_dict, manifest_or_none
+from ..archive.manifest import as_dict, folder_hash, manifest_or_none
 from ..archive.verify_runs import RunInfo
+from ..engine.trace import TraceError
 from ..model.problems import InputError
 from ..pay.plan import BANK_TEMPLATE_COPY
 from ..ruleset.errors import RulesetError
@@ -58,7 +59,7 @@ def payment_findings(archive: Path, chain: Chain, runs: dict[str, RunInfo]) -> t
         except ArchiveError as e:  # a run file that does not match its manifest: found by the run checks
             notes.append(f"第{r.seq}条审批的发放清单未重新编制：{e}")
             continue
-        except (InputError, RulesetError) as e:
+        except (InputError, RulesetError, TraceError) as e:
             findings.append(Finding(str(r.get("folder")), f"不能按批准的台账重新编制发放清单：{e}"))
             continue
         findings += _compare(folder, str(r.get("folder")), as_dict(r.get("files")), data)
@@ -76,9 +77,12 @@ def _replanned(archive: Path, before: list[Record], r: Record, folder: Path, run
     payees = next((folder / name for name in sorted(files) if PAYEES_COPY.fullmatch(name)), None)
     template = folder / BANK_TEMPLATE_COPY if BANK_TEMPLATE_COPY in files else None
     paying = Paying(payees, template)
+    changed = ArchiveError(f"运行 {r.get('run_dir')} 已不是第{r.seq}条记录批准时的样子（见上面的问题）")
+    if folder_hash(run_dir) != r.get("run_sha256"):  # before its files are parsed: they may be anything now
+        raise changed
     run = read_run(run_dir)
-    if (r.get("run_sha256") and run.run_sha256 != r.get("run_sha256")) or run.ledger_sha256 != r.get("ledger_sha256"):
-        raise ArchiveError(f"运行 {r.get('run_dir')} 已不是第{r.seq}条记录批准时的样子（见上面的问题）")
+    if run.run_sha256 != r.get("run_sha256") or run.ledger_sha256 != r.get("ledger_sha256"):
+        raise changed
     situation = situation_of(archive, before, run, supersede=bool(r.get("supersedes")))
     plan = plan_payments(run.pay, paying, bank_template(paying), situation)
     return plan.data

@@ -17,6 +17,7 @@ from __future__ import annotations
 
 import os
 import shutil
+import unicodedata
 from collections.abc import Iterator
 from contextlib import contextmanager
 from dataclasses import dataclass, field
@@ -42,14 +43,15 @@ from .errors import ArchiveError, os_reason
 from .findings import Finding
 from .headfile import head_findings, write_head
 from .keys import ArchiveKey
-from .layout import APPROVALS, HEAD_FILE, MANIFEST, archive_of, inside
-from .lock import archive_lock
+from .layout import APPROVALS, HEAD_FILE, MANIFEST, archive_of, inside, link_text, linked, rel
+from .lock import HeldLock, archive_lock
 from .manifest import (
     alliance_of,
     folder_hash,
     hash_files,
     load_manifest,
     manifest_or_none,
+    plain_name,
     run_file_findings,
     write_manifest,
 )
@@ -86,9 +88,17 @@ class Draft:
     """An approval being made, under the archive lock (see the module docstring)."""
 
     def __init__(
-        self, run_dir: Path, m: dict[str, Any], st: Staging, chain: Chain, current: Record | None, request: Request
+        self,
+        run_dir: Path,
+        m: dict[str, Any],
+        st: Staging,
+        chain: Chain,
+        current: Record | None,
+        request: Request,
+        held: HeldLock,
     ) -> None:
         self.run_dir, self.manifest, self._st, self.chain, self.request = run_dir, m, st, chain, request
+        self._held = held
         self.archive = st.archive
         self.path = st.path
         self.seq = len(chain.records) + 1
@@ -152,6 +162,7 @@ class Draft:
         for r, digest in self.data.items():
             if sha256_file(self.path / r) != digest:
                 raise ArchiveError(f"审批目录中的数据文件在记录生成后被改动：{r}")
+        self._still_alone()
         record_sha = sha256(self.line.encode("utf-8"))
         folder_sha = write_manifest(
             self.path,
@@ -182,22 +193,57 @@ class Draft:
         self.result = Approved(self.fields, self.chain_head, final, key is not None, _stale_q4(self))
         return final
 
+    def _still_alone(self) -> None:
+        """Right before anything goes into place: the lock is still this command's and the
+        chain is still the one the record links to (a deleted lock file let another command in)."""
+        self._held.check()
+        now = read_chain(self.archive)
+        if (len(now.records), now.last_sha256) != (len(self.chain.records), self.chain.last_sha256):
+            raise ArchiveError(
+                f"审批记录文件 {self.archive / APPROVALS} 在本次审批过程中被另一个命令改动"
+                f"（开始时 {len(self.chain.records)} 条记录，现在 {len(now.records)} 条）：本次未审批、未写入任何内容；"
+                "请用 p4p verify 核查归档后重新审批"
+            )
+
 
 def _append(path: Path, line: str, ends_with_newline: bool) -> None:
-    """One write of the whole line to a file opened for appending, then fsync."""
+    """One write of the whole line to a file opened for appending, then fsync. A write that
+    fails part-way (disk full: the part that fit is on the disk) or is interrupted is undone:
+    the file is cut back to its length before, so no torn record is left to block the archive."""
     buf = (("" if ends_with_newline else "\n") + line + "\n").encode("utf-8")
     try:
         fd = os.open(path, os.O_WRONLY | os.O_APPEND | os.O_CREAT, 0o644)
+        size = os.fstat(fd).st_size
     except OSError as e:
         raise ArchiveError(f"不能打开审批记录文件 {path}：{os_reason(e)}") from None
     try:
         while buf:
             buf = buf[os.write(fd, buf) :]
         os.fsync(fd)
-    except OSError as e:
-        raise ArchiveError(f"不能追加审批记录到 {path}：{os_reason(e)}") from None
+    except BaseException as e:
+        kept = _cut_back(fd, size)
+        if not isinstance(e, OSError):
+            raise
+        state = (
+            "审批记录文件已恢复原样"
+            if kept
+            else f"审批记录文件末尾可能留下半条记录，请审计人员核实后删去第{size}字节之后的内容"
+        )
+        raise ArchiveError(
+            f"不能追加审批记录到 {path}：{os_reason(e)}；未审批（{state}）。请腾出空间或排除故障后重新审批"
+        ) from None
     finally:
         os.close(fd)
+
+
+def _cut_back(fd: int, size: int) -> bool:
+    """Truncate the approvals file back to `size` bytes after a failed append; False if that failed too."""
+    try:
+        os.ftruncate(fd, size)
+        os.fsync(fd)
+    except OSError:
+        return False
+    return True
 
 
 @dataclass(frozen=True)
@@ -209,6 +255,13 @@ class Request:
 
 
 def _check_request(req: Request) -> None:
+    for option, text in (("--by", req.by), ("--reason", req.reason or "")):
+        hidden = next((ch for ch in text if unicodedata.category(ch) in ("Cc", "Cf", "Zl", "Zp")), None)
+        if hidden is not None:  # who approved, and why, must read on the record as they were typed
+            raise ArchiveError(
+                f"{option} 中有换行、控制字符或不可见的格式字符（U+{ord(hidden):04X}）：审批记录和盖章文件上的审批人、"
+                "原因必须是看得见的文字；请删去后重新审批"
+            )
     if not req.by.strip():
         raise ArchiveError("审批人（--by）不能为空")
     if req.supersede and not (req.reason or "").strip():
@@ -217,6 +270,7 @@ def _check_request(req: Request) -> None:
 
 def _check_chain(archive: Path, chain: Chain, key: ArchiveKey | None) -> None:
     bad = chain_problems(archive, chain, key, writing=True)
+    bad += [Finding(rel(archive, p), link_text(p)) for p in linked(archive)]
     if chain.records and chain.records[-1].version >= RECORD_VERSION:
         # the new record holds the hash of the last approval folder's manifest: never of a changed one
         bad += approval_folder_findings(archive, chain.records[-1])
@@ -276,11 +330,13 @@ def namesake_approvals(
     or changed in period.yaml): keyed by that name, or of a run whose manifest gives it (only
     those manifests are read)."""
     out = []
+    plain = plain_name(name)
     for (other, period), rec in sorted(force.items()):
         if other == key or not period.startswith(within):
             continue
         run_dir = inside(archive, str(rec.get("run_dir") or ""))
-        if other == name or (run_dir is not None and (manifest_or_none(run_dir) or {}).get("alliance") == name):
+        named = str((manifest_or_none(run_dir) or {}).get("alliance")) if run_dir is not None else ""
+        if plain in (plain_name(other), plain_name(named)):
             out.append((other, period, rec))
     return out
 
@@ -334,7 +390,7 @@ def begin_approval(
     run_dir = run_dir.resolve()
     archive = archive_of(run_dir)
     _placed_run(run_dir)  # before the lock file is made next to what may not be an archive
-    with archive_lock(archive):
+    with archive_lock(archive) as held:
         chain = read_chain(archive)
         _check_chain(archive, chain, key)
         m = _check_run(run_dir)
@@ -345,6 +401,6 @@ def begin_approval(
         _check_priors(archive, run_dir, m, chain)
         _check_folder_free(archive, chain, m)
         with staging(archive, m["period"]) as st:
-            draft = Draft(run_dir, m, st, chain, current, req)
+            draft = Draft(run_dir, m, st, chain, current, req, held)
             draft.add_data(RUN_MANIFEST_COPY, (run_dir / MANIFEST).read_bytes())
             yield draft

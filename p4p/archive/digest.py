@@ -32,5 +32,6 @@ def pretty(obj: Any) -> bytes:
     return (json.dumps(obj, ensure_ascii=False, indent=2, sort_keys=True) + "\n").encode("utf-8")
 
 
-def short(digest: str | None) -> str:
-    return f"{digest[:12]}…" if digest else "（无）"
+def short(digest: object) -> str:
+    """The first 12 characters of a hash, for people (whatever an edited record holds there)."""
+    return f"{str(digest)[:12]}…" if digest else "（无）"

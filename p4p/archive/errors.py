@@ -26,10 +26,22 @@ _REASONS = {
     errno.ENOTDIR: "路径中有一段不是目录",
     errno.EEXIST: "已存在",
     errno.ENOENT: "不存在",
+    errno.EISDIR: "是文件夹，不是文件",
+    errno.ELOOP: "是符号链接或链接层数过多（归档中不应有符号链接）",
+    errno.ENAMETOOLONG: "路径过长",
+    errno.EIO: "读写错误（磁盘或网络存储故障）",
+    errno.EXDEV: "不在同一个文件系统上",
+    errno.EBUSY: "正被占用",
+    errno.ENOTEMPTY: "文件夹不是空的",
+    errno.EMFILE: "打开的文件过多",
+    errno.ETXTBSY: "正被占用",
+    errno.ESTALE: "网络文件句柄已失效（网络存储故障）",
 }
 
 
 def os_reason(e: OSError) -> str:
-    """An operating-system error for people: the cause in Chinese and the path."""
-    cause = _REASONS.get(e.errno or 0, e.strerror or str(e))
+    """An operating-system error for people: the cause in Chinese and the path (an error not
+    named here keeps the system's own words, after a Chinese lead)."""
+    own = not e.errno  # raised by p4p itself with its own (Chinese) words
+    cause = (e.strerror or str(e)) if own else (_REASONS.get(e.errno or 0) or f"操作系统报错：{e.strerror or e}")
     return f"{cause}（{e.filename}）" if e.filename else cause

@@ -72,3 +72,27 @@ def inside(archive: Path, relative: str) -> Path | None:
     if p.is_absolute() or ".." in p.parts or not relative:
         return None
     return archive / p
+
+
+def linked(archive: Path) -> list[Path]:
+    """Entries of the archive that are symbolic links, where p4p writes only real files and
+    folders: at the top (approvals.jsonl, approvals/, period folders…) and among the approval
+    folders. (Run folders in a period folder, and files inside a run or approval folder, are
+    checked by the run and folder checks.)"""
+    out = [p for p in archive.iterdir() if p.is_symlink()]
+    root = archive / APPROVAL_DIRS
+    if root.is_dir() and not root.is_symlink():
+        out += [p for p in root.iterdir() if p.is_symlink()]
+    return sorted(out)
+
+
+def link_text(path: Path) -> str:
+    """What a finding says of a symbolic link in the archive."""
+    try:
+        target = os.readlink(path)
+    except OSError:
+        target = "?"
+    return (
+        f"是符号链接（指向 {target}），不是归档中的文件或目录：它的内容在归档之外，可被改动而不留痕迹"
+        "（p4p 不写符号链接）；请用真实的文件替换它，或查明是谁建立的"
+    )

@@ -3,6 +3,7 @@ approval folders) at a time, across processes. Preconditions are re-checked unde
 
 from __future__ import annotations
 
+import os
 from collections.abc import Iterator
 from contextlib import contextmanager
 from pathlib import Path
@@ -15,8 +16,35 @@ from .layout import LOCK
 WAIT_SECONDS = 600.0
 
 
+class HeldLock:
+    """The archive lock while held: the lock file as it was when taken (device, inode).
+
+    The lock lives on that file, not on its name: if someone deletes the lock file (taking it
+    for a stale one), the next command creates a new file, locks it and writes at the same
+    time. `check` — called right before an archive-wide record is appended — refuses when
+    the name no longer leads to the file this command locked."""
+
+    def __init__(self, path: Path) -> None:
+        self.path = path
+        self._identity = self._now()
+
+    def _now(self) -> tuple[int, int] | None:
+        try:
+            st = os.stat(self.path)
+        except OSError:
+            return None
+        return (st.st_dev, st.st_ino)
+
+    def check(self) -> None:
+        if self._identity is None or self._now() != self._identity:
+            raise ArchiveError(
+                f"归档的锁文件 {self.path} 在本命令持有期间被删除或替换：另一个命令可能同时在写入归档，"
+                "本次未写入任何内容。锁文件不要手工删除（命令结束时锁自动释放）；请用 p4p verify 核查归档后重新执行"
+            )
+
+
 @contextmanager
-def archive_lock(archive: Path, timeout: float = WAIT_SECONDS) -> Iterator[None]:
+def archive_lock(archive: Path, timeout: float = WAIT_SECONDS) -> Iterator[HeldLock]:
     """Hold the exclusive lock of the archive (waits for another writer to finish)."""
     lock = FileLock(str(archive / LOCK), timeout=timeout)
     try:
@@ -28,7 +56,7 @@ def archive_lock(archive: Path, timeout: float = WAIT_SECONDS) -> Iterator[None]
     except OSError as e:
         raise ArchiveError(f"不能锁定归档（{archive / LOCK}）：{os_reason(e)}") from None
     try:
-        yield
+        yield HeldLock(archive / LOCK)
     finally:
         lock.release()
 

@@ -4,13 +4,14 @@ manifest.json itself is the folder's hash (a run folder's is the *run hash*)."""
 from __future__ import annotations
 
 import json
+import unicodedata
 from pathlib import Path
 from typing import Any
 
 from .digest import pretty, sha256, sha256_file
 from .errors import ArchiveError
 from .findings import Finding
-from .layout import MANIFEST
+from .layout import MANIFEST, link_text
 
 
 def as_dict(value: Any) -> dict[str, Any]:
@@ -21,6 +22,15 @@ def as_dict(value: Any) -> dict[str, Any]:
 def alliance_of(m: dict[str, Any]) -> str:
     """The alliance as the archive keys it (an alliance_id when the run has one)."""
     return str(m.get("alliance_id") or m.get("alliance") or "")
+
+
+def plain_name(name: str) -> str:
+    """An alliance name as people read it: compatibility forms folded (NFKC: full-width letters
+    and digits), invisible characters (a zero-width space) and spaces dropped — two names that
+    read alike are one alliance's (one with a zero-width space was approved as another alliance
+    and the quarter paid twice)."""
+    folded = unicodedata.normalize("NFKC", name)
+    return "".join(ch for ch in folded if not ch.isspace() and unicodedata.category(ch) not in ("Cc", "Cf"))
 
 
 def load_manifest(folder: Path) -> dict[str, Any]:
@@ -65,13 +75,25 @@ def write_manifest(folder: Path, manifest: dict[str, Any]) -> str:
     return sha256(data)
 
 
+def stays_inside(relative: str) -> bool:
+    """A "/"-separated path that stays inside the folder it is relative to."""
+    parts = relative.split("/")
+    return bool(relative) and not relative.startswith("/") and "\\" not in relative and ".." not in parts
+
+
 def file_findings(folder: Path, recorded: dict[str, str], where: str) -> list[Finding]:
     """Files edited, missing or added since the manifest recorded them. `where` is the folder's
     path inside the archive."""
     out = []
     for r, digest in sorted(recorded.items()):
         p = folder / r
-        if not p.is_file():
+        if not stays_inside(r):  # never read: an edited manifest could name any file of the machine
+            out.append(
+                Finding(f"{where}/{r}", "manifest 登记的文件不在本目录内（路径含 .. 或是绝对路径）：manifest 被改动")
+            )
+        elif p.is_symlink():
+            out.append(Finding(f"{where}/{r}", link_text(p)))
+        elif not p.is_file():
             out.append(Finding(f"{where}/{r}", "文件缺失（manifest 中登记了它）"))
         elif sha256_file(p) != digest:
             out.append(Finding(f"{where}/{r}", "文件已被修改（SHA-256 与 manifest 不符）"))

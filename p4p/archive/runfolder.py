@@ -62,6 +62,35 @@ def unwritable(archive: Path) -> str | None:
     return None
 
 
+PROC_STAT_SLACK = 2.0  # seconds: /proc/stat gives the boot time to the second
+
+
+def process_started(pid: int) -> float | None:
+    """When process `pid` started (seconds since the epoch), from Linux's /proc; None elsewhere
+    or when it cannot be read."""
+    try:
+        stat = Path(f"/proc/{pid}/stat").read_text(encoding="ascii", errors="replace")
+        ticks = int(stat.rsplit(")", 1)[1].split()[19])  # field 22 (starttime), after "pid (comm)"
+        boot = next(int(x.split()[1]) for x in Path("/proc/stat").read_text().splitlines() if x.startswith("btime "))
+        return boot + ticks / os.sysconf("SC_CLK_TCK")
+    except (OSError, ValueError, IndexError, StopIteration):
+        return None
+
+
+def writer_alive(pid: int, folder: Path) -> bool:
+    """Whether the process named in a temporary folder's name may still be writing it: it
+    exists, and did not start after the folder last changed (a process id is reused — after a
+    reboot the id of a killed run is soon another program's, and its folder was kept forever)."""
+    if not pid_alive(pid):
+        return False
+    started = process_started(pid)
+    try:
+        changed = folder.stat().st_ctime
+    except OSError:
+        return True
+    return started is None or started <= changed + PROC_STAT_SLACK
+
+
 def sweep_temporaries(archive: Path) -> list[Path]:
     """Remove the temporary folders of this host whose process is gone. Returns what went."""
     if not archive.is_dir():
@@ -69,7 +98,7 @@ def sweep_temporaries(archive: Path) -> list[Path]:
     gone = []
     for p in sorted(archive.iterdir()):
         t = parse_tmp(p.name)
-        if t and t.host == host_name() and p.is_dir() and not p.is_symlink() and not pid_alive(t.pid):
+        if t and t.host == host_name() and p.is_dir() and not p.is_symlink() and not writer_alive(t.pid, p):
             shutil.rmtree(p, ignore_errors=True)
             gone.append(p)
     return gone

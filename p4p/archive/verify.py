@@ -13,10 +13,22 @@ from .errors import NoArchive
 from .findings import Finding
 from .headfile import PaperHead, head_findings, paper_head_findings
 from .keys import ArchiveKey
-from .layout import APPROVAL_DIRS, APPROVALS, HEAD_FILE, LOCK, PERIOD_RE, TMP_PREFIX, host_name, parse_tmp
+from .layout import (
+    APPROVAL_DIRS,
+    APPROVALS,
+    HEAD_FILE,
+    LOCK,
+    PERIOD_RE,
+    TMP_PREFIX,
+    host_name,
+    link_text,
+    linked,
+    parse_tmp,
+    rel,
+)
 from .lock import reading_lock
-from .runfolder import pid_alive
-from .verify_approvals import folder_findings, record_findings, supersede_findings
+from .runfolder import writer_alive
+from .verify_approvals import folder_findings, namesake_findings, record_findings, supersede_findings
 from .verify_priors import approval_prior_findings, run_prior_findings
 from .verify_runs import RunInfo, scan_runs
 
@@ -38,11 +50,12 @@ class Report:
 
 def _entries(archive: Path) -> tuple[list[Finding], list[str]]:
     """Temporary folders left behind, and entries an archive does not have."""
-    out, notes = [], []
+    out = [Finding(rel(archive, p), link_text(p)) for p in linked(archive)]
+    notes = []
     for p in sorted(archive.iterdir()):
         name = p.name
         t = parse_tmp(name)
-        if t and t.host == host_name() and pid_alive(t.pid):
+        if t and t.host == host_name() and writer_alive(t.pid, p):
             notes.append(f"{name}：进程 {t.pid} 正在写入（尚未完成的运行或审批）")
         elif t or name.startswith(TMP_PREFIX):
             where = "本机" if t and t.host == host_name() else "其他主机或旧版本"
@@ -80,6 +93,7 @@ def verify_archive(
         report.findings += record_findings(archive, chain.records, by_rel)
         report.findings += folder_findings(archive, chain.records)
         report.findings += supersede_findings(chain.records)
+        report.findings += namesake_findings(chain.records, by_rel)
         report.findings += run_prior_findings(runs, chain.records)
         report.findings += approval_prior_findings(by_rel, chain.records)
         if extra is not None:

@@ -9,11 +9,11 @@ from pathlib import Path
 from typing import Any
 
 from .approvalfolder import RUN_MANIFEST_COPY, approval_folder_findings
-from .chain import RECORD_VERSION, Record, bad_line_findings, read_chain
+from .chain import RECORD_VERSION, Record, bad_line_findings, in_force, read_chain
 from .digest import sha256, sha256_file, short
 from .findings import Finding
 from .layout import APPROVAL_DIRS, MANIFEST, archive_of, inside
-from .manifest import alliance_of, folder_hash, manifest_changes, manifest_or_none
+from .manifest import alliance_of, folder_hash, manifest_changes, manifest_or_none, plain_name
 from .verify_runs import RunInfo
 
 
@@ -132,6 +132,27 @@ def supersede_findings(records: list[Record]) -> list[Finding]:
         if sup and not str(r.get("reason") or "").strip():
             out.append(Finding(r.where, "替换已审批的运行，却没有记下原因"))
         force[r.key] = r
+    return out
+
+
+def namesake_findings(records: list[Record], runs: dict[str, RunInfo]) -> list[Finding]:
+    """Approvals in force for one period of alliances whose names read the same under two archive
+    keys (an alliance_id added, or an invisible character in the name): the quarter paid twice
+    (approval refuses this since p4p 0.3; an archive may hold one from before)."""
+    first: dict[tuple[str, str], Record] = {}
+    out = []
+    for r in sorted(in_force(records).values(), key=lambda r: r.seq):
+        run = runs.get(str(r.get("run_dir")))
+        name = str((run.manifest or {}).get("alliance") or r.alliance) if run else r.alliance
+        seen = first.setdefault((r.period, plain_name(name)), r)
+        if seen is not r:
+            out.append(
+                Finding(
+                    r.where,
+                    f"{r.period} 另有同名医共体“{name}”的现行审批（第{seen.seq}条记录，医共体编码 {seen.alliance}），"
+                    f"本记录的编码为 {r.alliance}：同一季度可能发放了两次",
+                )
+            )
     return out
 
 

@@ -5,6 +5,7 @@ when it was made, and an approved Q4 made stale by a later supersede of one of i
 
 from __future__ import annotations
 
+import json
 from typing import Any
 
 from .chain import Record, in_force
@@ -23,7 +24,13 @@ def _place(run: RunInfo, records: list[Record]) -> tuple[int, list[Finding]]:
     if not isinstance(seen, dict):
         created = str(m.get("created", ""))
         return sum(1 for r in records if str(r.get("at")) <= created), []
-    n = seen["seq"] if isinstance(seen.get("seq"), int) else 0
+    n = seen.get("seq")
+    if not isinstance(n, int) or isinstance(n, bool) or n < 0:
+        return 0, [
+            Finding(
+                where, f"chain_seen 中的记录序号 {json.dumps(n, ensure_ascii=False)} 不是 p4p 写的：manifest 被改动"
+            )
+        ]
     if n > len(records):
         return len(records), [
             Finding(where, f"运行计算时已有 {n} 条审批记录，现在只有 {len(records)} 条：之后的审批记录被删除")

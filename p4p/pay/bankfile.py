@@ -27,6 +27,7 @@ from __future__ import annotations
 import csv
 import io
 import re
+import unicodedata
 from collections.abc import Mapping, Sequence
 from dataclasses import dataclass
 from pathlib import Path
@@ -36,7 +37,7 @@ from ..model.money import fen, fmt_amount
 from ..model.problems import InputError, Problem
 from .files import looks_like_formula
 from .items import PAYEE_KIND_NAMES
-from .rows import COLUMNS, PaymentLists, PayRow
+from .rows import COLUMNS, HIDDEN, PaymentLists, PayRow
 from .yamltext import Tree, load_text_yaml
 
 FIELDS = ("seq", *(c for c in COLUMNS if c != "items"))  # what a bank template's column may show
@@ -192,6 +193,9 @@ def _refusals(t: BankTemplate, col: Column, r: PayRow, text: str, where: str) ->
     out: list[str] = []
     if looks_like_formula(text):
         out.append(f"“{text}”开头是 = + - @ 等，电子表格会当作公式；代发文件不改动收款信息，请先更正")
+    hidden = next((ch for ch in text if unicodedata.category(ch) in HIDDEN), None)
+    if hidden is not None:
+        out.append(f"含有换行、控制字符或不可见的格式字符（U+{ord(hidden):04X}），会拆开或改变代发文件的一行")
     if col.max_length is not None and len(text) > col.max_length:
         out.append(f"长度 {len(text)} 超过该列允许的 {col.max_length} 个字符")
     if not t.quote and any(ch in text for ch in (t.delimiter, '"', "\r", "\n")):

@@ -20,6 +20,7 @@ from __future__ import annotations
 import csv
 import io
 import re
+import unicodedata
 from collections.abc import Iterable, Mapping
 from dataclasses import dataclass, field
 from pathlib import Path
@@ -28,7 +29,7 @@ from ..archive.errors import os_reason
 from ..model.problems import InputError, Problem
 from .items import PAYEE_KIND_NAMES
 from .lists import UNNAMED
-from .rows import Account, PayeeKey, PaymentLists
+from .rows import HIDDEN, Account, PayeeKey, PaymentLists
 
 SHEETS = ("收款账户", "payees")
 COLUMNS = {"inst_id": "机构编码", "payee": "收款人类型", "account_name": "户名", "account_no": "账号", "bank": "开户行"}
@@ -227,6 +228,17 @@ def _text_cell(cell: Cell, problems: list[Problem], required: bool = True) -> st
         problems.append(cell.problem(f"单元格超过 {MAX_CELL} 个字符"))
         return None
     text = cell.text.strip()
+    hidden = [ch for ch in text if unicodedata.category(ch) in HIDDEN]
+    if hidden:
+        shown = "".join(f"<U+{ord(ch):04X}>" if ch in hidden else ch for ch in text)
+        problems.append(
+            cell.problem(
+                f"含有换行、控制字符或不可见的格式字符（U+{ord(hidden[0]):04X}）：它们会拆开代发文件的一行，"
+                "或让打印出的户名与实际不同；代发文件不改动收款信息，请删去后重新审批",
+                shown,
+            )
+        )
+        return None
     if cell.kind == "n" and not re.fullmatch(r"\d+", text):
         problems.append(cell.problem("应为文字"))
         return None

@@ -156,8 +156,32 @@ def _supersede(a: RunPay, b: RunPay, payees: Path | None, template: tuple[BankTe
         notes = (*notes, "两次运行的台账金额完全相同：没有需要补发或扣回的款项")
     if not book:
         notes = (*notes, NO_PAYEES)
-    warnings = _warnings(full, book, lists)
+    warnings = _warnings(full, book, lists) + _directors_changed(a, b, decls)
     return Plan(data, payable, reference, corrs, decls, book, notes, warnings)
+
+
+def _directors_changed(a: RunPay, b: RunPay, decls: Mapping[str, ItemPayment]) -> tuple[Problem, ...]:
+    """A director paid personally by the approved run A whom the superseding run B names
+    differently: a correction pays only the difference of each ledger line, so what A paid to
+    its director is neither recovered from that person nor paid to B's — said, not dropped."""
+    paid: dict[str, list[str]] = {}
+    for line in a.ledger:
+        d = decls.get(str(line["item"]))
+        if d is not None and d.is_transfer and d.payee == "director" and str(line.get("amount", "0.00")) != "0.00":
+            paid.setdefault(str(line["inst_id"]), []).append(f"{d.name} {line['amount']} 元")
+    return tuple(
+        Problem(
+            "corrections.csv",
+            None,
+            None,
+            inst,
+            f"院长在原审批运行 {a.run_id} 中为“{a.directors[inst]}”，在更正运行中为“{b.directors[inst]}”；"
+            f"原审批已付给“{a.directors[inst]}”个人的 {'、'.join(items)} 不会因这次更正从其收回，也不会付给"
+            f"“{b.directors[inst]}”（更正只发放台账金额的差额）：若应付给另一人，须另行办理收回和补发",
+        )
+        for inst, items in sorted(paid.items())
+        if inst in b.directors and a.directors.get(inst, "") != b.directors[inst]
+    )
 
 
 def merged_declarations(a: RunPay, b: RunPay) -> tuple[dict[str, ItemPayment] | None, tuple[str, ...]]:

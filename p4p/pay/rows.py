@@ -40,6 +40,9 @@ CHINESE = {
     "purpose": "用途",
     "items": "台账项目",
 }
+# Unicode categories no payee text may hold (control and format characters, line and paragraph
+# separators): they split a bank file's line or make a printed name differ from the one paid
+HIDDEN = ("Cc", "Cf", "Zl", "Zp")
 
 
 @dataclass(frozen=True)
