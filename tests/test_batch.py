@@ -570,3 +570,15 @@ def test_no_more_worker_processes_than_inputs_and_a_note_when_more_than_cores(tm
     assert r.exit_code == 0, r.output
     assert "规则集已读取；在本机启动 1 个 Dask 计算进程…" in r.stderr and "1 个计算进程已就绪" in r.stderr
     assert f"提示：--workers {asked} 多于本机的 CPU 核数（{default_workers()}）" in r.stderr
+
+
+def test_a_scratch_folder_whose_process_id_was_reused_is_swept(tmp_path, monkeypatch):
+    """After a reboot the id of a batch's killed worker soon belongs to another program: its
+    scratch folder (named with that id) was kept for ever."""
+    from p4p.archive import runfolder
+
+    scratch = tmp_path / scratch_name(os.getpid())
+    scratch.mkdir()
+    assert sweep_scratch(tmp_path) == []  # this process, alive, started before the folder
+    monkeypatch.setattr(runfolder, "process_started", lambda pid: time.time() + 60)  # the id reused since
+    assert sweep_scratch(tmp_path) == [scratch] and not scratch.exists()

@@ -24,7 +24,7 @@ from pathlib import Path, PurePosixPath
 from ..archive.errors import ArchiveError, MissingHistory, os_reason
 from ..archive.layout import host_name
 from ..archive.manifest import present_files
-from ..archive.runfolder import pid_alive
+from ..archive.runfolder import writer_alive
 from ..engine.result import ComputeError
 from ..model.problems import InputError, Problem
 from ..ruleset.errors import RuleProblem, RulesetError
@@ -205,12 +205,13 @@ def worker_scratch(root: str | None) -> Path:
 
 
 def sweep_scratch(base: Path) -> list[Path]:
-    """Remove the scratch folders of this host whose process is gone; returns what went."""
+    """Remove the scratch folders of this host whose process is gone (or whose process id now
+    belongs to a later process); returns what went."""
     head = f"{SCRATCH_PREFIX}{host_name()}-"
     gone = []
     for p in sorted(base.glob(f"{head}*")) if base.is_dir() else []:
         pid = p.name[len(head) :]
-        if pid.isdigit() and p.is_dir() and not p.is_symlink() and not pid_alive(int(pid)):
+        if pid.isdigit() and p.is_dir() and not p.is_symlink() and not writer_alive(int(pid), p):
             shutil.rmtree(p, ignore_errors=True)
             gone.append(p)
     return gone
