@@ -215,3 +215,27 @@ def test_period_sheet_notes_beside_the_values(tmp_path):
     assert read(book).warnings == ["q.xlsx 期间：D3 在 B 列之外，不是取值，已忽略"]
     book = _period_sheet(tmp_path, [["period", "2026Q1", "必填"], ["alliance", "测试医共体"], ["ph_annual_budget", 4]])
     assert read(book).warnings == ["q.xlsx 期间：C1 在 B 列之外，不是取值，已忽略"]
+
+
+@pytest.mark.parametrize("fmt", ["0%", "0.0%", "#,##0.00%;[Red]-0%", '"得分"0%'])
+def test_a_number_shown_as_a_percentage_is_refused(tmp_path, fmt):
+    """The finding: scores typed as 90% (stored 0.9) were read as 0.9 — under the pass score,
+    the institutions' money gone without a word. Which number is meant cannot be known."""
+    book = _book(tmp_path)
+    wb = load_workbook(book)
+    for r in range(2, 9):
+        cell = wb["考核"].cell(r, 2)
+        cell.value, cell.number_format = cell.value / 100, fmt
+    wb.save(book)
+    err = refused(book, tmp_path / "a", "q.xlsx 考核!B2：单元格是百分比格式：Excel 显示为 90%，单元格中存的数是 0.9")
+    assert "q.xlsx 考核!B7：单元格是百分比格式：Excel 显示为 59.9%，单元格中存的数是 0.599" in err
+    assert err.count("百分比格式") == 7 and "最多一位小数" not in err
+
+
+def test_a_percent_sign_written_as_text_in_a_format_is_no_percentage(tmp_path):
+    book = _book(tmp_path)
+    wb = load_workbook(book)
+    wb["考核"]["B2"].number_format = '0.0"%"'
+    wb["考核"]["B3"].number_format = "0.0\\%"
+    wb.save(book)
+    assert read(book).warnings == []

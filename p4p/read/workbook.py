@@ -26,6 +26,7 @@ from typing import Any
 import numpy as np
 import pyarrow as pa
 from openpyxl.reader.excel import ExcelReader
+from openpyxl.styles.numbers import BUILTIN_FORMATS, BUILTIN_FORMATS_MAX_SIZE
 from openpyxl.utils import get_column_letter
 from openpyxl.utils.cell import coordinate_to_tuple
 from openpyxl.worksheet._reader import FORMULA_TAG, INLINE_STRING, VALUE_TAG, WorkSheetParser
@@ -88,14 +89,36 @@ class _SheetPart:
     chart: bool
 
 
+# what a number format shows literally: quoted text, escaped characters, [colours]/[conditions],
+# padding (_x) and fill (*x)
+_FORMAT_LITERAL = re.compile(r'"[^"]*"|\\.|\[[^\]]*\]|_.|\*.')
+
+
+def percent_format(code: str | None) -> bool:
+    """A number format that shows the cell's value × 100 with a % sign (0%, 0.0%, #,##0.00%)."""
+    return code is not None and "%" in _FORMAT_LITERAL.sub("", code)
+
+
 class _Book(ExcelReader):
     """openpyxl's package reader (shared strings, styles for date formats, the sheet list), without
     opening the worksheets: openpyxl's read-only sheets would scan a whole sheet for its
     dimension at load, and trust it when reading."""
 
     sheets: list[_SheetPart]
+    percent_styles: frozenset[int]  # cell styles whose number format is a percentage
 
     def read_worksheets(self) -> None:
+        custom = list(self.wb._number_formats)
+
+        def code(fmt_id: int) -> str | None:
+            if fmt_id < BUILTIN_FORMATS_MAX_SIZE:
+                return BUILTIN_FORMATS.get(fmt_id)
+            k = fmt_id - BUILTIN_FORMATS_MAX_SIZE
+            return custom[k] if k < len(custom) else None
+
+        self.percent_styles = frozenset(
+            k for k, style in enumerate(self.wb._cell_styles) if percent_format(code(style.numFmtId))
+        )
         self.sheets = [
             _SheetPart(
                 sheet.name,
@@ -110,7 +133,10 @@ class _Book(ExcelReader):
 class _Cells(WorkSheetParser):
     """openpyxl's streaming sheet parser, also telling a formula without a cached value from an
     empty cell, keeping a number it cannot convert as its text, and reading plain inline
-    strings without building rich-text objects."""
+    strings without building rich-text objects. A number shown as a percentage is told apart:
+    Excel shows 0.9 as 90%, and a clerk who sees 90% means 90."""
+
+    percent_styles: frozenset[int] = frozenset()
 
     def parse_cell(self, element: Any) -> dict[str, Any]:
         if element.get("t") == "inlineStr":
@@ -122,6 +148,12 @@ class _Cells(WorkSheetParser):
             cell["value"] = element.findtext(VALUE_TAG, "")
         if cell["value"] is None and element.find(FORMULA_TAG) is not None:
             cell["data_type"] = "formula"
+        elif (
+            cell["data_type"] == "n"
+            and isinstance(cell["value"], (int, float))
+            and cell.get("style_id") in self.percent_styles
+        ):
+            cell["data_type"] = "percent"
         return cell
 
     def _inline(self, element: Any) -> dict[str, Any]:
@@ -162,6 +194,7 @@ def _read_sheet(part: _SheetPart, reader: _Book, book: str) -> _Sheet:
     try:
         parser = _Cells(src, reader.shared_strings, data_only=True, epoch=wb.epoch,
                         date_formats=wb._date_formats, timedelta_formats=wb._timedelta_formats)  # fmt: skip
+        parser.percent_styles = reader.percent_styles
         for row, cells in parser.parse():
             for c in cells:
                 text = _cell(sheet, row, c)
@@ -178,6 +211,10 @@ def _cell(sheet: _Sheet, row: int, c: dict[str, Any]) -> str:
         why = "公式没有计算结果（请在 Excel 中打开并保存，或把公式改成数值）"
     elif kind == "e":
         why = f"单元格是错误值 {value}"
+    elif kind == "percent":
+        stored, shown = (f"{(Decimal(repr(value)) * k).normalize():f}" for k in (1, 100))
+        why = (f"单元格是百分比格式：Excel 显示为 {shown}%，单元格中存的数是 {stored}，无法判断该用哪一个；"
+               "请把单元格格式改为“常规”或“数值”，再填写要用的数")  # fmt: skip
     else:
         text = cell_text(value)
         if len(text) <= MAX_CELL:
