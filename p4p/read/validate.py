@@ -132,8 +132,14 @@ def _unique_ids(f: Findings, t: RawTable, duplicate: str) -> tuple[list[str], np
     first, first_of_row = first_rows(t.columns["inst_id"])
     dup = (first_of_row != np.arange(len(t))) & ~idc.bad
     f.cells("inst_id", dup, lambda i: duplicate.format(row=t.loc(int(first_of_row[i]), None)[1]), "编码重复")
+    # T01 and t01 are one institution to every person reading a list (and to a bank): a second
+    # row under another case is a copy, not a new institution
+    _, first_any_case = first_rows(pc.ascii_upper(t.columns["inst_id"]))
     ids: list[str] = idc.values
-    return ids, idc.bad | dup, {k: v for k, v in first.items() if not idc.bad[v]}
+    case = (first_any_case != first_of_row) & ~idc.bad & ~dup
+    f.cells("inst_id", case, lambda i: f"与第{t.loc(int(first_any_case[i]), None)[1]}行的 "
+            f"{ids[int(first_any_case[i])]} 只有字母大小写不同，是同一个编码（编码重复）", "编码重复")  # fmt: skip
+    return ids, idc.bad | dup | case, {k: v for k, v in first.items() if not (idc.bad[v] or case[v])}
 
 
 def _texts(t: RawTable, col: str, required: bool, one_line: bool = True) -> Column:
