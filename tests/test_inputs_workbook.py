@@ -2,6 +2,7 @@
 dimension says, formula cells without a cached value and error cells named, unknown sheets a
 warning, the period sheet one mapping of known keys. Cells are named as Excel names them."""
 
+import io
 import re
 import zipfile
 from pathlib import Path
@@ -239,3 +240,37 @@ def test_a_percent_sign_written_as_text_in_a_format_is_no_percentage(tmp_path):
     wb["考核"]["B3"].number_format = "0.0\\%"
     wb.save(book)
     assert read(book).warnings == []
+
+
+def _zip(entries: dict[str, bytes]) -> bytes:
+    buf = io.BytesIO()
+    with zipfile.ZipFile(buf, "w") as z:
+        for name, data in entries.items():
+            z.writestr(name, data)
+    return buf.getvalue()
+
+
+@pytest.mark.parametrize(
+    "data,expect",
+    [
+        (b"", "文件是空的"),
+        (b"\xd0\xcf\x11\xe0\xa1\xb1\x1a\xe1" + bytes(504), "这是旧版 .xls 工作簿或设置了打开密码的工作簿"),
+        (b"inst_id,name,kind\nL01,A,lead_hospital\n", "这是文本文件（可能是改了扩展名的 CSV）"),
+        (b"PK\x03\x04 truncated", "文件已损坏或不完整（压缩包无法解开）"),
+        (_zip({"mimetype": b"application/vnd.oasis.opendocument.spreadsheet"}), "这是 OpenDocument 表格（.ods）"),
+        (_zip({"a.csv": b"x"}), "压缩包中没有 Excel 工作簿的内容"),
+    ],
+)
+def test_a_file_that_is_no_workbook_is_told_in_chinese(tmp_path, data, expect):
+    """The finding: openpyxl's English exception was the message (`File is not a zip file`,
+    `There is no item named '[Content_Types].xml' in the archive`)."""
+    (tmp_path / "q.xlsx").write_bytes(data)
+    err = refused(tmp_path / "q.xlsx", tmp_path / "a", f"q.xlsx：无法打开工作簿（不是有效的 .xlsx 文件）：{expect}")
+    assert not re.search(r"[A-Za-z]{4,}", err.replace(".xlsx", "").replace("OpenDocument", "").replace("Excel", ""))
+
+
+def test_a_damaged_sheet_is_told_in_chinese(tmp_path):
+    book = _book(tmp_path)
+    _patch(book, WP_SHEET, lambda s: s.replace("</sheetData>", "<row><c><v>1</v></row></sheetData>"))
+    err = refused(book, tmp_path / "a", "q.xlsx 公卫工分：工作表的内容已损坏，无法读取；请在 Excel 中打开")
+    assert "Error" not in err and "mismatched" not in err

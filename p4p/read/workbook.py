@@ -19,6 +19,7 @@ import datetime as dt
 import io
 import math
 import re
+import zipfile
 from dataclasses import dataclass
 from decimal import ROUND_HALF_EVEN, Decimal
 from typing import Any
@@ -261,8 +262,10 @@ def read_workbook(
     try:
         reader = _Book(io.BytesIO(data), read_only=True, data_only=True)
         reader.read()
-    except Exception as e:  # whatever a damaged file makes openpyxl raise is a bad input
-        problems.append(Problem(book, None, None, None, f"无法打开工作簿（不是有效的 .xlsx 文件）：{e}"))
+    except Exception:  # whatever a damaged file makes openpyxl raise is a bad input
+        problems.append(
+            Problem(book, None, None, None, f"无法打开工作簿（不是有效的 .xlsx 文件）：{not_a_workbook(data)}")
+        )
         return {}, None
     try:
         sheets = _pick_sheets(reader.sheets, book, problems, warnings)
@@ -279,6 +282,30 @@ def read_workbook(
     return tables, entries
 
 
+def not_a_workbook(data: bytes) -> str:
+    """What a file that openpyxl cannot open is, in Chinese (its exceptions are English)."""
+    if not data:
+        return "文件是空的"
+    if data.startswith(b"\xd0\xcf\x11\xe0"):
+        return "这是旧版 .xls 工作簿或设置了打开密码的工作簿；请在 Excel 中另存为 .xlsx（不设密码）"
+    if data.startswith(b"PK"):
+        try:
+            with zipfile.ZipFile(io.BytesIO(data)) as z:
+                names = z.namelist()
+                kind = z.read("mimetype")[:100] if "mimetype" in names else b""
+        except Exception:
+            return "文件已损坏或不完整（压缩包无法解开）；请重新导出或另存为 .xlsx"
+        if b"opendocument" in kind:
+            return "这是 OpenDocument 表格（.ods），只是扩展名改成了 .xlsx；请另存为 .xlsx 工作簿"
+        if any(n.startswith("word/") for n in names):
+            return "这是 Word 文档，不是 Excel 工作簿"
+        return "压缩包中没有 Excel 工作簿的内容（文件已损坏，或是改了扩展名的其他文件）"
+    head = data[:4096]
+    if b"\x00" not in head and head.count(b",") + head.count(b"\t") >= 2:
+        return "这是文本文件（可能是改了扩展名的 CSV），不是 Excel 工作簿；CSV 文件请放进输入文件夹"
+    return "文件内容不是 Excel 工作簿（可能已损坏，或是改了扩展名的其他文件）"
+
+
 def _sheet(reader: _Book, sheets: dict, role: str, book: str, problems: list[Problem]) -> _Sheet | None:
     if role not in sheets:
         label = TABLES[role]["label"] if role in TABLES else "期间"
@@ -288,8 +315,9 @@ def _sheet(reader: _Book, sheets: dict, role: str, book: str, problems: list[Pro
         return None
     try:
         sheet = _read_sheet(part, reader, book)
-    except Exception as e:  # any failure to parse the user's file is a bad input, not an internal error
-        problems.append(Problem(f"{book} {part.title}", None, None, None, f"工作表无法读取：{type(e).__name__}: {e}"))
+    except Exception:  # any failure to parse the user's file is a bad input, not an internal error
+        why = "工作表的内容已损坏，无法读取；请在 Excel 中打开这个工作簿并另存为 .xlsx"
+        problems.append(Problem(f"{book} {part.title}", None, None, None, why))
         return None
     problems.extend(sheet.problems)
     return sheet
