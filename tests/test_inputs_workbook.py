@@ -274,3 +274,21 @@ def test_a_damaged_sheet_is_told_in_chinese(tmp_path):
     _patch(book, WP_SHEET, lambda s: s.replace("</sheetData>", "<row><c><v>1</v></row></sheetData>"))
     err = refused(book, tmp_path / "a", "q.xlsx 公卫工分：工作表的内容已损坏，无法读取；请在 Excel 中打开")
     assert "Error" not in err and "mismatched" not in err
+
+
+def test_a_merged_range_is_refused(tmp_path):
+    """The finding: 享受保底 = 1 merged over two villages (H6:H7) showed 1 on both rows; the file
+    holds it in H6 only, and the second village was read as blank — no guarantee, without a word."""
+    book = _book(tmp_path)
+    wb = load_workbook(book)
+    wb["机构"]["H7"] = 1
+    wb["机构"].merge_cells("H6:H7")
+    wb["考核"].merge_cells("B3:B4")
+    wb.save(book)
+    err = refused(
+        book,
+        tmp_path / "a",
+        "q.xlsx 机构!H6:H7：合并单元格：文件中只有左上角的 H6 有值，其余单元格是空的；请取消合并，在每个单元格中填写",
+        "q.xlsx 考核!B3:B4：合并单元格：文件中只有左上角的 B3 有值",
+    )
+    assert "不能为空" not in err  # B4, blank, is not reported once more

@@ -29,7 +29,7 @@ import pyarrow as pa
 from openpyxl.reader.excel import ExcelReader
 from openpyxl.styles.numbers import BUILTIN_FORMATS, BUILTIN_FORMATS_MAX_SIZE
 from openpyxl.utils import get_column_letter
-from openpyxl.utils.cell import coordinate_to_tuple
+from openpyxl.utils.cell import coordinate_to_tuple, range_boundaries
 from openpyxl.worksheet._reader import FORMULA_TAG, INLINE_STRING, VALUE_TAG, WorkSheetParser
 from openpyxl.xml.constants import SHEET_MAIN_NS
 
@@ -201,9 +201,38 @@ def _read_sheet(part: _SheetPart, reader: _Book, book: str) -> _Sheet:
                 text = _cell(sheet, row, c)
                 if text:
                     sheet.rows.setdefault(row, {})[c["column"]] = text
+        _merged(sheet, parser.merged_cells)
     finally:
         src.close()
     return sheet
+
+
+_MERGED_NAMED = 20
+_MERGED_FLAGGED = 10_000  # cells of merged ranges not reported once more, one by one
+
+
+def _merged(sheet: _Sheet, merged: Any) -> None:
+    """A merged range is an error: Excel shows its value across all its rows, the file holds it
+    in the top-left cell only — the other rows would be read as blank (a guarantee or a veto
+    merged over a township's villages, then 否 for all but the first). Its cells are not
+    reported once more (不能为空)."""
+    ranges = [m.ref for m in (merged.mergeCell if merged is not None else [])]
+    for ref in ranges[:_MERGED_NAMED]:
+        top_left = ref.split(":")[0]
+        sheet.problems.append(Problem(f"{sheet.book} {sheet.title}!{ref}", None, None, None,
+                                      f"合并单元格：文件中只有左上角的 {top_left} 有值，其余单元格是空的；"
+                                      "请取消合并，在每个单元格中填写"))  # fmt: skip
+    if len(ranges) > _MERGED_NAMED:
+        more = len(ranges) - _MERGED_NAMED
+        sheet.problems.append(Problem(f"{sheet.book} {sheet.title}", None, None, None,
+                                      f"另有 {more:,} 处合并单元格，未逐一列出", stands_for=more))  # fmt: skip
+    flagged = 0
+    for ref in ranges:
+        c1, r1, c2, r2 = range_boundaries(ref)
+        flagged += (c2 - c1 + 1) * (r2 - r1 + 1)
+        if flagged > _MERGED_FLAGGED:
+            break
+        sheet.flagged.update((r, c) for r in range(r1, r2 + 1) for c in range(c1, c2 + 1))
 
 
 def _cell(sheet: _Sheet, row: int, c: dict[str, Any]) -> str:
