@@ -51,7 +51,7 @@ def validate(
     if "institutions" in tables:
         seen = {}
         f = Findings(tables["institutions"])
-        insts = _institutions(f, tables["institutions"], seen)
+        insts = _institutions(f, tables["institutions"], seen, warnings)
         f.emit(problems)
     assess = _Insts()
     if "assessment" in tables:
@@ -159,7 +159,7 @@ def _report(f: Findings, col: str, c: Column, kind: str) -> np.ndarray:
     return c.bad
 
 
-def _institutions(f: Findings, t: RawTable, seen: Seen) -> _Insts:
+def _institutions(f: Findings, t: RawTable, seen: Seen, warnings: list[str]) -> _Insts:
     if len(t) == 0:
         f.table(None, None, "机构表中没有任何机构")
         return _Insts()
@@ -181,6 +181,8 @@ def _institutions(f: Findings, t: RawTable, seen: Seen) -> _Insts:
     pop = integers(t.columns["population"], blank_ok=~village)
     guarantee = by_value(t.columns["guarantee"], parse_flag, (CellError,))
     has_guarantee = guarantee.values == 1
+    # a blank is 否 (as a blank veto), visibly where it decides money: a village's 48,000 guarantee
+    _blank_flags(t, "guarantee", "享受保底", village, "村卫生室的", warnings)
     target = integers(t.columns["workload_target"], blank_ok=~(village & has_guarantee))
     bad |= bad_kind | _report(f, "name", names, "名称有误") | _report(f, "director", directors, "院长姓名有误")
     bad |= _report(f, "staff_count", staff, "在岗人数有误") | _report(f, "perf_base_annual", base, "金额有误")
@@ -258,15 +260,23 @@ BLANK_ROWS_NAMED = 20
 def _blank_vetoes(t: RawTable, warnings: list[str]) -> None:
     """A blank veto cell reads as 否 (spreadsheets leave 否 blank), but visibly: one warning per
     file with how many rows and which."""
-    empty = pc.fill_null(pc.equal(pc.utf8_length(t.columns["veto"]), 0), True)
+    _blank_flags(t, "veto", "一票否决", None, "的", warnings)
+
+
+def _blank_flags(t: RawTable, col: str, label: str, among: np.ndarray | None, whose: str, warnings: list[str]) -> None:
+    """One warning naming the rows (of `among`, a mask by row, or all) whose flag `col` is blank
+    and read as 否. `whose` names the rows (村卫生室的)."""
+    empty = pc.fill_null(pc.equal(pc.utf8_length(t.columns[col]), 0), True)
     blank = np.asarray(empty.to_numpy(zero_copy_only=False), dtype=bool)
+    if among is not None:
+        blank &= among
     if not blank.any():
         return
     rows = t.rows[blank].tolist()
     named = "、".join(str(r) for r in rows[:BLANK_ROWS_NAMED]) + ("…" if len(rows) > BLANK_ROWS_NAMED else "")
-    head = t.headers.get("veto", "veto")
-    col = "一票否决（veto）" if head in ("veto", "一票否决") else f"一票否决（{head}）"
-    warnings.append(f"{t.label}：{len(rows):,} 行的{col}为空，按“否”计算（第 {named} 行）")
+    head = t.headers.get(col, col)
+    name = f"{label}（{col}）" if head in (col, label) else f"{label}（{head}）"
+    warnings.append(f"{t.label}：{len(rows):,} 行{whose}{name}为空，按“否”计算（第 {named} 行）")
 
 
 def _income(f: Findings, t: RawTable, insts: _Insts, seen: Seen | None) -> _Insts:
