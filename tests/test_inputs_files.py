@@ -150,6 +150,21 @@ def test_unknown_columns_and_files_are_warnings(tmp_path):
     ]
 
 
+def test_validate_shows_the_warnings_of_the_input(tmp_path):
+    """The finding: `p4p validate` said only 输入校验通过 — a clerk checking the input never saw
+    that a column or a file was ignored (or a blank veto read as 否); `run` lists them."""
+    inp = write_quarter(tmp_path / "in")
+    write_csv(inp / "workpoints.csv", ["inst_id", "item", "count", "备注"], [[*r, "手工补录"] for r in BASE_WORKPOINTS])
+    (inp / "workpoint.csv").write_text("x\n")
+    r = cli("validate", inp)
+    assert r.exit_code == 0
+    assert r.stdout.endswith(
+        "\n提示：\n  - workpoints.csv：列 “备注” 不是 p4p 使用的列，已忽略\n"
+        "  - 文件夹中的 workpoint.csv 不是 p4p 的输入文件，已忽略\n"
+    )
+    assert "提示" not in cli("validate", write_quarter(tmp_path / "plain")).stdout
+
+
 @pytest.mark.parametrize(
     "name,expect",
     [
