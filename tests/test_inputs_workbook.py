@@ -292,3 +292,32 @@ def test_a_merged_range_is_refused(tmp_path):
         "q.xlsx 考核!B3:B4：合并单元格：文件中只有左上角的 B3 有值",
     )
     assert "不能为空" not in err  # B4, blank, is not reported once more
+
+
+def test_hidden_rows_and_columns_p4p_would_read_are_refused(tmp_path):
+    """The finding: a hidden row of 公卫工分 (T01 EHR 5,000 more) was read and paid; nobody
+    looking at the workbook sees it, and people hide rows to leave them out. A hidden column
+    p4p does not read is no problem."""
+    book = _book(tmp_path)
+    wb = load_workbook(book)
+    wp = wb["公卫工分"]
+    wp.append(["T01", "EHR", 5000])
+    wp.row_dimensions[7].hidden = True
+    wp.column_dimensions["E"].hidden = True
+    wb["机构"].column_dimensions["C"].hidden = True
+    wb["期间"].row_dimensions[2].hidden = True
+    wb.save(book)
+    err = refused(
+        book,
+        tmp_path / "a",
+        "q.xlsx 公卫工分：第 7 行是隐藏的（或被筛选隐藏），其中有数据：p4p 会读取隐藏的行，无法判断它们该不该算",
+        "q.xlsx 机构：第 C 列是隐藏的，p4p 要读取这些列；请取消隐藏后核对",
+        "q.xlsx 期间：第 2 行是隐藏的",
+    )
+    assert "第 E 列" not in err
+
+
+def test_a_row_of_height_zero_is_hidden(tmp_path):
+    book = _book(tmp_path)
+    _patch(book, WP_SHEET, lambda s: s.replace('<row r="3"', '<row r="3" ht="0" customHeight="1"', 1))
+    refused(book, tmp_path / "a", "q.xlsx 公卫工分：第 3 行是隐藏的")

@@ -20,7 +20,7 @@ import io
 import math
 import re
 import zipfile
-from dataclasses import dataclass
+from dataclasses import dataclass, field
 from decimal import ROUND_HALF_EVEN, Decimal
 from typing import Any
 
@@ -181,6 +181,8 @@ class _Sheet:
     rows: dict[int, dict[int, str]]  # row → column (1-based) → text
     problems: list[Problem]
     flagged: set[tuple[int, int]]  # (row, column) of cells already reported (formula, error, too long)
+    hidden_rows: set[int] = field(default_factory=set)
+    hidden_cols: list[tuple[int, int]] = field(default_factory=list)  # (first, last) column, 1-based
 
     def ref(self, row: int, col: int) -> str:
         return f"{self.book} {self.title}!{get_column_letter(col)}{row}"
@@ -202,9 +204,40 @@ def _read_sheet(part: _SheetPart, reader: _Book, book: str) -> _Sheet:
                 if text:
                     sheet.rows.setdefault(row, {})[c["column"]] = text
         _merged(sheet, parser.merged_cells)
+        sheet.hidden_rows = {int(r) for r, a in parser.row_dimensions.items() if _hides(a, "ht")}
+        sheet.hidden_cols = [(int(a["min"]), int(a.get("max", a["min"])))
+                             for a in parser.column_dimensions.values() if _hides(a, "width")]  # fmt: skip
     finally:
         src.close()
     return sheet
+
+
+def _hides(attrs: dict[str, str], size: str) -> bool:
+    """A row or column element that hides it: hidden="1" (or filtered out), or a size of 0."""
+    if attrs.get("hidden", "0").lower() in ("1", "true"):
+        return True
+    try:
+        return float(attrs.get(size, "1")) == 0
+    except ValueError:
+        return False
+
+
+def _hidden_data(sheet: _Sheet, columns: set[int], problems: list[Problem]) -> None:
+    """Hidden rows holding data, and hidden columns among `columns` (those p4p reads), are
+    errors: people hide a row to leave it out (or filter it away), p4p would read it — and a
+    row no one sees is where a second payment hides."""
+    label = f"{sheet.book} {sheet.title}"
+    rows = sorted(r for r in sheet.hidden_rows if r in sheet.rows)
+    if rows:
+        named = "、".join(map(str, rows[:20])) + (f" 等 {len(rows):,} 行" if len(rows) > 20 else " 行")
+        problems.append(Problem(label, None, None, None,
+                                f"第 {named}是隐藏的（或被筛选隐藏），其中有数据：p4p 会读取隐藏的行，无法判断它们该不该算。"
+                                "请取消隐藏（清除筛选）后核对，不要的行请删除，而不是隐藏"))  # fmt: skip
+    cols = sorted(c for c in columns if any(lo <= c <= hi for lo, hi in sheet.hidden_cols))
+    if cols:
+        letters = "、".join(get_column_letter(c) for c in cols)
+        problems.append(Problem(label, None, None, None,
+                                f"第 {letters} 列是隐藏的，p4p 要读取这些列；请取消隐藏后核对"))  # fmt: skip
 
 
 _MERGED_NAMED = 20
@@ -366,6 +399,7 @@ def _table(sheet: _Sheet, name: str, problems: list[Problem], warnings: list[str
     positions = map_header(name, label, header, problems, warnings, lambda j: (sheet.ref(1, j + 1), None, None))
     if positions is None:
         return None
+    _hidden_data(sheet, {j + 1 for j in positions.values()}, problems)
     body_rows = sorted(r for r in sheet.rows if r > 1)
     outside = sorted({c for r in body_rows for c in sheet.rows[r] if c > width or not header[c - 1].strip()})
     if outside:
@@ -402,6 +436,7 @@ def _period_entries(sheet: _Sheet, problems: list[Problem], warnings: list[str])
     money); other text there is a note — read by nobody, and named in a warning unless its column
     is headed as notes (说明/备注)."""
     entries = []
+    _hidden_data(sheet, {1, 2}, problems)
     head = {c: ascii_lower(v.strip()) for c, v in sheet.rows.get(1, {}).items()}
     titled = ascii_lower(head.get(1, "")) in _HEADER_WORDS
     notes = {c for c, v in head.items() if c > 2 and titled and v in _NOTES_WORDS}
