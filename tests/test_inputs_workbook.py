@@ -12,7 +12,7 @@ from openpyxl import load_workbook
 from strict_helpers import read, refused
 from test_workbook import to_workbook
 
-from conftest import write_quarter
+from conftest import run_cli, write_quarter
 
 # sheets as to_workbook writes them (Chinese names, in this order): sheet1.xml … sheet5.xml
 WP_SHEET = 3  # 公卫工分: header row 1, rows 2–6 = T01 EHR 1000, T02 HTN 250, V01 ELD 10, V02 EDU 5, V03 TB 20
@@ -321,3 +321,15 @@ def test_a_row_of_height_zero_is_hidden(tmp_path):
     book = _book(tmp_path)
     _patch(book, WP_SHEET, lambda s: s.replace('<row r="3"', '<row r="3" ht="0" customHeight="1"', 1))
     refused(book, tmp_path / "a", "q.xlsx 公卫工分：第 3 行是隐藏的")
+
+
+def test_openpyxl_warnings_do_not_reach_the_terminal(tmp_path):
+    """The finding: a workbook with a filter (as Excel saves it: a defined name) printed
+    `UserWarning: Defined names for sheet index 0 cannot be located` — English, on stderr."""
+    book = _book(tmp_path)
+    wb = load_workbook(book)
+    wb["机构"].auto_filter.ref = "A1:J8"
+    wb.save(book)
+    r = run_cli("validate", book)
+    assert r.returncode == 0 and "输入校验通过" in r.stdout
+    assert "Warning" not in r.stderr and "warn(" not in r.stderr, r.stderr

@@ -19,6 +19,7 @@ import datetime as dt
 import io
 import math
 import re
+import warnings as py_warnings
 import zipfile
 from dataclasses import dataclass, field
 from decimal import ROUND_HALF_EVEN, Decimal
@@ -321,6 +322,14 @@ def read_workbook(
     data: bytes, book: str, problems: list[Problem], warnings: list[str]
 ) -> tuple[dict[str, RawTable], list[Entry] | None]:
     """The tables and the period entries of a workbook (None when the period sheet is missing)."""
+    with py_warnings.catch_warnings():  # openpyxl's are English, on stderr, and nothing to act on
+        py_warnings.simplefilter("ignore")  # ("Defined names for sheet index 0 cannot be located")
+        return _read_workbook(data, book, problems, warnings)
+
+
+def _read_workbook(
+    data: bytes, book: str, problems: list[Problem], warnings: list[str]
+) -> tuple[dict[str, RawTable], list[Entry] | None]:
     try:
         reader = _Book(io.BytesIO(data), read_only=True, data_only=True)
         reader.read()
