@@ -3,6 +3,7 @@
 that is not an input."""
 
 import codecs
+from pathlib import Path
 
 import pytest
 from strict_helpers import read, refused
@@ -194,3 +195,22 @@ def test_the_base_quarter_still_reads(tmp_path):
     q = read(write_quarter(tmp_path / "in"))
     assert sorted(q.institutions) == ["C01", "L01", "T01", "T02", "V01", "V02", "V03"]
     assert q.workpoints == {w[0]: {w[1]: int(w[2])} for w in BASE_WORKPOINTS} and q.warnings == []
+
+
+def test_an_input_file_that_cannot_be_read_is_exit_1_in_chinese(tmp_path, monkeypatch):
+    """The finding: an input file without read permission ended in `运行失败（内部错误）：
+    PermissionError: [Errno 13] Permission denied` — the environment is exit 1, in Chinese."""
+    inp = write_quarter(tmp_path / "in")
+    read_bytes = Path.read_bytes
+
+    def unreadable(self: Path) -> bytes:
+        if self.name == "assessment.csv":
+            raise PermissionError(13, "Permission denied", str(self))
+        return read_bytes(self)
+
+    monkeypatch.setattr(Path, "read_bytes", unreadable)
+    r = cli("run", inp, "--archive", tmp_path / "a", "--no-pdf")
+    assert r.exit_code == 1, r.output
+    assert f"失败：读写文件出错：没有权限（{inp / 'assessment.csv'}）" in r.stderr
+    assert "内部错误" not in r.output and "Permission" not in r.output
+    assert not (tmp_path / "a").exists()

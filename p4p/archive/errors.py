@@ -26,6 +26,8 @@ _REASONS = {
     errno.ENOTDIR: "路径中有一段不是目录",
     errno.EEXIST: "已存在",
     errno.ENOENT: "不存在",
+    errno.EIO: "输入/输出错误（磁盘或网络驱动器故障）",
+    errno.EISDIR: "是文件夹，不是文件",
 }
 
 

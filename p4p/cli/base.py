@@ -16,7 +16,7 @@ import click
 
 from .. import __version__
 from ..app import XLSX_MAX_LINES
-from ..archive.errors import ArchiveError, MissingHistory
+from ..archive.errors import ArchiveError, MissingHistory, os_reason
 from ..engine.result import ComputeError
 from ..engine.trace import TraceError
 from ..model.problems import InputError
@@ -99,6 +99,9 @@ def guard(fn: F) -> F:
             sys.exit(_failure(e))
         except BrokenPipeError:
             _stdout_gone()
+        except OSError as e:  # the environment (an input file without read permission, a disk error)
+            err(f"失败：读写文件出错：{os_reason(e)}")
+            sys.exit(EXIT_FAIL)
         except click.exceptions.Exit:
             raise
         except Exception as e:  # last resort: still no traceback for the user
