@@ -214,3 +214,19 @@ def test_an_input_file_that_cannot_be_read_is_exit_1_in_chinese(tmp_path, monkey
     assert f"失败：读写文件出错：没有权限（{inp / 'assessment.csv'}）" in r.stderr
     assert "内部错误" not in r.output and "Permission" not in r.output
     assert not (tmp_path / "a").exists()
+
+
+def test_a_folder_or_a_broken_link_named_like_an_input_file_says_so(tmp_path):
+    """The finding: a folder named institutions.csv was reported as 缺少文件 institutions.csv —
+    the clerk sees it there and cannot tell what is wrong."""
+    inp = write_quarter(tmp_path / "in")
+    (inp / "institutions.csv").unlink()
+    (inp / "institutions.csv").mkdir()
+    (inp / "workpoints.csv").unlink()
+    (inp / "workpoints.csv").symlink_to(tmp_path / "gone.csv")
+    r = cli("validate", inp)
+    assert r.exit_code == 2
+    assert "institutions.csv：这是一个文件夹，不是文件；缺少文件 institutions.csv（机构）" in r.stderr
+    assert (
+        "workpoints.csv：这是一个链接（快捷方式），它指向的文件不存在；缺少文件 workpoints.csv（公卫工分）" in r.stderr
+    )

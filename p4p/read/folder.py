@@ -27,7 +27,7 @@ def read_folder(
     for name in TABLES:
         p = folder / f"{name}.csv"
         if not p.is_file():
-            problems.append(Problem(p.name, None, None, None, f"缺少文件 {p.name}（{TABLES[name]['label']}）"))
+            problems.append(Problem(p.name, None, None, None, _missing(p, f"{p.name}（{TABLES[name]['label']}）")))
             continue
         files[p.name] = p.read_bytes()
         t = read_csv_table(p.name, files[p.name], name, problems, warnings)
@@ -36,7 +36,7 @@ def read_folder(
     entries = None
     p = folder / PERIOD_FILE
     if not p.is_file():
-        problems.append(Problem(PERIOD_FILE, None, None, None, f"缺少文件 {PERIOD_FILE}"))
+        problems.append(Problem(PERIOD_FILE, None, None, None, _missing(p, PERIOD_FILE)))
     else:
         files[p.name] = p.read_bytes()
         entries = period_entries(files[p.name], problems)
@@ -47,6 +47,17 @@ def read_folder(
     if others:
         warnings.append(f"文件夹中的 {'、'.join(others)} 不是 p4p 的输入文件，已忽略")
     return tables, entries, files
+
+
+def _missing(p: Path, what: str) -> str:
+    """Why there is no file `what` at `p`: none, a folder of that name, a broken link."""
+    if p.is_dir():
+        return f"这是一个文件夹，不是文件；缺少文件 {what}"
+    if p.is_symlink():
+        return f"这是一个链接（快捷方式），它指向的文件不存在；缺少文件 {what}"
+    if p.exists():
+        return f"这不是普通文件；缺少文件 {what}"
+    return f"缺少文件 {what}"
 
 
 def period_entries(data: bytes, problems: list[Problem]) -> list[Entry] | None:
