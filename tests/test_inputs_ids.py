@@ -1,8 +1,8 @@
 """Institution ids as a careless or dishonest finance centre writes them (SPEC §3, §7)."""
 
-from strict_helpers import refused
+from strict_helpers import read, refused
 
-from conftest import BASE_ASSESSMENT, BASE_INCOME, BASE_INSTITUTIONS, write_quarter
+from conftest import BASE_ASSESSMENT, BASE_INCOME, BASE_INSTITUTIONS, edit, write_quarter
 
 
 def test_an_id_repeated_in_another_letter_case_is_a_duplicate(tmp_path):
@@ -24,3 +24,34 @@ def test_an_id_repeated_in_another_letter_case_is_a_duplicate(tmp_path):
         "village_income.csv 第4行 列“inst_id”（值：“v01”）：与第2行的 V01 只有字母大小写不同",
     )
     assert "没有考核结果行" not in err
+
+
+def test_invisible_characters_in_names_are_refused(tmp_path, archive):
+    """The finding: an alliance named 测试\\u200b医共体 (a zero-width space) looks like 测试医共体 but
+    is another alliance to the archive: the quarter, approved once, was approved and paid a
+    second time without --supersede. Names, directors, veto reasons and the alliance may hold
+    nothing invisible (zero-width, direction marks, soft hyphen, private use, fillers)."""
+    inst = [list(r) for r in BASE_INSTITUTIONS]
+    inst[1][1] = "县\u202e院医中"
+    inst[2][9] = "张\u00ad院长"
+    assessment = [list(r) for r in BASE_ASSESSMENT]
+    assessment[6][3] = "违规\u2060\n第二行"
+    inp = write_quarter(tmp_path / "in", institutions=inst, assessment=assessment)
+    edit(inp / "period.yaml", "测试医共体", "测试\u200b医共体")
+    refused(
+        inp,
+        archive,
+        "period.yaml 第2行 键“alliance”（值：“测试\\u200b医共体”）：含有看不见的字符 U+200B（如零宽空格、方向控制符）",
+        "institutions.csv 第3行 列“name”（值：“县\\u202e院医中”）：含有看不见的字符 U+202E",
+        "institutions.csv 第4行 列“director”（值：“张\\u00ad院长”）：含有看不见的字符 U+00AD",
+        "assessment.csv 第8行 列“veto_reason”（值：“违规\\u2060\\u000a第二行”）：含有看不见的字符 U+2060",
+    )
+
+
+def test_a_veto_reason_on_two_lines_and_a_name_with_a_tab_are_still_text(tmp_path):
+    assessment = [list(r) for r in BASE_ASSESSMENT]
+    assessment[6][3] = "违规\r\n第二行"
+    inst = [list(r) for r in BASE_INSTITUTIONS]
+    inst[1][1] = "县\t中医院"
+    q = read(write_quarter(tmp_path / "in", institutions=inst, assessment=assessment))
+    assert q.warnings == []

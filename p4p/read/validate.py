@@ -18,6 +18,7 @@ from ..model.facts import Columns, Period, Quarter
 from ..model.fields import KIND_ALIASES, KINDS
 from .cells import (
     ID_PATTERN,
+    INVISIBLE_RE2,
     MAX_TEXT,
     PERIOD_RE,  # noqa: F401 (the CLI's template command imports it from here)
     CellError,
@@ -31,7 +32,9 @@ from .findings import Findings
 from .tables import RawTable, ascii_lower
 from .workpoints import Sums, workpoints
 
-_ONE_LINE = r"^[^\r\n\x{85}\x{2028}\x{2029}]"  # RE2: no line break of any kind
+# RE2: the usual text cell, passed without a look: no line break of any kind, nothing
+# invisible (\p{C} holds \r, \n and tab: cells with them are judged by text_problem)
+_ONE_LINE = rf"^[^\x{{2028}}\x{{2029}}{INVISIBLE_RE2}]"
 _INCOME = ("drug_subsidy", "service_fee", "operating_subsidy", "medical_income")
 Seen = dict[str, str | None]  # every well-formed, first-seen inst_id → its kind (None if unreadable)
 
@@ -143,7 +146,7 @@ def _unique_ids(f: Findings, t: RawTable, duplicate: str) -> tuple[list[str], np
 
 
 def _texts(t: RawTable, col: str, required: bool, one_line: bool = True) -> Column:
-    pattern = (_ONE_LINE + ("+$" if required else "*$")) if one_line else ""
+    pattern = (_ONE_LINE if one_line else f"^[^{INVISIBLE_RE2}]") + ("+$" if required else "*$")
     return checked(t.columns[col], pattern, lambda s: text_problem(s, required, one_line), MAX_TEXT)
 
 
