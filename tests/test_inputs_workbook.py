@@ -112,6 +112,8 @@ def test_a_formula_with_its_cached_value_is_that_value(tmp_path):
         ('<c r="C3"><v>1e16</v></c>', "（值：“10000000000000000”）：数值过大（不能超过 1,000,000,000）"),
         ('<c r="C3" t="b"><v>1</v></c>', "q.xlsx 公卫工分!C3（值：“TRUE”）：应为整数"),
         ('<c r="C3" t="inlineStr"><is><t>２５０</t></is></c>', "（值：“２５０”）：数字应使用半角数字 0–9"),
+        # a shared string that does not exist was read as its index: 99 service counts
+        ('<c r="C3" t="s"><v>99</v></c>', "q.xlsx 公卫工分!C3：单元格的内容已损坏，无法读取"),
     ],
 )
 def test_cells_another_program_might_write(tmp_path, xml, expect):

@@ -146,7 +146,11 @@ class _Cells(WorkSheetParser):
         try:
             cell = super().parse_cell(element)
         except (ValueError, OverflowError, TypeError, KeyError, IndexError):
-            cell = {"row": self.row_counter, "column": self.col_counter, "data_type": "n"}
+            # a number openpyxl cannot convert stays its text (validation says why); any other
+            # type (a shared string that does not exist, t="s" with <v>99</v>) is damaged — its
+            # <v> is not what Excel would show
+            number = element.get("t", "n") == "n"
+            cell = {"row": self.row_counter, "column": self.col_counter, "data_type": "n" if number else "damaged"}
             cell["value"] = element.findtext(VALUE_TAG, "")
         if cell["value"] is None and element.find(FORMULA_TAG) is not None:
             cell["data_type"] = "formula"
@@ -275,6 +279,8 @@ def _cell(sheet: _Sheet, row: int, c: dict[str, Any]) -> str:
         why = "公式没有计算结果（请在 Excel 中打开并保存，或把公式改成数值）"
     elif kind == "e":
         why = f"单元格是错误值 {value}"
+    elif kind == "damaged":
+        why = "单元格的内容已损坏，无法读取（请在 Excel 中打开这个工作簿，核对这个单元格后另存为 .xlsx）"
     elif kind == "percent":
         stored, shown = (f"{(Decimal(repr(value)) * k).normalize():f}" for k in (1, 100))
         why = (f"单元格是百分比格式：Excel 显示为 {shown}%，单元格中存的数是 {stored}，无法判断该用哪一个；"
