@@ -230,3 +230,23 @@ def test_a_folder_or_a_broken_link_named_like_an_input_file_says_so(tmp_path):
     assert (
         "workpoints.csv：这是一个链接（快捷方式），它指向的文件不存在；缺少文件 workpoints.csv（公卫工分）" in r.stderr
     )
+
+
+def test_a_file_named_almost_right_is_named_in_the_message(tmp_path):
+    """The finding: Institutions.CSV, assessment.csv.csv (Windows hides the extension), 公卫工分.csv
+    or period.yml gave only 缺少文件 … — the clerk sees the file there (the warning naming it is
+    not printed when the input is refused)."""
+    inp = write_quarter(tmp_path / "in")
+    for old, new in [("institutions.csv", "Institutions.CSV"), ("assessment.csv", "assessment.csv.csv"),
+                     ("workpoints.csv", "公卫工分.csv"), ("period.yaml", "period.yml")]:  # fmt: skip
+        (inp / old).rename(inp / new)
+    r = cli("validate", inp)
+    assert r.exit_code == 2
+    for line in [
+        "institutions.csv：缺少文件 institutions.csv（机构）；文件夹中有 Institutions.CSV，文件名应为 institutions.csv（请改名）",
+        "assessment.csv：缺少文件 assessment.csv（考核）；文件夹中有 assessment.csv.csv，文件名应为 assessment.csv",
+        "workpoints.csv：缺少文件 workpoints.csv（公卫工分）；文件夹中有 公卫工分.csv，文件名应为 workpoints.csv",
+        "period.yaml：缺少文件 period.yaml；文件夹中有 period.yml，文件名应为 period.yaml（请改名）",
+    ]:
+        assert line in r.stderr, r.stderr
+    assert "village_income.csv" not in r.stderr

@@ -27,7 +27,8 @@ def read_folder(
     for name in TABLES:
         p = folder / f"{name}.csv"
         if not p.is_file():
-            problems.append(Problem(p.name, None, None, None, _missing(p, f"{p.name}（{TABLES[name]['label']}）")))
+            label = TABLES[name]["label"]
+            problems.append(Problem(p.name, None, None, None, _missing(p, f"{p.name}（{label}）", label)))
             continue
         files[p.name] = p.read_bytes()
         t = read_csv_table(p.name, files[p.name], name, problems, warnings)
@@ -49,14 +50,26 @@ def read_folder(
     return tables, entries, files
 
 
-def _missing(p: Path, what: str) -> str:
-    """Why there is no file `what` at `p`: none, a folder of that name, a broken link."""
+def _missing(p: Path, what: str, label: str | None = None) -> str:
+    """Why there is no file `what` at `p`: none, a folder of that name, a broken link — and the
+    files of the folder that look meant for it (another case, a doubled or other extension as
+    Windows hides it, the Chinese name)."""
     if p.is_dir():
         return f"这是一个文件夹，不是文件；缺少文件 {what}"
     if p.is_symlink():
         return f"这是一个链接（快捷方式），它指向的文件不存在；缺少文件 {what}"
     if p.exists():
         return f"这不是普通文件；缺少文件 {what}"
+    stem = p.stem.lower()
+    near = sorted(
+        q.name
+        for q in p.parent.iterdir()
+        if q.name != p.name
+        and (q.name.lower().startswith(f"{stem}.") or q.name.lower().startswith(f"{stem} ")
+             or (label is not None and q.stem.strip() == label))
+    )  # fmt: skip
+    if near:
+        return f"缺少文件 {what}；文件夹中有 {'、'.join(near[:5])}，文件名应为 {p.name}（请改名）"
     return f"缺少文件 {what}"
 
 
