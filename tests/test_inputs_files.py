@@ -250,3 +250,17 @@ def test_a_file_named_almost_right_is_named_in_the_message(tmp_path):
     ]:
         assert line in r.stderr, r.stderr
     assert "village_income.csv" not in r.stderr
+
+
+def test_a_title_above_the_header_is_named(tmp_path):
+    """The finding: a title row above the header (as exports often have) gave 缺少列 inst_id,
+    缺少列 score, 缺少列 veto — nothing said the header was merely one row down."""
+    inp = write_quarter(tmp_path / "in")
+    text = (inp / "assessment.csv").read_text(encoding="utf-8")
+    (inp / "assessment.csv").write_text("2026年第一季度考核结果,,,\n\n" + text, encoding="utf-8")
+    (inp / "workpoints.csv").write_text(",,\n" + (inp / "workpoints.csv").read_text(encoding="utf-8"), encoding="utf-8")
+    r = cli("validate", inp)
+    assert r.exit_code == 2
+    assert "assessment.csv 第1行：第1行应为表头，但表头在第3行；请删除表头上方的 2 行（标题、说明或空行）" in r.stderr
+    assert "workpoints.csv 第1行：第1行应为表头，但表头在第2行；请删除表头上方的 1 行" in r.stderr
+    assert "缺少列" not in r.stderr

@@ -335,3 +335,13 @@ def test_openpyxl_warnings_do_not_reach_the_terminal(tmp_path):
     r = run_cli("validate", book)
     assert r.returncode == 0 and "输入校验通过" in r.stdout
     assert "Warning" not in r.stderr and "warn(" not in r.stderr, r.stderr
+
+
+def test_a_title_above_the_header_of_a_sheet_is_named(tmp_path):
+    book = _book(tmp_path)
+    wb = load_workbook(book)
+    wb["考核"].insert_rows(1)
+    wb["考核"]["A1"] = "2026年第一季度考核结果"
+    wb.save(book)
+    err = refused(book, tmp_path / "a", "q.xlsx 考核 第1行：第1行应为表头，但表头在第2行；请删除表头上方的 1 行")
+    assert "缺少列" not in err

@@ -8,7 +8,7 @@ once and name places as the user sees them.
 
 from __future__ import annotations
 
-from collections.abc import Callable, Sequence
+from collections.abc import Callable, Iterable, Sequence
 from dataclasses import dataclass, field
 
 import numpy as np
@@ -71,12 +71,19 @@ def map_header(
     problems: list[Problem],
     warnings: list[str],
     where: Callable[[int], Where],
+    below: Callable[[], Iterable[tuple[int, Sequence[str]]]] | None = None,
 ) -> dict[str, int] | None:
     """Header cells (English codes in any case, or Chinese labels) → {code: position}.
     Duplicate or missing columns are problems; columns p4p does not use are named in a warning.
-    `where(j)` names header cell j. None when a required column is missing."""
+    `where(j)` names header cell j. None when a required column is missing — said as one
+    problem when a row of `below()` (the first rows under row 1) is the header, under a title."""
     hm = {ascii_lower(k): v for k, v in header_map(name).items()}
     spec = TABLES[name]
+    if below is not None and not any(hm.get(ascii_lower(h.strip())) for h in header):
+        r = header_row(name, below())
+        if r is not None:
+            problems.append(Problem(label, 1, None, None, title_above(r)))
+            return None
     positions: dict[str, int] = {}
     ignored = []
     for j, raw in enumerate(header):
@@ -97,6 +104,25 @@ def map_header(
     if ignored:
         warnings.append(f"{label}：列 {'、'.join(ignored)} 不是 p4p 使用的列，已忽略")
     return None if missing else positions
+
+
+HEADER_SEARCH_ROWS = 10  # rows under row 1 looked at for a header below a title
+
+
+def header_row(name: str, rows: Iterable[tuple[int, Sequence[str]]]) -> int | None:
+    """The first of `rows` (spreadsheet row, cells) that holds every required column of table
+    `name`: the header, with a title or blank rows above it."""
+    hm = {ascii_lower(k): v for k, v in header_map(name).items()}
+    spec = TABLES[name]
+    need = {c for c in spec["columns"] if c not in spec["optional"]}
+    for r, cells in rows:
+        if need <= {hm.get(ascii_lower(c.strip())) for c in cells}:
+            return r
+    return None
+
+
+def title_above(r: int) -> str:
+    return f"第1行应为表头，但表头在第{r}行；请删除表头上方的 {r - 1} 行（标题、说明或空行）"
 
 
 def build_table(

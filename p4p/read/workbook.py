@@ -37,7 +37,17 @@ from openpyxl.xml.constants import SHEET_MAIN_NS
 from ..model.fields import NOTES_SHEETS, PERIOD_SHEET, TABLES
 from ..model.problems import Problem
 from .period import Entry
-from .tables import MAX_CELL, MAX_COLUMNS, RawTable, ascii_lower, build_table, map_header
+from .tables import (
+    HEADER_SEARCH_ROWS,
+    MAX_CELL,
+    MAX_COLUMNS,
+    RawTable,
+    ascii_lower,
+    build_table,
+    header_row,
+    map_header,
+    title_above,
+)
 
 SHEET_ROLES: dict[str, str] = {
     **{n: n for n in TABLES},
@@ -403,15 +413,24 @@ def _sheet(reader: _Book, sheets: dict, role: str, book: str, problems: list[Pro
 def _table(sheet: _Sheet, name: str, problems: list[Problem], warnings: list[str]) -> RawTable | None:
     label = f"{sheet.book} {sheet.title}"
     head = sheet.rows.get(1, {})
+
+    def below() -> list[tuple[int, list[str]]]:
+        rows = [r for r in sorted(sheet.rows)[: HEADER_SEARCH_ROWS + 1] if 1 < r <= HEADER_SEARCH_ROWS + 1]
+        return [
+            (r, [sheet.rows[r].get(c, "") for c in range(1, min(max(sheet.rows[r]), MAX_COLUMNS) + 1)]) for r in rows
+        ]
+
     if not head:
-        problems.append(Problem(label, 1, None, None, "第1行应为表头，但它是空的" if sheet.rows else "工作表是空的"))
+        r = header_row(name, below())
+        why = title_above(r) if r is not None else "第1行应为表头，但它是空的" if sheet.rows else "工作表是空的"
+        problems.append(Problem(label, 1, None, None, why))
         return None
     width = max(head)
     if width > MAX_COLUMNS:
         problems.append(Problem(label, 1, None, None, f"表头有 {width:,} 列，超过 {MAX_COLUMNS} 列的上限"))
         return None
     header = [head.get(j + 1, "") for j in range(width)]
-    positions = map_header(name, label, header, problems, warnings, lambda j: (sheet.ref(1, j + 1), None, None))
+    positions = map_header(name, label, header, problems, warnings, lambda j: (sheet.ref(1, j + 1), None, None), below)
     if positions is None:
         return None
     _hidden_data(sheet, {j + 1 for j in positions.values()}, problems)
