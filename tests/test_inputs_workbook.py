@@ -345,3 +345,18 @@ def test_a_title_above_the_header_of_a_sheet_is_named(tmp_path):
     wb.save(book)
     err = refused(book, tmp_path / "a", "q.xlsx 考核 第1行：第1行应为表头，但表头在第2行；请删除表头上方的 1 行")
     assert "缺少列" not in err
+
+
+def test_a_zip_bomb_is_refused_before_it_is_unpacked(tmp_path, monkeypatch):
+    """The finding: a workbook of 300 KB held one shared string of 300 MB (a 3 MB one: 3 GB),
+    all unpacked into memory before the 10,000-character limit could refuse it (730 MB of
+    memory for the 300 KB file; a 20 MB file would exhaust the machine, no message at all)."""
+    import p4p.read.workbook as wbmod
+
+    monkeypatch.setattr(wbmod, "MAX_UNZIPPED", 1 << 20)
+    book = _book(tmp_path)
+    _patch(book, WP_SHEET, lambda s: s.replace("</sheetData>", "<row r=\"9\"><c r=\"A9\" t=\"inlineStr\"><is><t>"
+                                               + "a" * (2 << 20) + "</t></is></c></row></sheetData>"))  # fmt: skip
+    assert book.stat().st_size < 100_000
+    err = refused(book, tmp_path / "a", "q.xlsx：工作簿解压后有 2 MB，超过 1 MB 的上限（文件可能已损坏或被恶意构造）")
+    assert "过长" not in err  # refused before reading, not after

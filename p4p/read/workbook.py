@@ -343,9 +343,32 @@ def read_workbook(
         return _read_workbook(data, book, problems, warnings)
 
 
+# bytes a workbook may hold unpacked. Excel's largest sheet of the widest table p4p reads is
+# far below; a zip bomb (a few MB that unpack to many GB: openpyxl holds every shared string
+# in memory) is refused before anything is unpacked. zipfile never unpacks a member beyond
+# the size its directory declares, so the declared sizes bound the reading.
+MAX_UNZIPPED = 2 << 30
+
+
+def _too_large(data: bytes) -> str | None:
+    try:
+        with zipfile.ZipFile(io.BytesIO(data)) as z:
+            total = sum(i.file_size for i in z.infolist())
+    except Exception:
+        return None  # not a zip: not_a_workbook says what it is
+    if total <= MAX_UNZIPPED:
+        return None
+    return (f"工作簿解压后有 {total >> 20:,} MB，超过 {MAX_UNZIPPED >> 20:,} MB 的上限"
+            "（文件可能已损坏或被恶意构造）；请在 Excel 中打开后另存，或改用 CSV 文件夹")  # fmt: skip
+
+
 def _read_workbook(
     data: bytes, book: str, problems: list[Problem], warnings: list[str]
 ) -> tuple[dict[str, RawTable], list[Entry] | None]:
+    why = _too_large(data)
+    if why:
+        problems.append(Problem(book, None, None, None, why))
+        return {}, None
     try:
         reader = _Book(io.BytesIO(data), read_only=True, data_only=True)
         reader.read()
