@@ -360,3 +360,28 @@ def test_a_zip_bomb_is_refused_before_it_is_unpacked(tmp_path, monkeypatch):
     assert book.stat().st_size < 100_000
     err = refused(book, tmp_path / "a", "q.xlsx：工作簿解压后有 2 MB，超过 1 MB 的上限（文件可能已损坏或被恶意构造）")
     assert "过长" not in err  # refused before reading, not after
+
+
+def test_a_strict_open_xml_workbook_says_what_to_save_it_as(tmp_path):
+    """The finding: a workbook saved as “Strict Open XML 电子表格” (an Excel save option) gave
+    缺少工作表 … five times — the clerk sees every sheet there."""
+    book = _book(tmp_path)
+    src = zipfile.ZipFile(book)
+    items = [(i, src.read(i.filename)) for i in src.infolist()]
+    src.close()
+    strict = {
+        b"http://schemas.openxmlformats.org/spreadsheetml/2006/main": b"http://purl.oclc.org/ooxml/spreadsheetml/main",
+        b"http://schemas.openxmlformats.org/officeDocument/2006/relationships": (
+            b"http://purl.oclc.org/ooxml/officeDocument/relationships"
+        ),
+    }
+    with zipfile.ZipFile(book, "w", zipfile.ZIP_DEFLATED) as out:
+        for info, data in items:
+            text = data
+            for old, new in strict.items():
+                text = text.replace(old, new)
+            out.writestr(info, text)
+    err = refused(
+        book, tmp_path / "a", "q.xlsx：这是“Strict Open XML 电子表格”格式，p4p 读不出其中的工作表；请在 Excel 中另存为"
+    )
+    assert "缺少工作表" not in err

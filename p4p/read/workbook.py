@@ -362,6 +362,17 @@ def _too_large(data: bytes) -> str | None:
             "（文件可能已损坏或被恶意构造）；请在 Excel 中打开后另存，或改用 CSV 文件夹")  # fmt: skip
 
 
+_STRICT = b"purl.oclc.org/ooxml"  # the namespaces of Strict Open XML (openpyxl reads Transitional only)
+
+
+def _workbook_xml(data: bytes) -> bytes:
+    try:
+        with zipfile.ZipFile(io.BytesIO(data)) as z:
+            return z.read("xl/workbook.xml")[:4096]
+    except Exception:
+        return b""
+
+
 def _read_workbook(
     data: bytes, book: str, problems: list[Problem], warnings: list[str]
 ) -> tuple[dict[str, RawTable], list[Entry] | None]:
@@ -376,6 +387,15 @@ def _read_workbook(
         problems.append(
             Problem(book, None, None, None, f"无法打开工作簿（不是有效的 .xlsx 文件）：{not_a_workbook(data)}")
         )
+        return {}, None
+    if not reader.sheets:
+        reader.archive.close()
+        why = "工作簿中没有找到任何工作表"
+        if _STRICT in _workbook_xml(data):
+            why = (
+                "这是“Strict Open XML 电子表格”格式，p4p 读不出其中的工作表；请在 Excel 中另存为“Excel 工作簿 (*.xlsx)”"
+            )
+        problems.append(Problem(book, None, None, None, why))
         return {}, None
     try:
         sheets = _pick_sheets(reader.sheets, book, problems, warnings)
