@@ -264,3 +264,16 @@ def test_a_title_above_the_header_is_named(tmp_path):
     assert "assessment.csv 第1行：第1行应为表头，但表头在第3行；请删除表头上方的 2 行（标题、说明或空行）" in r.stderr
     assert "workpoints.csv 第1行：第1行应为表头，但表头在第2行；请删除表头上方的 1 行" in r.stderr
     assert "缺少列" not in r.stderr
+
+
+@pytest.mark.parametrize("sep,what", [(";", "分号 ;"), ("\t", "制表符（Tab）"), ("，", "全角逗号 ，")])
+def test_columns_separated_by_something_else_than_a_comma(tmp_path, sep, what):
+    """The finding: a file separated by semicolons, tabs or full-width commas (typed by hand)
+    gave 缺少列 inst_id / item / count — its one column holding them all was not mentioned."""
+    inp = write_quarter(tmp_path / "in")
+    (inp / "workpoints.csv").write_text("inst_id,item,count\nT01,EHR,5\n".replace(",", sep), encoding="utf-8")
+    r = cli("validate", inp)
+    assert r.exit_code == 2
+    assert "workpoints.csv 第1行（值：“inst_id" in r.stderr
+    assert f"：表头只有一列：各列似乎用{what} 隔开；CSV 文件的各列应以半角逗号 , 隔开" in r.stderr
+    assert "缺少列" not in r.stderr

@@ -44,6 +44,11 @@ def read_csv_table(label: str, data: bytes, name: str, problems: list[Problem], 
     header = _header(utf8, label, name, problems)
     if header is None:
         return None
+    sep = _other_separator(header)
+    if sep:
+        problems.append(Problem(label, 1, None, header[0][:200], f"表头只有一列：各列似乎用{sep} 隔开；CSV 文件的各列应以半角逗号 , 隔开"
+                                "（在 Excel 中另存为“CSV UTF-8（逗号分隔）”）"))  # fmt: skip
+        return None
     positions = map_header(name, label, header, problems, warnings, lambda j: (label, 1, f"第 {j + 1} 列"),
                            lambda: _first_records(utf8))  # fmt: skip
     if positions is None:
@@ -63,6 +68,17 @@ def read_csv_table(label: str, data: bytes, name: str, problems: list[Problem], 
     _warn_headerless_data(label, header, cells, warnings)
     headers = {code: header[j].strip() for code, j in positions.items()}
     return build_table(name, label, headers, positions, cells, rows)
+
+
+_SEPARATORS = {";": "分号 ;", "\t": "制表符（Tab）", "，": "全角逗号 ，", "|": "竖线 |", "；": "全角分号 ；"}
+
+
+def _other_separator(header: list[str]) -> str | None:
+    """What separates the columns of a one-cell header that holds several (inst_id;score;veto)."""
+    if len(header) != 1:
+        return None
+    found = [(header[0].count(c), what) for c, what in _SEPARATORS.items() if c in header[0]]
+    return max(found)[1] if found else None
 
 
 def _first_records(utf8: bytes) -> list[tuple[int, list[str]]]:
