@@ -277,3 +277,18 @@ def test_columns_separated_by_something_else_than_a_comma(tmp_path, sep, what):
     assert "workpoints.csv 第1行（值：“inst_id" in r.stderr
     assert f"：表头只有一列：各列似乎用{what} 隔开；CSV 文件的各列应以半角逗号 , 隔开" in r.stderr
     assert "缺少列" not in r.stderr
+
+
+def test_a_refused_input_also_shows_what_was_ignored(tmp_path):
+    """The finding: a header 机构编号 (not 机构编码) gave only 缺少列 inst_id — that the column
+    机构编号 was ignored (the reason) was a warning, and warnings were dropped on refusal."""
+    inp = write_quarter(tmp_path / "in")
+    text = (inp / "institutions.csv").read_text(encoding="utf-8")
+    (inp / "institutions.csv").write_text(text.replace("inst_id,", "机构编号,", 1), encoding="utf-8")
+    r = cli("validate", inp)
+    assert r.exit_code == 2
+    assert r.stderr.endswith(
+        "  - institutions.csv 第1行：缺少列 inst_id（机构编码）\n"
+        "提示（可能与上述问题有关）：\n"
+        "  - institutions.csv：列 “机构编号” 不是 p4p 使用的列，已忽略\n"
+    ), r.stderr

@@ -385,3 +385,12 @@ def test_a_strict_open_xml_workbook_says_what_to_save_it_as(tmp_path):
         book, tmp_path / "a", "q.xlsx：这是“Strict Open XML 电子表格”格式，p4p 读不出其中的工作表；请在 Excel 中另存为"
     )
     assert "缺少工作表" not in err
+
+
+def test_a_sheet_name_in_full_width_letters_is_named_when_refused(tmp_path):
+    book = _book(tmp_path)
+    wb = load_workbook(book)
+    wb["考核"].title = "ａｓｓｅｓｓｍｅｎｔ"
+    wb.save(book)
+    refused(book, tmp_path / "a", "q.xlsx：缺少工作表 assessment（考核）",
+            "提示（可能与上述问题有关）：\n  - q.xlsx：工作表 “ａｓｓｅｓｓｍｅｎｔ” 不是 p4p 使用的表，已忽略")  # fmt: skip

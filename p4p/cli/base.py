@@ -63,6 +63,10 @@ def _report_input_error(e: InputError) -> None:
     err(f"输入有 {e.count} 处问题，未计算、未写入任何文件：")
     for p in e.problems:
         err(f"  - {p.text()}")
+    if e.warnings:
+        err("提示（可能与上述问题有关）：")
+        for w in e.warnings:
+            err(f"  - {w}")
 
 
 def _failure(e: Exception) -> int:

@@ -60,5 +60,5 @@ def load_quarter(path: str | Path, service_items: Callable[[Period], Iterable[st
     period = build_period(entries, label, problems, warnings) if entries is not None else None
     q = validate(tables, period, files, service_items, problems, warnings)
     if problems or q is None:
-        raise InputError(problems)
+        raise InputError(problems, warnings)
     return q
