@@ -55,3 +55,21 @@ def test_a_veto_reason_on_two_lines_and_a_name_with_a_tab_are_still_text(tmp_pat
     inst[1][1] = "县\t中医院"
     q = read(write_quarter(tmp_path / "in", institutions=inst, assessment=assessment))
     assert q.warnings == []
+
+
+def test_one_institution_listed_twice_under_two_ids_is_named(tmp_path):
+    """The finding: 甲镇卫生院 listed a second time as T09 (its own assessment row) was a second
+    institution, paid twice, without a word. Villages of different townships may share a name;
+    one kind under one parent may not without the run saying so."""
+    copy = ["T09", "甲镇 卫生院", "township", "L01", "10", "800000.00", "10000", "0", "0", "王"]
+    namesake_village = ["V09", "甲镇一村卫生室", "village", "T02", "1", "0.00", "100", "0", "0", ""]
+    q = read(
+        write_quarter(
+            tmp_path / "in",
+            institutions=[*BASE_INSTITUTIONS, copy, namesake_village],
+            assessment=[*BASE_ASSESSMENT, ["T09", "95", "0", ""], ["V09", "90", "0", ""]],
+        )
+    )
+    assert q.warnings == [
+        "institutions.csv：同一上级下有同名同类型的机构（第4行 T01 与第9行 T09），请核对是否把同一个机构列了两次（会重复兑现）"
+    ]

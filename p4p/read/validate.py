@@ -203,7 +203,33 @@ def _institutions(f: Findings, t: RawTable, seen: Seen, warnings: list[str]) -> 
         "guarantee": guarantee.values.astype(np.int64), "workload_target": target.values,
     })  # fmt: skip
     _structure(f, t, found, first, seen)
+    _namesakes(t, found, warnings)
     return found
+
+
+NAMESAKES_NAMED = 20
+
+
+def _namesakes(t: RawTable, insts: _Insts, warnings: list[str]) -> None:
+    """Two valid rows of one kind under one parent with the same name (spaces aside) are one
+    institution listed twice under two ids — paid twice — or a slip: a warning naming both
+    rows. (Villages of different townships often share a name: only one parent is compared.)"""
+    names, kinds, parents = (insts.values[k] for k in ("name", "kind", "parent_id"))
+    first: dict[tuple[str, str, str], str] = {}
+    pairs = []
+    for iid, i in sorted(insts.row.items(), key=lambda x: x[1]):
+        key = ("".join(names[i].split()), kinds[i], parents[i])
+        if key in first:
+            pairs.append((first[key], iid))
+        else:
+            first[key] = iid
+    if not pairs:
+        return
+    row = {iid: int(t.rows[i]) for iid, i in insts.row.items()}
+    named = "；".join(f"第{row[a]}行 {a} 与第{row[b]}行 {b}" for a, b in pairs[:NAMESAKES_NAMED])
+    more = f" 等 {len(pairs):,} 对" if len(pairs) > NAMESAKES_NAMED else ""
+    warnings.append(f"{t.label}：同一上级下有同名同类型的机构（{named}{more}），"
+                    "请核对是否把同一个机构列了两次（会重复兑现）")  # fmt: skip
 
 
 def _structure(f: Findings, t: RawTable, out: _Insts, first: dict[str, int], seen: Seen) -> None:
