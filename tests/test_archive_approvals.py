@@ -330,3 +330,24 @@ def test_the_same_alliance_under_a_new_alliance_id_is_not_approved_twice(tmp_pat
     assert len(records(archive)) == 1
     other = run_ok(write_quarter(tmp_path / "c", extra_period="alliance_id: T2\n", period="2026Q2"), archive)
     approve_ok(other)  # another quarter under the new id has nothing approved to collide with
+
+
+@pytest.mark.parametrize(
+    "first,name",
+    [("测试医共体", "测试 医共体"), ("测试医共体（一）", "测试医共体(一)"), ("TEST医共体", "ＴＥＳＴ医共体")],
+)
+def test_the_same_alliance_under_a_name_spelled_otherwise_is_not_approved_twice(tmp_path, archive, first, name):
+    """The finding: Q1 approved for 测试医共体, then run again as 测试 医共体 (a space: another
+    archive key) was approved without --supersede and paid a second time. Names are compared as
+    people read them: spaces, full-width forms and case left out."""
+    a = write_quarter(tmp_path / "a")
+    b = write_quarter(tmp_path / "b")
+    (a / "period.yaml").write_text(
+        f"period: 2026Q1\nalliance: {first}\nph_annual_budget: 400000.00\n", encoding="utf-8"
+    )
+    (b / "period.yaml").write_text(f"period: 2026Q1\nalliance: {name}\nph_annual_budget: 400000.00\n", encoding="utf-8")
+    approve_ok(run_ok(a, archive))
+    r = cli("approve", run_ok(b, archive), "--by", "李", "--no-pdf")
+    assert r.exit_code == 1
+    assert f"2026Q1 已有同名医共体“{name}”的现行审批（第1条记录，医共体编码 {first}）" in r.stderr
+    assert len(records(archive)) == 1

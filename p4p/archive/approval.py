@@ -17,6 +17,7 @@ from __future__ import annotations
 
 import os
 import shutil
+import unicodedata
 from collections.abc import Iterator
 from contextlib import contextmanager
 from dataclasses import dataclass, field
@@ -276,13 +277,22 @@ def namesake_approvals(
     or changed in period.yaml): keyed by that name, or of a run whose manifest gives it (only
     those manifests are read)."""
     out = []
+    same = same_name(name)
     for (other, period), rec in sorted(force.items()):
         if other == key or not period.startswith(within):
             continue
         run_dir = inside(archive, str(rec.get("run_dir") or ""))
-        if other == name or (run_dir is not None and (manifest_or_none(run_dir) or {}).get("alliance") == name):
+        if same_name(other) == same or (
+            run_dir is not None and same_name(str((manifest_or_none(run_dir) or {}).get("alliance"))) == same
+        ):
             out.append((other, period, rec))
     return out
+
+
+def same_name(name: str) -> str:
+    """A name as people read it: 测试 医共体, 测试医共体 and 测试医共体（全角） spelled
+    alike — full-width forms folded (NFKC), spaces and case left out."""
+    return "".join(unicodedata.normalize("NFKC", name).casefold().split())
 
 
 def _check_namesake(archive: Path, m: dict[str, Any], force: dict[tuple[str, str], Record]) -> None:
