@@ -274,6 +274,7 @@ def _assessment(f: Findings, t: RawTable, insts: _Insts, seen: Seen | None, warn
     bad |= _report(f, "veto_reason", reasons, "文字过长")
     tenths = np.array([0 if s is None else int(s * 10) for s in score.values.tolist()], dtype=np.int64)
     vetoes = np.array([0 if v is None else int(v) for v in veto.values.tolist()], dtype=np.int64)
+    _reason_without_veto(t, ~veto.bad & (vetoes == 0), reasons, warnings)
     listed = insts.rows_of(ids) >= 0
     rows = {ids[i]: i for i in np.flatnonzero(~bad & listed).tolist()}
     out = _Insts(rows, {"score": tenths, "veto": vetoes, "veto_reason": reasons.values})
@@ -306,6 +307,18 @@ def _blank_flags(t: RawTable, col: str, label: str, among: np.ndarray | None, wh
     head = t.headers.get(col, col)
     name = f"{label}（{col}）" if head in (col, label) else f"{label}（{head}）"
     warnings.append(f"{t.label}：{len(rows):,} 行{whose}{name}为空，按“否”计算（第 {named} 行）")
+
+
+def _reason_without_veto(t: RawTable, no_veto: np.ndarray, reasons: Column, warnings: list[str]) -> None:
+    """A veto reason written on a row whose veto is 否 (or blank): a veto decided but not
+    marked — the institution would be paid in full. Kept as written, named in a warning."""
+    texts = np.array([bool(r) for r in reasons.values], dtype=bool) if len(reasons.values) else np.zeros(0, bool)
+    rows = t.rows[no_veto & texts & ~reasons.bad].tolist()
+    if not rows:
+        return
+    named = "、".join(str(r) for r in rows[:BLANK_ROWS_NAMED]) + ("…" if len(rows) > BLANK_ROWS_NAMED else "")
+    warnings.append(f"{t.label}：{len(rows):,} 行填写了否决事由，但一票否决为“否”，按未否决计算（第 {named} 行）；"
+                    "若应否决，请把一票否决改为 1（是）")  # fmt: skip
 
 
 def _income(f: Findings, t: RawTable, insts: _Insts, seen: Seen | None) -> _Insts:
