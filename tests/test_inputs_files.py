@@ -292,3 +292,19 @@ def test_a_refused_input_also_shows_what_was_ignored(tmp_path):
         "提示（可能与上述问题有关）：\n"
         "  - institutions.csv：列 “机构编号” 不是 p4p 使用的列，已忽略\n"
     ), r.stderr
+
+
+def test_a_file_pasted_twice_names_its_second_header(tmp_path):
+    """The finding: workpoints.csv pasted twice (header and all) gave three cell errors on the
+    second header row (机构表中没有这个机构编码, 未知的服务项目, 应为整数) — nothing said that the
+    rows after it repeat the first ones."""
+    inp = write_quarter(tmp_path / "in")
+    text = (inp / "workpoints.csv").read_text(encoding="utf-8")
+    (inp / "workpoints.csv").write_text(text + text, encoding="utf-8")
+    r = cli("validate", inp)
+    assert r.exit_code == 2
+    assert "输入有 1 处问题" in r.stderr
+    assert (
+        "workpoints.csv 第7行：这一行和第1行一样是表头：可能是两个文件（或同一个文件两次）拼接而成，其后的数据可能重复"
+        in r.stderr
+    )

@@ -394,3 +394,14 @@ def test_a_sheet_name_in_full_width_letters_is_named_when_refused(tmp_path):
     wb.save(book)
     refused(book, tmp_path / "a", "q.xlsx：缺少工作表 assessment（考核）",
             "提示（可能与上述问题有关）：\n  - q.xlsx：工作表 “ａｓｓｅｓｓｍｅｎｔ” 不是 p4p 使用的表，已忽略")  # fmt: skip
+
+
+def test_a_header_row_repeated_in_a_sheet_is_named(tmp_path):
+    book = _book(tmp_path)
+    wb = load_workbook(book)
+    ws = wb["公卫工分"]
+    ws.append([c.value for c in ws[1]])
+    ws.append(["T01", "EHR", 1000])
+    wb.save(book)
+    err = refused(book, tmp_path / "a", "q.xlsx 公卫工分 第7行：这一行和第1行一样是表头")
+    assert "输入有 1 处问题" in err

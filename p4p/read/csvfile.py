@@ -30,6 +30,7 @@ from .tables import (
     header_row,
     map_header,
     overlong_cells,
+    repeated_headers,
     title_above,
 )
 
@@ -67,7 +68,9 @@ def read_csv_table(label: str, data: bytes, name: str, problems: list[Problem], 
         return None
     _warn_headerless_data(label, header, cells, warnings)
     headers = {code: header[j].strip() for code, j in positions.items()}
-    return build_table(name, label, headers, positions, cells, rows)
+    t = build_table(name, label, headers, positions, cells, rows)
+    repeated_headers(t, problems)
+    return t
 
 
 _SEPARATORS = {";": "分号 ;", "\t": "制表符（Tab）", "，": "全角逗号 ，", "|": "竖线 |", "；": "全角分号 ；"}

@@ -153,6 +153,29 @@ def build_table(
     return RawTable(name, label, columns, {c: headers[c] for c in positions}, rows[nonblank], dict(positions))
 
 
+REPEATED_HEADERS_NAMED = 20
+
+
+def repeated_headers(t: RawTable, problems: list[Problem]) -> None:
+    """Data rows that repeat the header (two files, or one file twice, pasted together: the rows
+    after it are likely counted twice): one problem each, and their cells not reported again."""
+    if not len(t) or not t.headers:
+        return
+    same = np.ones(len(t), dtype=bool)
+    for code, head in t.headers.items():
+        same &= np.asarray(pc.equal(t.columns[code], head).to_numpy(zero_copy_only=False), dtype=bool)
+    found = np.flatnonzero(same)
+    for i in found[:REPEATED_HEADERS_NAMED].tolist():
+        where, row, _ = t.loc(i, None)
+        problems.append(Problem(where, row, None, None,
+                                "这一行和第1行一样是表头：可能是两个文件（或同一个文件两次）拼接而成，"
+                                "其后的数据可能重复；请删除多余的表头，并核对有没有重复的行"))  # fmt: skip
+    if found.size > REPEATED_HEADERS_NAMED:
+        more = int(found.size) - REPEATED_HEADERS_NAMED
+        problems.append(Problem(t.label, None, None, None, f"另有 {more:,} 行重复表头，未逐一列出", stands_for=more))
+    t.reported |= {(int(t.rows[i]), j) for i in found.tolist() for j in t.positions.values()}
+
+
 def overlong_cells(cells: Sequence[pa.ChunkedArray | pa.Array], limit: int = 20) -> list[tuple[int, int]]:
     """(data row, column position) of cells longer than MAX_CELL characters, at most `limit`
     (one vectorised pass per column)."""

@@ -46,6 +46,7 @@ from .tables import (
     build_table,
     header_row,
     map_header,
+    repeated_headers,
     title_above,
 )
 
@@ -487,6 +488,7 @@ def _table(sheet: _Sheet, name: str, problems: list[Problem], warnings: list[str
     t = build_table(name, label, headers, positions, cells, np.array(body_rows, dtype=np.int64))
     t.cell = _locator(sheet, t)
     t.reported = {(r, c - 1) for r, c in sheet.flagged}
+    repeated_headers(t, problems)
     return t
 
 
