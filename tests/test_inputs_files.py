@@ -308,3 +308,14 @@ def test_a_file_pasted_twice_names_its_second_header(tmp_path):
         "workpoints.csv 第7行：这一行和第1行一样是表头：可能是两个文件（或同一个文件两次）拼接而成，其后的数据可能重复"
         in r.stderr
     )
+
+
+def test_an_invisible_character_in_a_header_is_shown(tmp_path):
+    """The finding: a header “score\\u200b” (a zero-width space) was named in the warning as
+    “score” (the character invisible) — the clerk saw score ignored and score missing, with nothing to tell them apart."""
+    inp = write_quarter(tmp_path / "in")
+    text = (inp / "assessment.csv").read_text(encoding="utf-8")
+    (inp / "assessment.csv").write_text(text.replace("score", "score\u200b", 1), encoding="utf-8")
+    r = cli("validate", inp)
+    assert r.exit_code == 2
+    assert "assessment.csv：列 “score\\u200b” 不是 p4p 使用的列，已忽略" in r.stderr

@@ -16,7 +16,7 @@ import pyarrow as pa
 import pyarrow.compute as pc
 
 from ..model.fields import TABLES, header_map
-from ..model.problems import Problem
+from ..model.problems import Problem, clip
 
 MAX_COLUMNS = 200  # a header wider than this is a paste error, refused before parsing the rows
 MAX_CELL = 10_000  # characters in one cell
@@ -91,7 +91,7 @@ def map_header(
         code = hm.get(ascii_lower(h))
         if code is None:
             if h:
-                ignored.append(f"“{h}”")
+                ignored.append(f"“{clip(h, 100)}”")
             continue
         if code in positions:
             w, row, col = where(j)

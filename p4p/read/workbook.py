@@ -35,7 +35,7 @@ from openpyxl.worksheet._reader import FORMULA_TAG, INLINE_STRING, VALUE_TAG, Wo
 from openpyxl.xml.constants import SHEET_MAIN_NS
 
 from ..model.fields import NOTES_SHEETS, PERIOD_SHEET, TABLES
-from ..model.problems import Problem
+from ..model.problems import Problem, clip
 from .period import Entry
 from .tables import (
     HEADER_SEARCH_ROWS,
@@ -316,7 +316,7 @@ def _pick_sheets(parts: list[_SheetPart], book: str, problems: list[Problem], wa
         if role is not None:
             by_role.setdefault(role, []).append(part)
         elif part.title.strip() not in NOTES_SHEETS:
-            unknown.append(f"“{part.title}”" + ("（隐藏）" if part.state != "visible" else ""))
+            unknown.append(f"“{clip(part.title, 100)}”" + ("（隐藏）" if part.state != "visible" else ""))
     if unknown:
         warnings.append(f"{book}：工作表 {'、'.join(unknown)} 不是 p4p 使用的表，已忽略")
     out: dict[str, _SheetPart | None] = {}
