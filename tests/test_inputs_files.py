@@ -319,3 +319,14 @@ def test_an_invisible_character_in_a_header_is_shown(tmp_path):
     r = cli("validate", inp)
     assert r.exit_code == 2
     assert "assessment.csv：列 “score\\u200b” 不是 p4p 使用的列，已忽略" in r.stderr
+
+
+def test_many_ignored_files_make_one_short_warning(tmp_path):
+    """The finding: a folder holding 5,000 other CSV files (every export of the year dumped in
+    it) gave one warning line of 5,000 names."""
+    inp = write_quarter(tmp_path / "in")
+    for k in range(5000):
+        (inp / f"export{k:04d}.csv").write_bytes(b"")
+    (w,) = read(inp).warnings
+    assert w.startswith("文件夹中的 export0000.csv、export0001.csv、") and len(w) < 500
+    assert w.endswith("export0019.csv 等 5,000 个 不是 p4p 的输入文件，已忽略")

@@ -5,12 +5,12 @@ from __future__ import annotations
 from pathlib import Path
 
 from ..model.fields import TABLES
-from ..model.problems import Problem
+from ..model.problems import Problem, clip
 from ..model.yamldoc import YamlError, load
 from .csvfile import read_csv_table
 from .encoding import to_utf8
 from .period import Entry
-from .tables import RawTable
+from .tables import RawTable, some
 
 PERIOD_FILE = "period.yaml"
 MAX_PERIOD_BYTES = 64 * 1024  # a few keys; anything larger is not a period file
@@ -46,7 +46,7 @@ def read_folder(
         q.name for q in folder.iterdir() if q.suffix.lower() in _INPUT_LIKE and q.name not in known and q.is_file()
     )
     if others:
-        warnings.append(f"文件夹中的 {'、'.join(others)} 不是 p4p 的输入文件，已忽略")
+        warnings.append(f"文件夹中的 {some([clip(o, 100) for o in others])} 不是 p4p 的输入文件，已忽略")
     return tables, entries, files
 
 

@@ -25,6 +25,11 @@ Where = tuple[str, int | None, str | None]  # file or cell, row, column as Probl
 Locator = Callable[[int | None, str | None], Where]
 
 
+def some(names: Sequence[str], n: int = 20, unit: str = "个") -> str:
+    """The first `n` names joined, and how many there are when more: a warning stays one line."""
+    return "、".join(names[:n]) + (f" 等 {len(names):,} {unit}" if len(names) > n else "")
+
+
 def ascii_lower(s: str) -> str:
     """Lower-case ASCII letters only: codes are matched in any case, but no Unicode case
     mapping may turn another character into a code letter (the Kelvin sign into k)."""

@@ -47,6 +47,7 @@ from .tables import (
     header_row,
     map_header,
     repeated_headers,
+    some,
     title_above,
 )
 
@@ -318,7 +319,7 @@ def _pick_sheets(parts: list[_SheetPart], book: str, problems: list[Problem], wa
         elif part.title.strip() not in NOTES_SHEETS:
             unknown.append(f"“{clip(part.title, 100)}”" + ("（隐藏）" if part.state != "visible" else ""))
     if unknown:
-        warnings.append(f"{book}：工作表 {'、'.join(unknown)} 不是 p4p 使用的表，已忽略")
+        warnings.append(f"{book}：工作表 {some(unknown)} 不是 p4p 使用的表，已忽略")
     out: dict[str, _SheetPart | None] = {}
     for role, sheets in by_role.items():
         names = "、".join(f"“{p.title}”" for p in sheets)
