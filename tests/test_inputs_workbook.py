@@ -2,6 +2,7 @@
 dimension says, formula cells without a cached value and error cells named, unknown sheets a
 warning, the period sheet one mapping of known keys. Cells are named as Excel names them."""
 
+import datetime as dt
 import io
 import re
 import zipfile
@@ -404,4 +405,31 @@ def test_a_header_row_repeated_in_a_sheet_is_named(tmp_path):
     ws.append(["T01", "EHR", 1000])
     wb.save(book)
     err = refused(book, tmp_path / "a", "q.xlsx 公卫工分 第7行：这一行和第1行一样是表头")
+    assert "输入有 1 处问题" in err
+
+
+def test_a_percentage_or_a_date_beside_the_table_is_no_concern(tmp_path):
+    """A 完成率 column shown as % and a 填报日期 column of dates, which p4p does not read, are
+    named as ignored, not refused."""
+    book = _book(tmp_path)
+    wb = load_workbook(book)
+    ws = wb["考核"]
+    ws["E1"], ws["F1"] = "完成率", "填报日期"
+    for r in range(2, 9):
+        ws.cell(r, 5, 0.9).number_format = "0%"
+        ws.cell(r, 6, dt.datetime(2026, 4, 1))
+    wb.save(book)
+    assert read(book).warnings == ["q.xlsx 考核：列 “完成率”、“填报日期” 不是 p4p 使用的列，已忽略"]
+
+
+def test_an_id_excel_took_for_a_date_says_so(tmp_path):
+    """The finding: an id typed 1-2, which Excel stores as the date 2026-01-02, was refused as
+    机构编码应为 1–32 位半角字母… with the value “2026-01-02T00:00:00” — nothing said why."""
+    book = _book(tmp_path)
+    wb = load_workbook(book)
+    wb["公卫工分"]["A2"] = dt.datetime(2026, 1, 2)
+    wb.save(book)
+    err = refused(
+        book, tmp_path / "a", "q.xlsx 公卫工分!A2：单元格是日期或时间（2026-01-02）：p4p 的输入中没有日期，可能是 Excel"
+    )
     assert "输入有 1 处问题" in err

@@ -198,6 +198,9 @@ class _Sheet:
     rows: dict[int, dict[int, str]]  # row → column (1-based) → text
     problems: list[Problem]
     flagged: set[tuple[int, int]]  # (row, column) of cells already reported (formula, error, too long)
+    # cells whose display p4p cannot take at its word (a percentage, a date), with why: a
+    # problem only in a column p4p reads (a 完成率 column shown as % beside the table is no concern)
+    doubtful: dict[tuple[int, int], str] = field(default_factory=dict)
     hidden_rows: set[int] = field(default_factory=set)
     hidden_cols: list[tuple[int, int]] = field(default_factory=list)  # (first, last) column, 1-based
 
@@ -257,6 +260,18 @@ def _hidden_data(sheet: _Sheet, columns: set[int], problems: list[Problem]) -> N
                                 f"第 {letters} 列是隐藏的，p4p 要读取这些列；请取消隐藏后核对"))  # fmt: skip
 
 
+def _doubtful(sheet: _Sheet, columns: set[int], problems: list[Problem]) -> None:
+    """The doubtful cells of the columns p4p reads are problems (and not reported again)."""
+    found = sorted((r, c) for r, c in sheet.doubtful if c in columns)
+    for r, c in found[:_CELL_PROBLEMS_NAMED]:
+        problems.append(Problem(sheet.ref(r, c), None, None, None, sheet.doubtful[(r, c)]))
+    if len(found) > _CELL_PROBLEMS_NAMED:
+        more = len(found) - _CELL_PROBLEMS_NAMED
+        problems.append(Problem(f"{sheet.book} {sheet.title}", None, None, None,
+                                f"另有 {more:,} 个百分比或日期格式的单元格，未逐一列出", stands_for=more))  # fmt: skip
+    sheet.flagged.update(found)
+
+
 _MERGED_NAMED = 20
 _MERGED_FLAGGED = 10_000  # cells of merged ranges not reported once more, one by one
 
@@ -285,6 +300,12 @@ def _merged(sheet: _Sheet, merged: Any) -> None:
         sheet.flagged.update((r, c) for r in range(r1, r2 + 1) for c in range(c1, c2 + 1))
 
 
+def _when(v: Any) -> str:
+    if isinstance(v, dt.datetime) and v.time() == dt.time(0):
+        return f"{v:%Y-%m-%d}"
+    return str(v)
+
+
 def _cell(sheet: _Sheet, row: int, c: dict[str, Any]) -> str:
     kind, value = c["data_type"], c["value"]
     if kind == "formula":
@@ -293,11 +314,16 @@ def _cell(sheet: _Sheet, row: int, c: dict[str, Any]) -> str:
         why = f"单元格是错误值 {value}"
     elif kind == "damaged":
         why = "单元格的内容已损坏，无法读取（请在 Excel 中打开这个工作簿，核对这个单元格后另存为 .xlsx）"
-    elif kind == "percent":
-        stored, shown = (f"{(Decimal(repr(value)) * k).normalize():f}" for k in (1, 100))
-        why = (f"单元格是百分比格式：Excel 显示为 {shown}%，单元格中存的数是 {stored}，无法判断该用哪一个；"
-               "请把单元格格式改为“常规”或“数值”，再填写要用的数")  # fmt: skip
     else:
+        if kind == "percent":
+            stored, shown = (f"{(Decimal(repr(value)) * k).normalize():f}" for k in (1, 100))
+            sheet.doubtful[(row, c["column"])] = (
+                f"单元格是百分比格式：Excel 显示为 {shown}%，单元格中存的数是 {stored}，无法判断该用哪一个；"
+                "请把单元格格式改为“常规”或“数值”，再填写要用的数")  # fmt: skip
+        elif isinstance(value, (dt.datetime, dt.date, dt.time, dt.timedelta)):
+            sheet.doubtful[(row, c["column"])] = (
+                f"单元格是日期或时间（{_when(value)}）：p4p 的输入中没有日期，可能是 Excel 把输入的编码或数字"
+                "（如 1-2、3/4）当作了日期；请把单元格格式设为“文本”后重新输入")  # fmt: skip
         text = cell_text(value)
         if len(text) <= MAX_CELL:
             return text
@@ -479,6 +505,7 @@ def _table(sheet: _Sheet, name: str, problems: list[Problem], warnings: list[str
     if positions is None:
         return None
     _hidden_data(sheet, {j + 1 for j in positions.values()}, problems)
+    _doubtful(sheet, {j + 1 for j in positions.values()}, problems)
     body_rows = sorted(r for r in sheet.rows if r > 1)
     outside = sorted({c for r in body_rows for c in sheet.rows[r] if c > width or not header[c - 1].strip()})
     if outside:
@@ -517,6 +544,7 @@ def _period_entries(sheet: _Sheet, problems: list[Problem], warnings: list[str])
     is headed as notes (说明/备注)."""
     entries = []
     _hidden_data(sheet, {1, 2}, problems)
+    _doubtful(sheet, {1, 2}, problems)
     head = {c: ascii_lower(v.strip()) for c, v in sheet.rows.get(1, {}).items()}
     titled = ascii_lower(head.get(1, "")) in _HEADER_WORDS
     notes = {c for c, v in head.items() if c > 2 and titled and v in _NOTES_WORDS}
