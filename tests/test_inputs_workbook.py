@@ -433,3 +433,17 @@ def test_an_id_excel_took_for_a_date_says_so(tmp_path):
         book, tmp_path / "a", "q.xlsx 公卫工分!A2：单元格是日期或时间（2026-01-02）：p4p 的输入中没有日期，可能是 Excel"
     )
     assert "输入有 1 处问题" in err
+
+
+def test_a_merged_note_beside_the_table_is_no_concern(tmp_path):
+    """A 备注 column merged over several rows (p4p does not read it) is named as ignored, not
+    refused; a merge of a whole column is refused, not an internal error."""
+    book = _book(tmp_path)
+    wb = load_workbook(book)
+    ws = wb["考核"]
+    ws["E1"], ws["E2"] = "备注", "第一批"
+    ws.merge_cells("E2:E5")
+    wb.save(book)
+    assert read(book).warnings == ["q.xlsx 考核：列 “备注” 不是 p4p 使用的列，已忽略"]
+    _patch(book, 2, lambda s: re.sub(r'<mergeCell ref="E2:E5"\s*/>', '<mergeCell ref="B:B"/>', s))
+    refused(book, tmp_path / "a", "q.xlsx 考核")  # (openpyxl takes the sheet for damaged)

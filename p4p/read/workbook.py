@@ -202,6 +202,7 @@ class _Sheet:
     # problem only in a column p4p reads (a 完成率 column shown as % beside the table is no concern)
     doubtful: dict[tuple[int, int], str] = field(default_factory=dict)
     hidden_rows: set[int] = field(default_factory=set)
+    merged: list[tuple[str, tuple[int, int, int, int]]] = field(default_factory=list)  # A1:B3, (1, 1, 2, 3)
     hidden_cols: list[tuple[int, int]] = field(default_factory=list)  # (first, last) column, 1-based
 
     def ref(self, row: int, col: int) -> str:
@@ -223,7 +224,8 @@ def _read_sheet(part: _SheetPart, reader: _Book, book: str) -> _Sheet:
                 text = _cell(sheet, row, c)
                 if text:
                     sheet.rows.setdefault(row, {})[c["column"]] = text
-        _merged(sheet, parser.merged_cells)
+        merged = parser.merged_cells
+        sheet.merged = [(m.ref, _bounds(m.ref)) for m in merged.mergeCell] if merged is not None else []
         sheet.hidden_rows = {int(r) for r, a in parser.row_dimensions.items() if _hides(a, "ht")}
         sheet.hidden_cols = [(int(a["min"]), int(a.get("max", a["min"])))
                              for a in parser.column_dimensions.values() if _hides(a, "width")]  # fmt: skip
@@ -276,24 +278,30 @@ _MERGED_NAMED = 20
 _MERGED_FLAGGED = 10_000  # cells of merged ranges not reported once more, one by one
 
 
-def _merged(sheet: _Sheet, merged: Any) -> None:
-    """A merged range is an error: Excel shows its value across all its rows, the file holds it
-    in the top-left cell only — the other rows would be read as blank (a guarantee or a veto
-    merged over a township's villages, then 否 for all but the first). Its cells are not
-    reported once more (不能为空)."""
-    ranges = [m.ref for m in (merged.mergeCell if merged is not None else [])]
-    for ref in ranges[:_MERGED_NAMED]:
+def _bounds(ref: str) -> tuple[int, int, int, int]:
+    """(first column, first row, last column, last row) of a range, whole rows or columns too
+    (raises ValueError for a malformed one: the sheet is then damaged)."""
+    c1, r1, c2, r2 = range_boundaries(ref)
+    return c1 or 1, r1 or 1, c2 or 16_384, r2 or 1_048_576
+
+
+def _merged(sheet: _Sheet, columns: set[int], problems: list[Problem]) -> None:
+    """A merged range over a column p4p reads is an error: Excel shows its value across all its
+    rows, the file holds it in the top-left cell only — the other rows would be read as blank (a
+    guarantee or a veto merged over a township's villages, then 否 for all but the first). Its
+    cells are not reported once more (不能为空). A merged note beside the table is no concern."""
+    ranges = [(ref, b) for ref, b in sheet.merged if any(b[0] <= c <= b[2] for c in columns)]
+    for ref, _ in ranges[:_MERGED_NAMED]:
         top_left = ref.split(":")[0]
-        sheet.problems.append(Problem(f"{sheet.book} {sheet.title}!{ref}", None, None, None,
-                                      f"合并单元格：文件中只有左上角的 {top_left} 有值，其余单元格是空的；"
-                                      "请取消合并，在每个单元格中填写"))  # fmt: skip
+        problems.append(Problem(f"{sheet.book} {sheet.title}!{ref}", None, None, None,
+                                f"合并单元格：文件中只有左上角的 {top_left} 有值，其余单元格是空的；"
+                                "请取消合并，在每个单元格中填写"))  # fmt: skip
     if len(ranges) > _MERGED_NAMED:
         more = len(ranges) - _MERGED_NAMED
-        sheet.problems.append(Problem(f"{sheet.book} {sheet.title}", None, None, None,
-                                      f"另有 {more:,} 处合并单元格，未逐一列出", stands_for=more))  # fmt: skip
+        problems.append(Problem(f"{sheet.book} {sheet.title}", None, None, None,
+                                f"另有 {more:,} 处合并单元格，未逐一列出", stands_for=more))  # fmt: skip
     flagged = 0
-    for ref in ranges:
-        c1, r1, c2, r2 = range_boundaries(ref)
+    for _, (c1, r1, c2, r2) in ranges:
         flagged += (c2 - c1 + 1) * (r2 - r1 + 1)
         if flagged > _MERGED_FLAGGED:
             break
@@ -506,6 +514,7 @@ def _table(sheet: _Sheet, name: str, problems: list[Problem], warnings: list[str
         return None
     _hidden_data(sheet, {j + 1 for j in positions.values()}, problems)
     _doubtful(sheet, {j + 1 for j in positions.values()}, problems)
+    _merged(sheet, {j + 1 for j in positions.values()}, problems)
     body_rows = sorted(r for r in sheet.rows if r > 1)
     outside = sorted({c for r in body_rows for c in sheet.rows[r] if c > width or not header[c - 1].strip()})
     if outside:
@@ -545,6 +554,7 @@ def _period_entries(sheet: _Sheet, problems: list[Problem], warnings: list[str])
     entries = []
     _hidden_data(sheet, {1, 2}, problems)
     _doubtful(sheet, {1, 2}, problems)
+    _merged(sheet, {1, 2}, problems)
     head = {c: ascii_lower(v.strip()) for c, v in sheet.rows.get(1, {}).items()}
     titled = ascii_lower(head.get(1, "")) in _HEADER_WORDS
     notes = {c for c, v in head.items() if c > 2 and titled and v in _NOTES_WORDS}
