@@ -134,3 +134,14 @@ def test_year_warnings_for_a_renamed_alliance_and_its_id():
 def test_year_warnings_none_when_all_agree():
     assert year_warnings(_period("2026Q3"), [_period("2026Q1"), _period("2026Q2")]) == []
     assert year_warnings(_period("2026Q1"), []) == []
+
+
+def test_an_input_named_for_another_quarter_is_named_in_a_warning(tmp_path):
+    """The finding: Q1's folder copied as 2026Q2/ with period.yaml unchanged was computed as
+    2026Q1 again without a word (the clerk meant Q2)."""
+    q = read(write_quarter(tmp_path / "2026Q2"))
+    assert q.period.period == "2026Q1"
+    assert q.warnings == [
+        "输入“2026Q2”的名称是 2026Q2，但period.yaml 中的期间（period）是 2026Q1；请核对是否复制了上一季度的输入而没有改期间"
+    ]
+    assert read(write_quarter(tmp_path / "医共体2026Q1")).warnings == []

@@ -7,7 +7,7 @@ from openpyxl import load_workbook
 from strict_helpers import read
 from test_workbook import to_workbook
 
-from conftest import BASE_ASSESSMENT, cli, run_ok, write_quarter
+from conftest import BASE_ASSESSMENT, BASE_INSTITUTIONS, cli, run_ok, write_quarter
 
 
 def _blank(rows, *at):
@@ -37,3 +37,22 @@ def test_blank_veto_in_a_workbook_is_named_with_its_sheet(tmp_path):
 def test_no_warning_when_every_veto_is_written(base_quarter):
     assert read(base_quarter).warnings == []
     assert cli("validate", base_quarter).exit_code == 0
+
+
+def test_blank_guarantee_of_a_village_is_no_with_a_warning(tmp_path):
+    """The finding: a village's blank 享受保底 was silently 否 — no 48,000-yuan guarantee. Still
+    否 (a blank is no, as for the veto), but named; a blank for other kinds is no money."""
+    inst = [[*r[:7], "" if r[0] in ("V02", "L01", "T01") else r[7], *r[8:]] for r in BASE_INSTITUTIONS]
+    q = read(write_quarter(tmp_path / "in", institutions=inst))
+    assert q.warnings == ["institutions.csv：1 行村卫生室的享受保底（guarantee）为空，按“否”计算（第 7 行）"]
+
+
+def test_a_veto_reason_without_the_veto_is_named(tmp_path):
+    """The finding: V03 with 否决事由 “违规” but 一票否决 0 — a veto decided and not marked — was
+    paid in full without a word."""
+    assessment = [[*r[:2], "0", r[3]] for r in BASE_ASSESSMENT]
+    q = read(write_quarter(tmp_path / "in", assessment=assessment))
+    assert q.warnings == [
+        "assessment.csv：1 行填写了否决事由，但一票否决为“否”，按未否决计算（第 8 行）；若应否决，请把一票否决改为 1（是）"
+    ]
+    assert q.assessment["V03"].veto == 0

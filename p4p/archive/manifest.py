@@ -25,11 +25,11 @@ def alliance_of(m: dict[str, Any]) -> str:
 
 
 def plain_name(name: str) -> str:
-    """An alliance name as people read it: compatibility forms folded (NFKC: full-width letters
-    and digits), invisible characters (a zero-width space) and spaces dropped — two names that
-    read alike are one alliance's (one with a zero-width space was approved as another alliance
-    and the quarter paid twice)."""
-    folded = unicodedata.normalize("NFKC", name)
+    """An alliance name as people read it: compatibility forms folded (NFKC: full-width letters,
+    digits and brackets), letter case, invisible characters (a zero-width space) and spaces
+    dropped — two names that read alike are one alliance's (one with a zero-width space, a space
+    or （一） for (一) was approved as another alliance and the quarter paid twice)."""
+    folded = unicodedata.normalize("NFKC", name).casefold()
     return "".join(ch for ch in folded if not ch.isspace() and unicodedata.category(ch) not in ("Cc", "Cf"))
 
 

@@ -16,7 +16,7 @@ import click
 
 from .. import __version__
 from ..app import XLSX_MAX_LINES
-from ..archive.errors import ArchiveError, MissingHistory
+from ..archive.errors import ArchiveError, MissingHistory, os_reason
 from ..engine.result import ComputeError
 from ..engine.trace import TraceError
 from ..model.problems import InputError
@@ -63,6 +63,10 @@ def _report_input_error(e: InputError) -> None:
     err(f"输入有 {e.count} 处问题，未计算、未写入任何文件：")
     for p in e.problems:
         err(f"  - {p.text()}")
+    if e.warnings:
+        err("提示（可能与上述问题有关）：")
+        for w in e.warnings:
+            err(f"  - {w}")
 
 
 def _failure(e: Exception) -> int:
@@ -99,6 +103,9 @@ def guard(fn: F) -> F:
             sys.exit(_failure(e))
         except BrokenPipeError:
             _stdout_gone()
+        except OSError as e:  # the environment (an input file without read permission, a disk error)
+            err(f"失败：读写文件出错：{os_reason(e)}")
+            sys.exit(EXIT_FAIL)
         except click.exceptions.Exit:
             raise
         except Exception as e:  # last resort: still no traceback for the user

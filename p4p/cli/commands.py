@@ -114,6 +114,8 @@ def validate(input_path: Path, rules_dir: Path | None, archive: Path) -> None:
         f"输入校验通过：{q.period.alliance} {q.period.period}，{len(q.institutions)} 个机构，"
         f"{sum(len(v) for v in q.workpoints.values())} 项公卫工分，{len(q.income)} 个保底村卫生室收入"
     )
+    if q.warnings:  # what `run` would list under 提示 (a blank veto read as 否, a column ignored)
+        click.echo("\n".join(["", "提示：", *(f"  - {w}" for w in q.warnings)]))
 
 
 @main.command(epilog=examples(

@@ -33,8 +33,11 @@ class InputError(Exception):
     """Every problem found in an input. Long lists are capped by the reader (the first ones
     listed, then one line per kind with how many more); `count` is the true number."""
 
-    def __init__(self, problems: list[Problem]):
+    def __init__(self, problems: list[Problem], warnings: list[str] | None = None):
         self.problems = problems
+        # what the reading noticed besides (a column, a sheet or a file ignored): often the
+        # reason for a problem — 缺少列 inst_id next to the ignored column “机构编号”
+        self.warnings = warnings or []
         self.count = sum(p.stands_for for p in problems)
         super().__init__("\n".join(p.text() for p in problems))
 

@@ -5,6 +5,7 @@ CellError with the Chinese reason; validate.py and period.py name the place."""
 from __future__ import annotations
 
 import re
+import unicodedata
 from decimal import Decimal
 
 from ..model.fields import YES_NO
@@ -16,6 +17,11 @@ PERIOD_RE = re.compile(r"(20[0-9]{2})Q([1-4])")
 SCORE_RE = re.compile(r"(?:0|[1-9][0-9]*)(?:\.[0-9]+)?")
 MAX_TEXT = 2000  # names may be long (statements wrap them); longer is almost surely a paste error
 _LINE_BREAKS = ("\n", "\r", "\u2028", "\u2029", "\x85")
+# characters that show nothing: Hangul fillers (letters), and the categories Cf (zero-width
+# space, joiners, direction marks and overrides, soft hyphen, BOM), Co (private use) and Cc
+# (control; tab and line breaks are judged apart). RE2's \p{C} is Cc, Cf, Co and Cs.
+_FILLERS = "\u115f\u1160\u3164\uffa0"
+INVISIBLE_RE2 = r"\p{C}\x{115F}\x{1160}\x{3164}\x{FFA0}"
 
 
 class CellError(ValueError):
@@ -80,4 +86,16 @@ def text_problem(text: str, required: bool, one_line: bool = True) -> str | None
         return f"文字过长（超过 {MAX_TEXT} 个字）"
     if one_line and any(b in text for b in _LINE_BREAKS):
         return "不能有换行"
+    ch = invisible(text)
+    if ch is not None:
+        return (f"含有看不见的字符 U+{ord(ch):04X}（如零宽空格、方向控制符）：看起来相同的两个名称会被当作不同的名称，"
+                "请删除这个字符（可删掉后重新输入）")  # fmt: skip
+    return None
+
+
+def invisible(text: str) -> str | None:
+    """The first character of `text` that shows nothing (tab and line breaks apart), or None."""
+    for ch in text:
+        if ch in _FILLERS or (unicodedata.category(ch) in ("Cf", "Co", "Cc") and ch not in "\t\n\r\x85"):
+            return ch
     return None

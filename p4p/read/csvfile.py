@@ -21,7 +21,18 @@ import pyarrow.csv as pacsv
 
 from ..model.problems import Problem
 from .encoding import to_utf8
-from .tables import MAX_CELL, MAX_COLUMNS, RawTable, build_table, map_header, overlong_cells
+from .tables import (
+    HEADER_SEARCH_ROWS,
+    MAX_CELL,
+    MAX_COLUMNS,
+    RawTable,
+    build_table,
+    header_row,
+    map_header,
+    overlong_cells,
+    repeated_headers,
+    title_above,
+)
 
 _CHUNK = 200_000  # rows per arrow chunk in the row-by-row reader
 _RAGGED_NAMED = 20
@@ -31,10 +42,16 @@ def read_csv_table(label: str, data: bytes, name: str, problems: list[Problem], 
     utf8 = to_utf8(data, label, problems)
     if utf8 is None:
         return None
-    header = _header(utf8, label, problems)
+    header = _header(utf8, label, name, problems)
     if header is None:
         return None
-    positions = map_header(name, label, header, problems, warnings, lambda j: (label, 1, f"第 {j + 1} 列"))
+    sep = _other_separator(header)
+    if sep:
+        problems.append(Problem(label, 1, None, header[0][:200], f"表头只有一列：各列似乎用{sep} 隔开；CSV 文件的各列应以半角逗号 , 隔开"
+                                "（在 Excel 中另存为“CSV UTF-8（逗号分隔）”）"))  # fmt: skip
+        return None
+    positions = map_header(name, label, header, problems, warnings, lambda j: (label, 1, f"第 {j + 1} 列"),
+                           lambda: _first_records(utf8))  # fmt: skip
     if positions is None:
         return None
     body = _body_arrow(utf8, len(header))
@@ -51,10 +68,38 @@ def read_csv_table(label: str, data: bytes, name: str, problems: list[Problem], 
         return None
     _warn_headerless_data(label, header, cells, warnings)
     headers = {code: header[j].strip() for code, j in positions.items()}
-    return build_table(name, label, headers, positions, cells, rows)
+    t = build_table(name, label, headers, positions, cells, rows)
+    repeated_headers(t, problems)
+    return t
 
 
-def _header(utf8: bytes, label: str, problems: list[Problem]) -> list[str] | None:
+_SEPARATORS = {";": "分号 ;", "\t": "制表符（Tab）", "，": "全角逗号 ，", "|": "竖线 |", "；": "全角分号 ；"}
+
+
+def _other_separator(header: list[str]) -> str | None:
+    """What separates the columns of a one-cell header that holds several (inst_id;score;veto)."""
+    if len(header) != 1:
+        return None
+    found = [(header[0].count(c), what) for c, what in _SEPARATORS.items() if c in header[0]]
+    return max(found)[1] if found else None
+
+
+def _first_records(utf8: bytes) -> list[tuple[int, list[str]]]:
+    """Rows 2… of the file, a few, as (spreadsheet row, cells): where a header under a title is."""
+    reader = csv.reader(io.TextIOWrapper(io.BytesIO(utf8[: 1 << 20]), encoding="utf-8", errors="replace", newline=""))
+    out: list[tuple[int, list[str]]] = []
+    try:
+        for r, cells in enumerate(reader, start=1):
+            if r > HEADER_SEARCH_ROWS + 1:
+                break
+            if r > 1:
+                out.append((r, cells[:MAX_COLUMNS]))
+    except csv.Error:
+        pass
+    return out
+
+
+def _header(utf8: bytes, label: str, name: str, problems: list[Problem]) -> list[str] | None:
     """The first record, or None after adding the problem."""
     reader = csv.reader(io.TextIOWrapper(io.BytesIO(utf8), encoding="utf-8", newline=""))
     try:
@@ -69,7 +114,8 @@ def _header(utf8: bytes, label: str, problems: list[Problem]) -> list[str] | Non
         problems.append(Problem(label, 1, None, None, f"表头有 {len(header):,} 列，超过 {MAX_COLUMNS} 列的上限"))
         return None
     if not any(h.strip() for h in header):
-        problems.append(Problem(label, 1, None, None, "第1行应为表头，但它是空的"))
+        r = header_row(name, _first_records(utf8))
+        problems.append(Problem(label, 1, None, None, "第1行应为表头，但它是空的" if r is None else title_above(r)))
         return None
     if any(len(h) > MAX_CELL for h in header):
         problems.append(Problem(label, 1, None, None, f"表头的单元格过长（超过 {MAX_CELL:,} 个字）"))

@@ -5,12 +5,12 @@ from __future__ import annotations
 from pathlib import Path
 
 from ..model.fields import TABLES
-from ..model.problems import Problem
+from ..model.problems import Problem, clip
 from ..model.yamldoc import YamlError, load
 from .csvfile import read_csv_table
 from .encoding import to_utf8
 from .period import Entry
-from .tables import RawTable
+from .tables import RawTable, some
 
 PERIOD_FILE = "period.yaml"
 MAX_PERIOD_BYTES = 64 * 1024  # a few keys; anything larger is not a period file
@@ -27,7 +27,8 @@ def read_folder(
     for name in TABLES:
         p = folder / f"{name}.csv"
         if not p.is_file():
-            problems.append(Problem(p.name, None, None, None, f"缺少文件 {p.name}（{TABLES[name]['label']}）"))
+            label = TABLES[name]["label"]
+            problems.append(Problem(p.name, None, None, None, _missing(p, f"{p.name}（{label}）", label)))
             continue
         files[p.name] = p.read_bytes()
         t = read_csv_table(p.name, files[p.name], name, problems, warnings)
@@ -36,7 +37,7 @@ def read_folder(
     entries = None
     p = folder / PERIOD_FILE
     if not p.is_file():
-        problems.append(Problem(PERIOD_FILE, None, None, None, f"缺少文件 {PERIOD_FILE}"))
+        problems.append(Problem(PERIOD_FILE, None, None, None, _missing(p, PERIOD_FILE)))
     else:
         files[p.name] = p.read_bytes()
         entries = period_entries(files[p.name], problems)
@@ -45,8 +46,31 @@ def read_folder(
         q.name for q in folder.iterdir() if q.suffix.lower() in _INPUT_LIKE and q.name not in known and q.is_file()
     )
     if others:
-        warnings.append(f"文件夹中的 {'、'.join(others)} 不是 p4p 的输入文件，已忽略")
+        warnings.append(f"文件夹中的 {some([clip(o, 100) for o in others])} 不是 p4p 的输入文件，已忽略")
     return tables, entries, files
+
+
+def _missing(p: Path, what: str, label: str | None = None) -> str:
+    """Why there is no file `what` at `p`: none, a folder of that name, a broken link — and the
+    files of the folder that look meant for it (another case, a doubled or other extension as
+    Windows hides it, the Chinese name)."""
+    if p.is_dir():
+        return f"这是一个文件夹，不是文件；缺少文件 {what}"
+    if p.is_symlink():
+        return f"这是一个链接（快捷方式），它指向的文件不存在；缺少文件 {what}"
+    if p.exists():
+        return f"这不是普通文件；缺少文件 {what}"
+    stem = p.stem.lower()
+    near = sorted(
+        q.name
+        for q in p.parent.iterdir()
+        if q.name != p.name
+        and (q.name.lower().startswith(f"{stem}.") or q.name.lower().startswith(f"{stem} ")
+             or (label is not None and q.stem.strip() == label))
+    )  # fmt: skip
+    if near:
+        return f"缺少文件 {what}；文件夹中有 {'、'.join(near[:5])}，文件名应为 {p.name}（请改名）"
+    return f"缺少文件 {what}"
 
 
 def period_entries(data: bytes, problems: list[Problem]) -> list[Entry] | None:

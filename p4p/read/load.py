@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import re
 from collections.abc import Callable, Iterable
 from pathlib import Path
 
@@ -40,6 +41,18 @@ def input_kind_problem(path: Path) -> str | None:
     return f"不支持的输入：{path.name}（输入应为文件夹或 .xlsx 工作簿）"
 
 
+_PERIOD_IN_NAME = re.compile(r"(?<![0-9])(20[0-9]{2})\s*[Qq]\s*([1-4])(?![0-9])")
+
+
+def _name_and_period(path: Path, period: str, label: str, warnings: list[str]) -> None:
+    """A folder or workbook named for another quarter than its period says (Q1's folder copied
+    for Q2, period.yaml not changed): a warning naming both."""
+    named = {f"{m[0]}Q{m[1]}" for m in _PERIOD_IN_NAME.findall(path.stem if path.is_file() else path.name)}
+    if named and period not in named:
+        warnings.append(f"输入“{path.name}”的名称是 {'、'.join(sorted(named))}，但{label} 中的期间（period）是 {period}；"
+                        "请核对是否复制了上一季度的输入而没有改期间")  # fmt: skip
+
+
 def load_quarter(path: str | Path, service_items: Callable[[Period], Iterable[str]]) -> Quarter:
     """Read and validate an input folder (or .xlsx workbook); raise InputError with every problem."""
     path = Path(path)
@@ -58,7 +71,9 @@ def load_quarter(path: str | Path, service_items: Callable[[Period], Iterable[st
         tables, entries = read_workbook(files[path.name], path.name, problems, warnings)
         label = f"{path.name} 期间"
     period = build_period(entries, label, problems, warnings) if entries is not None else None
+    if period is not None:
+        _name_and_period(path, period.period, label, warnings)
     q = validate(tables, period, files, service_items, problems, warnings)
     if problems or q is None:
-        raise InputError(problems)
+        raise InputError(problems, warnings)
     return q

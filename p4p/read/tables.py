@@ -8,7 +8,7 @@ once and name places as the user sees them.
 
 from __future__ import annotations
 
-from collections.abc import Callable, Sequence
+from collections.abc import Callable, Iterable, Sequence
 from dataclasses import dataclass, field
 
 import numpy as np
@@ -16,13 +16,18 @@ import pyarrow as pa
 import pyarrow.compute as pc
 
 from ..model.fields import TABLES, header_map
-from ..model.problems import Problem
+from ..model.problems import Problem, clip
 
 MAX_COLUMNS = 200  # a header wider than this is a paste error, refused before parsing the rows
 MAX_CELL = 10_000  # characters in one cell
 
 Where = tuple[str, int | None, str | None]  # file or cell, row, column as Problem takes them
 Locator = Callable[[int | None, str | None], Where]
+
+
+def some(names: Sequence[str], n: int = 20, unit: str = "个") -> str:
+    """The first `n` names joined, and how many there are when more: a warning stays one line."""
+    return "、".join(names[:n]) + (f" 等 {len(names):,} {unit}" if len(names) > n else "")
 
 
 def ascii_lower(s: str) -> str:
@@ -71,12 +76,19 @@ def map_header(
     problems: list[Problem],
     warnings: list[str],
     where: Callable[[int], Where],
+    below: Callable[[], Iterable[tuple[int, Sequence[str]]]] | None = None,
 ) -> dict[str, int] | None:
     """Header cells (English codes in any case, or Chinese labels) → {code: position}.
     Duplicate or missing columns are problems; columns p4p does not use are named in a warning.
-    `where(j)` names header cell j. None when a required column is missing."""
+    `where(j)` names header cell j. None when a required column is missing — said as one
+    problem when a row of `below()` (the first rows under row 1) is the header, under a title."""
     hm = {ascii_lower(k): v for k, v in header_map(name).items()}
     spec = TABLES[name]
+    if below is not None and not any(hm.get(ascii_lower(h.strip())) for h in header):
+        r = header_row(name, below())
+        if r is not None:
+            problems.append(Problem(label, 1, None, None, title_above(r)))
+            return None
     positions: dict[str, int] = {}
     ignored = []
     for j, raw in enumerate(header):
@@ -84,7 +96,7 @@ def map_header(
         code = hm.get(ascii_lower(h))
         if code is None:
             if h:
-                ignored.append(f"“{h}”")
+                ignored.append(f"“{clip(h, 100)}”")
             continue
         if code in positions:
             w, row, col = where(j)
@@ -97,6 +109,25 @@ def map_header(
     if ignored:
         warnings.append(f"{label}：列 {'、'.join(ignored)} 不是 p4p 使用的列，已忽略")
     return None if missing else positions
+
+
+HEADER_SEARCH_ROWS = 10  # rows under row 1 looked at for a header below a title
+
+
+def header_row(name: str, rows: Iterable[tuple[int, Sequence[str]]]) -> int | None:
+    """The first of `rows` (spreadsheet row, cells) that holds every required column of table
+    `name`: the header, with a title or blank rows above it."""
+    hm = {ascii_lower(k): v for k, v in header_map(name).items()}
+    spec = TABLES[name]
+    need = {c for c in spec["columns"] if c not in spec["optional"]}
+    for r, cells in rows:
+        if need <= {hm.get(ascii_lower(c.strip())) for c in cells}:
+            return r
+    return None
+
+
+def title_above(r: int) -> str:
+    return f"第1行应为表头，但表头在第{r}行；请删除表头上方的 {r - 1} 行（标题、说明或空行）"
 
 
 def build_table(
@@ -125,6 +156,29 @@ def build_table(
         else:
             columns[code] = pa.chunked_array([pa.array([""] * n, pa.string())], pa.string())
     return RawTable(name, label, columns, {c: headers[c] for c in positions}, rows[nonblank], dict(positions))
+
+
+REPEATED_HEADERS_NAMED = 20
+
+
+def repeated_headers(t: RawTable, problems: list[Problem]) -> None:
+    """Data rows that repeat the header (two files, or one file twice, pasted together: the rows
+    after it are likely counted twice): one problem each, and their cells not reported again."""
+    if not len(t) or not t.headers:
+        return
+    same = np.ones(len(t), dtype=bool)
+    for code, head in t.headers.items():
+        same &= np.asarray(pc.equal(t.columns[code], head).to_numpy(zero_copy_only=False), dtype=bool)
+    found = np.flatnonzero(same)
+    for i in found[:REPEATED_HEADERS_NAMED].tolist():
+        where, row, _ = t.loc(i, None)
+        problems.append(Problem(where, row, None, None,
+                                "这一行和第1行一样是表头：可能是两个文件（或同一个文件两次）拼接而成，"
+                                "其后的数据可能重复；请删除多余的表头，并核对有没有重复的行"))  # fmt: skip
+    if found.size > REPEATED_HEADERS_NAMED:
+        more = int(found.size) - REPEATED_HEADERS_NAMED
+        problems.append(Problem(t.label, None, None, None, f"另有 {more:,} 行重复表头，未逐一列出", stands_for=more))
+    t.reported |= {(int(t.rows[i]), j) for i in found.tolist() for j in t.positions.values()}
 
 
 def overlong_cells(cells: Sequence[pa.ChunkedArray | pa.Array], limit: int = 20) -> list[tuple[int, int]]:

@@ -18,6 +18,7 @@ from ..model.facts import Columns, Period, Quarter
 from ..model.fields import KIND_ALIASES, KINDS
 from .cells import (
     ID_PATTERN,
+    INVISIBLE_RE2,
     MAX_TEXT,
     PERIOD_RE,  # noqa: F401 (the CLI's template command imports it from here)
     CellError,
@@ -31,7 +32,9 @@ from .findings import Findings
 from .tables import RawTable, ascii_lower
 from .workpoints import Sums, workpoints
 
-_ONE_LINE = r"^[^\r\n\x{85}\x{2028}\x{2029}]"  # RE2: no line break of any kind
+# RE2: the usual text cell, passed without a look: no line break of any kind, nothing
+# invisible (\p{C} holds \r, \n and tab: cells with them are judged by text_problem)
+_ONE_LINE = rf"^[^\x{{2028}}\x{{2029}}{INVISIBLE_RE2}]"
 _INCOME = ("drug_subsidy", "service_fee", "operating_subsidy", "medical_income")
 Seen = dict[str, str | None]  # every well-formed, first-seen inst_id → its kind (None if unreadable)
 
@@ -51,7 +54,7 @@ def validate(
     if "institutions" in tables:
         seen = {}
         f = Findings(tables["institutions"])
-        insts = _institutions(f, tables["institutions"], seen)
+        insts = _institutions(f, tables["institutions"], seen, warnings)
         f.emit(problems)
     assess = _Insts()
     if "assessment" in tables:
@@ -132,12 +135,18 @@ def _unique_ids(f: Findings, t: RawTable, duplicate: str) -> tuple[list[str], np
     first, first_of_row = first_rows(t.columns["inst_id"])
     dup = (first_of_row != np.arange(len(t))) & ~idc.bad
     f.cells("inst_id", dup, lambda i: duplicate.format(row=t.loc(int(first_of_row[i]), None)[1]), "编码重复")
+    # T01 and t01 are one institution to every person reading a list (and to a bank): a second
+    # row under another case is a copy, not a new institution
+    _, first_any_case = first_rows(pc.ascii_upper(t.columns["inst_id"]))
     ids: list[str] = idc.values
-    return ids, idc.bad | dup, {k: v for k, v in first.items() if not idc.bad[v]}
+    case = (first_any_case != first_of_row) & ~idc.bad & ~dup
+    f.cells("inst_id", case, lambda i: f"与第{t.loc(int(first_any_case[i]), None)[1]}行的 "
+            f"{ids[int(first_any_case[i])]} 只有字母大小写不同，是同一个编码（编码重复）", "编码重复")  # fmt: skip
+    return ids, idc.bad | dup | case, {k: v for k, v in first.items() if not (idc.bad[v] or case[v])}
 
 
 def _texts(t: RawTable, col: str, required: bool, one_line: bool = True) -> Column:
-    pattern = (_ONE_LINE + ("+$" if required else "*$")) if one_line else ""
+    pattern = (_ONE_LINE if one_line else f"^[^{INVISIBLE_RE2}]") + ("+$" if required else "*$")
     return checked(t.columns[col], pattern, lambda s: text_problem(s, required, one_line), MAX_TEXT)
 
 
@@ -153,7 +162,7 @@ def _report(f: Findings, col: str, c: Column, kind: str) -> np.ndarray:
     return c.bad
 
 
-def _institutions(f: Findings, t: RawTable, seen: Seen) -> _Insts:
+def _institutions(f: Findings, t: RawTable, seen: Seen, warnings: list[str]) -> _Insts:
     if len(t) == 0:
         f.table(None, None, "机构表中没有任何机构")
         return _Insts()
@@ -175,6 +184,8 @@ def _institutions(f: Findings, t: RawTable, seen: Seen) -> _Insts:
     pop = integers(t.columns["population"], blank_ok=~village)
     guarantee = by_value(t.columns["guarantee"], parse_flag, (CellError,))
     has_guarantee = guarantee.values == 1
+    # a blank is 否 (as a blank veto), visibly where it decides money: a village's 48,000 guarantee
+    _blank_flags(t, "guarantee", "享受保底", village, "村卫生室的", warnings)
     target = integers(t.columns["workload_target"], blank_ok=~(village & has_guarantee))
     bad |= bad_kind | _report(f, "name", names, "名称有误") | _report(f, "director", directors, "院长姓名有误")
     bad |= _report(f, "staff_count", staff, "在岗人数有误") | _report(f, "perf_base_annual", base, "金额有误")
@@ -192,7 +203,33 @@ def _institutions(f: Findings, t: RawTable, seen: Seen) -> _Insts:
         "guarantee": guarantee.values.astype(np.int64), "workload_target": target.values,
     })  # fmt: skip
     _structure(f, t, found, first, seen)
+    _namesakes(t, found, warnings)
     return found
+
+
+NAMESAKES_NAMED = 20
+
+
+def _namesakes(t: RawTable, insts: _Insts, warnings: list[str]) -> None:
+    """Two valid rows of one kind under one parent with the same name (spaces aside) are one
+    institution listed twice under two ids — paid twice — or a slip: a warning naming both
+    rows. (Villages of different townships often share a name: only one parent is compared.)"""
+    names, kinds, parents = (insts.values[k] for k in ("name", "kind", "parent_id"))
+    first: dict[tuple[str, str, str], str] = {}
+    pairs = []
+    for iid, i in sorted(insts.row.items(), key=lambda x: x[1]):
+        key = ("".join(names[i].split()), kinds[i], parents[i])
+        if key in first:
+            pairs.append((first[key], iid))
+        else:
+            first[key] = iid
+    if not pairs:
+        return
+    row = {iid: int(t.rows[i]) for iid, i in insts.row.items()}
+    named = "；".join(f"第{row[a]}行 {a} 与第{row[b]}行 {b}" for a, b in pairs[:NAMESAKES_NAMED])
+    more = f" 等 {len(pairs):,} 对" if len(pairs) > NAMESAKES_NAMED else ""
+    warnings.append(f"{t.label}：同一上级下有同名同类型的机构（{named}{more}），"
+                    "请核对是否把同一个机构列了两次（会重复兑现）")  # fmt: skip
 
 
 def _structure(f: Findings, t: RawTable, out: _Insts, first: dict[str, int], seen: Seen) -> None:
@@ -237,6 +274,7 @@ def _assessment(f: Findings, t: RawTable, insts: _Insts, seen: Seen | None, warn
     bad |= _report(f, "veto_reason", reasons, "文字过长")
     tenths = np.array([0 if s is None else int(s * 10) for s in score.values.tolist()], dtype=np.int64)
     vetoes = np.array([0 if v is None else int(v) for v in veto.values.tolist()], dtype=np.int64)
+    _reason_without_veto(t, ~veto.bad & (vetoes == 0), reasons, warnings)
     listed = insts.rows_of(ids) >= 0
     rows = {ids[i]: i for i in np.flatnonzero(~bad & listed).tolist()}
     out = _Insts(rows, {"score": tenths, "veto": vetoes, "veto_reason": reasons.values})
@@ -252,15 +290,35 @@ BLANK_ROWS_NAMED = 20
 def _blank_vetoes(t: RawTable, warnings: list[str]) -> None:
     """A blank veto cell reads as 否 (spreadsheets leave 否 blank), but visibly: one warning per
     file with how many rows and which."""
-    empty = pc.fill_null(pc.equal(pc.utf8_length(t.columns["veto"]), 0), True)
+    _blank_flags(t, "veto", "一票否决", None, "的", warnings)
+
+
+def _blank_flags(t: RawTable, col: str, label: str, among: np.ndarray | None, whose: str, warnings: list[str]) -> None:
+    """One warning naming the rows (of `among`, a mask by row, or all) whose flag `col` is blank
+    and read as 否. `whose` names the rows (村卫生室的)."""
+    empty = pc.fill_null(pc.equal(pc.utf8_length(t.columns[col]), 0), True)
     blank = np.asarray(empty.to_numpy(zero_copy_only=False), dtype=bool)
+    if among is not None:
+        blank &= among
     if not blank.any():
         return
     rows = t.rows[blank].tolist()
     named = "、".join(str(r) for r in rows[:BLANK_ROWS_NAMED]) + ("…" if len(rows) > BLANK_ROWS_NAMED else "")
-    head = t.headers.get("veto", "veto")
-    col = "一票否决（veto）" if head in ("veto", "一票否决") else f"一票否决（{head}）"
-    warnings.append(f"{t.label}：{len(rows):,} 行的{col}为空，按“否”计算（第 {named} 行）")
+    head = t.headers.get(col, col)
+    name = f"{label}（{col}）" if head in (col, label) else f"{label}（{head}）"
+    warnings.append(f"{t.label}：{len(rows):,} 行{whose}{name}为空，按“否”计算（第 {named} 行）")
+
+
+def _reason_without_veto(t: RawTable, no_veto: np.ndarray, reasons: Column, warnings: list[str]) -> None:
+    """A veto reason written on a row whose veto is 否 (or blank): a veto decided but not
+    marked — the institution would be paid in full. Kept as written, named in a warning."""
+    texts = np.array([bool(r) for r in reasons.values], dtype=bool) if len(reasons.values) else np.zeros(0, bool)
+    rows = t.rows[no_veto & texts & ~reasons.bad].tolist()
+    if not rows:
+        return
+    named = "、".join(str(r) for r in rows[:BLANK_ROWS_NAMED]) + ("…" if len(rows) > BLANK_ROWS_NAMED else "")
+    warnings.append(f"{t.label}：{len(rows):,} 行填写了否决事由，但一票否决为“否”，按未否决计算（第 {named} 行）；"
+                    "若应否决，请把一票否决改为 1（是）")  # fmt: skip
 
 
 def _income(f: Findings, t: RawTable, insts: _Insts, seen: Seen | None) -> _Insts:
