@@ -311,14 +311,29 @@ def test_a_second_input_of_the_same_alliance_quarter_is_refused_by_the_client(tm
     """A leftover copy in the province folder (a folder and its 副本, or a workbook beside its
     folder) would put two runs of one alliance-quarter into the archive without a word: the
     first (in input order) is computed, every later one is refused (exit 2) naming the first.
-    Another quarter of the alliance, or another alliance (alliance_id) of the quarter, is no copy."""
+    Another quarter of the alliance, or another alliance (another name and alliance_id) of the
+    quarter, is no copy; the same name under another alliance_id, or a name that reads the same,
+    is (approval would refuse that run as a namesake: it would pay the quarter twice)."""
     root = tmp_path / "province"
     batch = batch_of(tmp_path, archive, root)
     first = batch.prepare(0, write_quarter(root / "县甲"))
     other_quarter = batch.prepare(1, write_quarter(root / "县甲Q2", period="2026Q2"))
-    other_alliance = batch.prepare(2, write_quarter(root / "县乙", extra_period="alliance_id: X2\n"))
+    other = write_quarter(root / "县乙", extra_period="alliance_id: X2\n")
+    period = other / "period.yaml"
+    period.write_text(period.read_text(encoding="utf-8").replace("测试医共体", "乙医共体"), encoding="utf-8")
+    other_alliance = batch.prepare(2, other)
     copy = batch.prepare(3, write_quarter(root / "县甲副本"))
+    spaced = write_quarter(root / "县丁")
+    period = spaced / "period.yaml"
+    period.write_text(period.read_text(encoding="utf-8").replace("测试医共体", "测试 医共体"), encoding="utf-8")
+    namesakes = [
+        batch.prepare(4, write_quarter(root / "县丙", extra_period="alliance_id: X3\n")),
+        batch.prepare(5, spaced),
+    ]
     assert all(isinstance(t, Task) for t in (first, other_quarter, other_alliance))
+    for n in namesakes:
+        assert isinstance(n, Outcome) and n.failure is not None and n.failure.kind == "duplicate"
+        assert n.failure.message.startswith("与输入 县甲 是同一医共体的同一季度")
     assert isinstance(copy, Outcome) and copy.failure is not None
     assert (copy.failure.kind, copy.failure.exit_code, copy.alliance, copy.period) == (
         "duplicate",
@@ -326,7 +341,9 @@ def test_a_second_input_of_the_same_alliance_quarter_is_refused_by_the_client(tm
         "测试医共体",
         "2026Q1",
     )
-    assert copy.failure.message.startswith("与输入 县甲 是同一医共体的同一季度（测试医共体 2026Q1），未计算")
+    assert copy.failure.message.startswith(
+        "与输入 县甲 是同一医共体的同一季度（测试医共体 2026Q1；编码或名称相同），未计算"
+    )
     assert exit_code([copy]) == 2
 
 

@@ -29,7 +29,7 @@ from typing import Any
 from .. import __version__
 from ..archive.errors import ArchiveError, os_reason
 from ..archive.layout import PERIOD_RE, rel
-from ..archive.manifest import load_manifest, run_file_findings
+from ..archive.manifest import load_manifest, plain_name, run_file_findings
 from ..archive.runfolder import pid_alive, staging, unwritable
 from ..model.facts import Columns, Period, Quarter
 from ..model.problems import InputError, Problem
@@ -129,7 +129,7 @@ class Batch:
     options: Options
     scratch_root: str | None
     marker: tuple[str, str] | None = None
-    first_input: dict[tuple[str, str], str] = field(default_factory=dict)  # (alliance, period) → label
+    first_input: dict[tuple[str, str, str], str] = field(default_factory=dict)  # (key|name, …, period) → label
 
     def prepare(self, index: int, path: Path) -> Task | Outcome:
         """A task for one input, or its outcome already (missing approved quarters of a Q4,
@@ -145,7 +145,7 @@ class Batch:
             period = None
         alliance, name = (period.alliance, period.period) if period else ("", "")
         if period:
-            first = self.first_input.setdefault((period.alliance_id or alliance, name), label)
+            first = self.first_of(period, label)
             if first != label:
                 return Outcome(index, label, Failure("duplicate", _duplicate(first, alliance, name)), alliance, name)
         try:
@@ -154,6 +154,17 @@ class Batch:
             return Outcome(index, label, Failure.of(e), alliance=alliance, period=name)
         return Task(index, label, path.name, path.is_file(), files, self.ruleset.files, self.ruleset.sha256,
                     ctx, self.options, alliance, name, self.scratch_root, self.marker)  # fmt: skip
+
+    def first_of(self, period: Period, label: str) -> str:
+        """The first input of this alliance-quarter in the batch: the same archive key, or a name
+        that reads the same (approval refuses a namesake under another key: it would pay the
+        quarter twice, so the later run could never be approved)."""
+        keys = [("key", period.alliance_id or period.alliance, period.period),
+                ("name", plain_name(period.alliance), period.period)]  # fmt: skip
+        first = next((self.first_input[k] for k in keys if k in self.first_input), label)
+        for k in keys:
+            self.first_input.setdefault(k, first)
+        return first
 
     def receive(self, out: Outcome) -> Outcome:
         """Move a finished run folder into the archive (an Outcome that failed passes through)."""
@@ -171,8 +182,9 @@ class Batch:
 
 
 def _duplicate(first: str, alliance: str, period: str) -> str:
-    return (f"与输入 {first} 是同一医共体的同一季度（{alliance} {period}），未计算：一次批量计算中每个医共体"
-            f"每季度只能有一份输入。请删去多余的一份；若要用的是这一份，删去 {first} 后重新计算")  # fmt: skip
+    return (f"与输入 {first} 是同一医共体的同一季度（{alliance} {period}；编码或名称相同），未计算：一次批量计算中"
+            f"每个医共体每季度只能有一份输入。请删去多余的一份；若要用的是这一份，删去 {first} 后重新计算；"
+            "若确是不同的医共体，请使用不同的名称和 alliance_id")  # fmt: skip
 
 
 def _bare(period: Period) -> Quarter:
