@@ -7,7 +7,7 @@ import shutil
 from pathlib import Path
 
 import pytest
-from strict_helpers import refused
+from strict_helpers import check_refused, refused
 
 from p4p.model.yamldoc import YamlError, load
 from p4p.ruleset.errors import RulesetError
@@ -24,15 +24,6 @@ def problems(path: Path) -> str:
     with pytest.raises(RulesetError) as e:
         load_ruleset(path)
     return str(e.value)
-
-
-def check_refused(rules: Path, *expect: str) -> str:
-    r = cli("rules", "check", rules)
-    assert r.exit_code == 2, r.output
-    assert "内部错误" not in r.output and "检查通过" not in r.output
-    for e in expect:
-        assert e in r.stderr, f"{e!r} not in:\n{r.stderr}"
-    return r.stderr
 
 
 # ---- 1. a parameter whose first value starts after the ruleset ----------------------------------

@@ -3,9 +3,9 @@ were accepted and then ignored, half-applied, or ended in an internal error. Eac
 with exit 2 and a Chinese message naming the file, line and key."""
 
 import shutil
-from pathlib import Path
 
 import pytest
+from strict_helpers import check_refused
 
 from p4p.lang.template import show
 
@@ -17,15 +17,6 @@ SHADOW = """{name}:
   values:
     - {{from: 2026-01-01, value: "20"}}
 score_move_limit:"""
-
-
-def check_refused(rules: Path, *expect: str) -> str:
-    r = cli("rules", "check", rules)
-    assert r.exit_code == 2, r.output
-    assert "内部错误" not in r.output and "检查通过" not in r.output
-    for e in expect:
-        assert e in r.stderr, f"{e!r} not in:\n{r.stderr}"
-    return r.stderr
 
 
 @pytest.mark.parametrize(
