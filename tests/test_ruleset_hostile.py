@@ -282,3 +282,29 @@ def test_yaml_nested_too_deep_is_refused_before_python_recurses():
         load("period: 2026Q1\nx: " + "[" * 1000 + "]" * 1000 + "\n")
     assert e.value.problems == [(2, "嵌套超过 50 层（列表或映射套列表或映射），不是 p4p 能读的文件")]
     assert load("x: " + "[" * 49 + "]" * 49 + "\n").data is not None  # the mapping and 49 lists: 50 levels, read
+
+
+@pytest.mark.parametrize("where", ["missing", "a file", "empty", "the folder of rulesets"])
+def test_a_path_that_holds_no_ruleset_is_one_problem_not_six_missing_files(tmp_path, where):
+    """A mistyped --rules, or the folder holding rulesets instead of one of them, was listed as
+    six missing files."""
+    path = {
+        "missing": tmp_path / "没有",
+        "a file": tmp_path / "规则.yaml",
+        "empty": tmp_path / "空",
+        "the folder of rulesets": tmp_path / "rules",
+    }[where]
+    if where == "a file":
+        path.write_text("id: x\n", encoding="utf-8")
+    elif where == "empty":
+        path.mkdir()
+    elif where == "the folder of rulesets":
+        shutil.copytree(RULES, path / "huangshan-2026")
+    expect = {
+        "missing": "规则集文件夹不存在",
+        "a file": "不是文件夹（规则集是含 ruleset.yaml 等文件的文件夹）",
+        "empty": "不是规则集文件夹：其中没有 ruleset.yaml、items.yaml",
+        "the folder of rulesets": "其中的 huangshan-2026/ 是规则集，请指定其中一个",
+    }[where]
+    out = check_refused(path, f"{path}：", expect)
+    assert "规则集有 1 处问题" in out and "缺少文件" not in out

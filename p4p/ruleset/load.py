@@ -545,6 +545,9 @@ def load_ruleset(path: str | Path, *, v1: bool = False) -> Ruleset:
     """Load and check the ruleset in `path`; raise RulesetError listing every problem.
     `v1=True` (replaying runs archived before format 2) reads the older format instead."""
     path = Path(path)
+    not_one = not_a_ruleset(path)
+    if not_one:
+        raise RulesetError([not_one])
     if v1:
         from .v1 import load_v1
 
@@ -583,6 +586,20 @@ def _check_all(rs: Ruleset, meta: S.Meta, loader: _Loader, b: _Builder) -> None:
     check_bands(rs, report)
     if len(loader.problems) == before:  # row values are evaluated only once every name resolves
         check_table_ranges(rs, b.table_bounds, report)
+
+
+def not_a_ruleset(path: Path) -> RuleProblem | None:
+    """A path that holds no ruleset at all (a mistyped --rules, the folder of rulesets instead of
+    one of them) is one problem, not a missing file for each of the six."""
+    if not path.exists():
+        return RuleProblem(str(path), None, None, "规则集文件夹不存在")
+    if not path.is_dir():
+        return RuleProblem(str(path), None, None, "不是文件夹（规则集是含 ruleset.yaml 等文件的文件夹）")
+    if any((path / name).exists() for name in FILES):
+        return None
+    inside = sorted(d.name for d in path.iterdir() if (d / "ruleset.yaml").is_file())
+    where = f"；其中的 {'、'.join(f'{d}/' for d in inside[:10])} 是规则集，请指定其中一个" if inside else ""
+    return RuleProblem(str(path), None, None, f"不是规则集文件夹：其中没有 {'、'.join(FILES)}{where}")
 
 
 def ruleset_format(path: Path) -> int:
