@@ -158,3 +158,13 @@ def test_the_terminal_lists_the_first_warnings_and_summary_txt_keeps_them_all(ba
     ]
     kept = (Path(r.stdout.strip().splitlines()[-1]) / "summary.txt").read_text(encoding="utf-8")
     assert kept.count("\n  - ") == 4 and "另有" not in kept
+
+
+def test_an_error_quoting_an_edited_manifest_cannot_rewrite_the_terminal(capsys):
+    """An ArchiveError quotes what it read (a run id, an alliance name): a terminal escape or a
+    carriage return in an edited manifest is shown as <U+XXXX>; the message's own lines stay."""
+    from p4p.archive.errors import ArchiveError
+    from p4p.cli.base import EXIT_FAIL, _failure
+
+    assert _failure(ArchiveError("运行 x\x1b[2K\r审批通过 不存在\n  - 第二行\u202e")) == EXIT_FAIL
+    assert capsys.readouterr().err == "失败：运行 x<U+001B>[2K<U+000D>审批通过 不存在\n  - 第二行<U+202E>\n"

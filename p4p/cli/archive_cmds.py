@@ -4,7 +4,6 @@ by p4p/cli/__init__.py. Messages are Chinese; exit codes as SPEC §6 says."""
 from __future__ import annotations
 
 import sys
-import unicodedata
 from pathlib import Path
 from typing import TYPE_CHECKING
 
@@ -23,7 +22,7 @@ from ..archive.manifest import as_dict
 from ..archive.verify import Report, verify_archive
 from ..archive.verify_runs import RunInfo
 from ..model.problems import InputError
-from .base import EXIT_DIFF, EXIT_INPUT, examples, main
+from .base import EXIT_DIFF, EXIT_INPUT, examples, main, visible
 from .base import err as _err
 from .base import guard as _guard
 
@@ -140,18 +139,11 @@ def _print_payments(a: Approval) -> None:
         click.echo(f"说明：{n}")
 
 
-def _visible(text: str) -> str:
-    """A line of archive content as printed: a control or invisible character (an edited
-    manifest's carriage return or terminal escape could overwrite a finding with 核验通过…)
-    is shown as <U+XXXX>."""
-    return "".join(f"<U+{ord(ch):04X}>" if unicodedata.category(ch) in ("Cc", "Cf", "Zl", "Zp") else ch for ch in text)
-
-
 def _print_report(rep: Report) -> None:
     for n in rep.notes:
-        click.echo(_visible(f"说明：{n}"))
+        click.echo(visible(f"说明：{n}"))
     for f in rep.findings:
-        click.echo(_visible(f"问题：{f}"))
+        click.echo(visible(f"问题：{f}"))
     if rep.findings:
         click.echo(f"核验未通过：发现 {len(rep.findings)} 处问题（归档：{rep.archive}）")
     else:
@@ -229,7 +221,7 @@ def history(archive: Path, paper: PaperHead | None, key_file: Path | None) -> No
             click.echo(period)
         m = run.manifest or {}
         click.echo(
-            _visible(
+            visible(
                 f"  {run_id}  {m.get('alliance', '（manifest 缺失）')}  规则 {as_dict(m.get('ruleset')).get('id', '?')}  "
                 f"台账 {str(m.get('ledger_sha256', ''))[:12]}  {'；'.join(marks.get(run.rel, [])) or '未审批'}"
             )
@@ -246,11 +238,11 @@ def replay(run_dir: Path) -> None:
     """用运行目录中归档的输入和规则重算，逐行比对，并检查文件、manifest 和审批记录是否被改动。"""
     r = do_replay(run_dir)
     for a in r.approvals:
-        click.echo(_visible(f"审批：{a}"))
+        click.echo(visible(f"审批：{a}"))
     for t in r.tampered:
-        click.echo(_visible(f"篡改：{t}"))
+        click.echo(visible(f"篡改：{t}"))
     for d in r.diffs:
-        click.echo(_visible(f"差异：{d}"))
+        click.echo(visible(f"差异：{d}"))
     if r.tampered or r.diffs:
         click.echo(f"重算结果与归档不一致：{len(r.tampered)} 个文件问题，{len(r.diffs)} 处差异")
         sys.exit(EXIT_DIFF)

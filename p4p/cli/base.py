@@ -8,6 +8,7 @@ import functools
 import os
 import sys
 import time
+import unicodedata
 from collections.abc import Callable
 from pathlib import Path
 from typing import Any, TypeVar
@@ -53,6 +54,19 @@ def err(msg: str) -> None:
     click.echo(msg, err=True)
 
 
+def visible(text: str) -> str:
+    """A line of archive content as printed: a control or invisible character (an edited
+    manifest's carriage return or terminal escape could overwrite a finding with 核验通过…) is
+    shown as <U+XXXX>, a line break too."""
+    return "".join(f"<U+{ord(ch):04X}>" if unicodedata.category(ch) in ("Cc", "Cf", "Zl", "Zp") else ch for ch in text)
+
+
+def visible_lines(message: str) -> str:
+    """An error message as printed: its own line breaks stay, anything else invisible in the
+    text it quotes (a manifest value) is shown as <U+XXXX>."""
+    return "\n".join(visible(line) for line in message.split("\n"))
+
+
 def stage(msg: str, t0: float) -> None:
     """A progress line on stderr (left out with --quiet)."""
     if not _state["quiet"]:
@@ -83,12 +97,12 @@ def _failure(e: Exception) -> int:
             err(f"  - {p.text()}")
         return EXIT_INPUT
     if isinstance(e, TraceError):  # a run folder's file edited or damaged: what verify calls a finding
-        err(str(e))
+        err(visible_lines(str(e)))
         return EXIT_DIFF
     if isinstance(e, ComputeError):
         err(f"计算被拒绝（规则集或输入的问题），未写入任何文件：{e}")
         return EXIT_INPUT
-    err(f"失败：{e}")
+    err(visible_lines(f"失败：{e}"))  # it may quote an archive's (edited) manifest
     return EXIT_FAIL
 
 
