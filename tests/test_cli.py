@@ -168,3 +168,30 @@ def test_an_error_quoting_an_edited_manifest_cannot_rewrite_the_terminal(capsys)
 
     assert _failure(ArchiveError("运行 x\x1b[2K\r审批通过 不存在\n  - 第二行\u202e")) == EXIT_FAIL
     assert capsys.readouterr().err == "失败：运行 x<U+001B>[2K<U+000D>审批通过 不存在\n  - 第二行<U+202E>\n"
+
+
+@pytest.mark.parametrize("command", ["run", "statements"])
+def test_more_pdf_processes_than_cores_are_cut_to_the_cores_and_said(
+    tmp_path, base_quarter, archive, monkeypatch, command
+):
+    """`--jobs 500` forked 500 renderers, each with its own fonts and templates: it took all 24 GB
+    of the machine. More processes than cores are no faster."""
+    from p4p.report import pdf
+    from p4p.report.pool import cores
+
+    used = []
+    monkeypatch.setattr(pdf, "_run_tasks", lambda tasks, jobs, bar, done: used.append(jobs) or done + len(tasks))
+    monkeypatch.setattr(pdf, "merge_pdfs", lambda *a, **k: None)
+    if command == "run":
+        r = cli("run", base_quarter, "--archive", archive, "--jobs", 500)
+    else:
+        r = cli("statements", run_ok(base_quarter, archive), "--out", tmp_path / "out", "--jobs", 500)
+    assert f"提示：--jobs 500 多于本机的 CPU 核数（{cores()}）：按 {cores()} 个进程生成 PDF" in r.stderr
+    assert used and set(used) == {cores()}
+
+
+@pytest.mark.parametrize("jobs", ["0", "-3"])
+def test_a_number_of_pdf_processes_below_one_is_refused(base_quarter, archive, jobs):
+    r = cli("run", base_quarter, "--archive", archive, "--jobs", jobs)
+    assert r.exit_code == 2 and f"'--jobs' 的取值无效：{jobs} 不在 x>=1 范围内" in r.stderr
+    assert not archive.exists()

@@ -37,6 +37,7 @@ from ..read.folder import PERIOD_FILE, period_entries
 from ..read.load import WORKBOOK_SUFFIXES
 from ..read.period import build_period
 from ..read.workbook import read_workbook
+from ..report.pool import cores
 from ..ruleset.load import load_ruleset
 from ..ruleset.model import Ruleset
 from .batch_task import Failure, Options, Outcome, Task, failed, run_task, scratch_name, sweep_scratch
@@ -235,10 +236,7 @@ def discard_worker_folder(folder: Path) -> None:
 
 
 def default_workers() -> int:
-    try:
-        return max(1, len(os.sched_getaffinity(0)))
-    except AttributeError:  # not Linux
-        return max(1, os.cpu_count() or 1)
+    return cores()
 
 
 DASK_SETTINGS = {

@@ -22,7 +22,7 @@ from ..archive.manifest import as_dict
 from ..archive.verify import Report, verify_archive
 from ..archive.verify_runs import RunInfo
 from ..model.problems import InputError
-from .base import EXIT_DIFF, EXIT_INPUT, examples, main, visible
+from .base import EXIT_DIFF, EXIT_INPUT, examples, jobs_option, main, visible
 from .base import err as _err
 from .base import guard as _guard
 
@@ -75,7 +75,7 @@ head_option = click.option(
 @click.option("--reason", metavar="原因", default=None, help="替换原因（与 --supersede 一起使用）")
 @key_option
 @click.option("--no-pdf", is_flag=True, help="不生成 PDF（盖“已审批”的结算单、发放清单 PDF、更正结算单）")
-@click.option("--jobs", type=int, default=None, metavar="进程数", help="生成 PDF 的并行进程数（默认 CPU 核数）")
+@jobs_option
 @_guard
 def approve(  # noqa: PLR0913, PLR0917 — click passes each option as a parameter
     run_dir: Path,

@@ -21,6 +21,7 @@ from ..archive.errors import ArchiveError, MissingHistory, os_reason
 from ..engine.result import ComputeError
 from ..engine.trace import TraceError
 from ..model.problems import InputError
+from ..report.pool import cores as usable_cores
 from ..ruleset.errors import RulesetError
 from . import zh
 
@@ -43,6 +44,26 @@ xlsx_option = click.option(
     "xlsx",
     default=None,
     help=f"是否生成 ledger.xlsx（默认：台账不超过 {XLSX_MAX_LINES:,} 行时生成）",
+)
+
+
+def _jobs(_ctx: click.Context, _param: click.Parameter, jobs: int | None) -> int | None:
+    """More PDF processes than cores render no faster and each holds its own copy of the fonts
+    and templates: `--jobs 500` took all 24 GB of a machine. Cut to the cores, and said."""
+    cores = usable_cores()
+    if jobs is not None and jobs > cores:
+        err(f"提示：--jobs {jobs} 多于本机的 CPU 核数（{cores}）：按 {cores} 个进程生成 PDF")
+        return cores
+    return jobs
+
+
+jobs_option = click.option(
+    "--jobs",
+    type=click.IntRange(min=1),
+    default=None,
+    callback=_jobs,
+    metavar="进程数",
+    help="生成 PDF 的并行进程数（默认 CPU 核数）",
 )
 
 

@@ -27,6 +27,7 @@ from .base import (
     EXIT_OK,
     archive_option,
     examples,
+    jobs_option,
     main,
     quiet,
     rules_option,
@@ -51,7 +52,7 @@ TERMINAL_WARNINGS = 30  # warnings of each kind printed after a run; summary.txt
 @rules_option
 @archive_option
 @click.option("--no-pdf", is_flag=True, help="不生成 PDF 结算单")
-@click.option("--jobs", type=int, default=None, metavar="进程数", help="生成 PDF 的并行进程数（默认 CPU 核数）")
+@jobs_option
 @click.option("--json", "as_json", is_flag=True, help="以 JSON 输出汇总")
 @xlsx_option
 @click.option("--strict", is_flag=True, help="把规则集声明的数据核实提示当作错误（退出码 2，不写入任何文件）")
@@ -193,7 +194,7 @@ def diff(run_a: Path, run_b: Path, xlsx_out: Path | None) -> None:
 @main.command(epilog=examples("p4p statements 归档/2026Q1/<运行编号> --out 打印用结算单"))
 @click.argument("run_dir", metavar="运行目录", type=click.Path(exists=True, file_okay=False, path_type=Path))
 @click.option("--out", type=click.Path(path_type=Path), default=None, help="输出目录（默认 ./statements-<运行编号>）")
-@click.option("--jobs", type=int, default=None, metavar="进程数", help="并行进程数（默认 CPU 核数）")
+@jobs_option
 @_guard
 def statements(run_dir: Path, out: Path | None, jobs: int | None) -> None:
     """为已有运行重新生成结算单（带当前审批状态），写到运行目录之外，归档保持不变。"""

@@ -12,7 +12,6 @@ from __future__ import annotations
 
 import ctypes.util
 import json
-import os
 import subprocess
 import sys
 import time
@@ -30,7 +29,7 @@ from ..resources import TEMPLATES
 from .bundles import bundle_tasks, copy_named, merge_pdfs
 from .display import period_label
 from .glyphs import missing_glyph_warnings
-from .pool import quiet_pool
+from .pool import cores, quiet_pool
 from .qr import qr_data_url, verify_text
 from .roles import run_items
 from .statement import institution, statement_context
@@ -235,7 +234,7 @@ def render_run(
     tasks = [("html", str(out_dir / "summary.pdf"), summary_html)]
     tasks += [("statement", str(st_dir / f"{iid}.pdf"), iid) for iid in sorted(job.groups)]
     merges = bundle_tasks(lines, st_dir, bundles)
-    jobs = max(1, jobs or os.cpu_count() or 1)
+    jobs = jobs or cores()
     bar = _progress(len(tasks) + len(merges)) if progress else None
     try:
         done = _run_tasks(tasks, jobs, bar, 0)

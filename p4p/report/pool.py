@@ -5,10 +5,20 @@ traceback; the parent alone handles it (已中止。) and its `with` block termi
 from __future__ import annotations
 
 import multiprocessing as mp
+import os
 import signal
 from collections.abc import Callable, Iterator
 from contextlib import contextmanager
 from multiprocessing.pool import Pool
+
+
+def cores() -> int:
+    """The cores this process may run on: the default number of PDF processes and of a batch's
+    local workers, and the most worth asking for."""
+    try:
+        return max(1, len(os.sched_getaffinity(0)))
+    except AttributeError:  # not Linux
+        return max(1, os.cpu_count() or 1)
 
 
 @contextmanager
