@@ -577,16 +577,24 @@ def test_a_process_that_exited_but_was_not_waited_for_is_not_alive(tmp_path):
 
 
 @pytest.mark.slow
-def test_no_more_worker_processes_than_inputs_and_a_note_when_more_than_cores(tmp_path, archive):
+def test_no_more_worker_processes_than_inputs_or_cores_and_a_note_when_more_than_cores(tmp_path, archive):
     from p4p.app.batch import default_workers
 
-    root = tmp_path / "province"
-    write_quarter(root / "县甲" / "2026Q1")
-    asked = default_workers() + 1
-    r = cli("batch", root, "--archive", archive, "--workers", asked, "--no-pdf")
+    cores = default_workers()
+    one = tmp_path / "one"
+    write_quarter(one / "县甲" / "2026Q1")
+    r = cli("batch", one, "--archive", archive, "--no-pdf")
     assert r.exit_code == 0, r.output
     assert "规则集已读取；在本机启动 1 个 Dask 计算进程…" in r.stderr and "1 个计算进程已就绪" in r.stderr
-    assert f"提示：--workers {asked} 多于本机的 CPU 核数（{default_workers()}）" in r.stderr
+    many = tmp_path / "many"
+    for n in range(cores + 1):
+        write_quarter(many / f"县{n}" / "2026Q1", extra_period=f"alliance_id: A{n}\n")
+        period = many / f"县{n}" / "2026Q1" / "period.yaml"
+        period.write_text(period.read_text(encoding="utf-8").replace("测试医共体", f"第{n}医共体"), encoding="utf-8")
+    r = cli("batch", many, "--archive", archive, "--workers", cores + 1, "--no-pdf")
+    assert r.exit_code == 0, r.output
+    assert f"提示：--workers {cores + 1} 多于本机的 CPU 核数（{cores}）：按 {cores} 个计算进程计算" in r.stderr
+    assert f"{cores} 个计算进程已就绪" in r.stderr
 
 
 def test_a_scratch_folder_whose_process_id_was_reused_is_swept(tmp_path, monkeypatch):

@@ -413,8 +413,8 @@ def run_batch(
     if why:
         raise BatchError(f"不能写入归档 {archive}：{why}；没有计算任何医共体")
     rs = load_ruleset(rules_dir)
-    if cluster.scheduler is None:  # no more worker processes than inputs: each costs ~150 MB for nothing
-        cluster = Cluster(workers=min(cluster.workers or default_workers(), len(inputs)))
+    if cluster.scheduler is None:  # no more worker processes than cores or inputs: each costs ~150 MB
+        cluster = Cluster(workers=min(cluster.workers or default_workers(), default_workers(), len(inputs)))
     told.start(len(inputs), cluster.workers)
     with client_scratch(scratch_root) as marker:
         batch = Batch(root, archive, rs, options, str(scratch_root) if scratch_root else None, marker)

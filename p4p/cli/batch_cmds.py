@@ -112,9 +112,7 @@ class Told:
         where = f"连接 Dask 调度器 {self.scheduler}…" if self.scheduler else f"在本机启动 {local} 个 Dask 计算进程…"
         self.stage(f"找到 {inputs} 个医共体季度，规则集已读取；{where}")
         if self.workers and self.workers > self.cores:
-            _err(
-                f"提示：--workers {self.workers} 多于本机的 CPU 核数（{self.cores}）：多出的计算进程只多占内存，不会更快"
-            )
+            _err(f"提示：--workers {self.workers} 多于本机的 CPU 核数（{self.cores}）：按 {self.cores} 个计算进程计算")
 
     def ready(self, inputs: int, n: int) -> None:
         self.stage(f"{n} 个计算进程已就绪，开始计算 {inputs} 个医共体季度")
