@@ -86,6 +86,38 @@ def test_statements_refuse_an_output_folder_inside_an_archive(base_quarter, arch
     before = sorted(p for p in tmp_path.rglob("*"))
     r = cli("statements", rd, "--out", out, "--jobs", "1")
     assert r.exit_code == 2, r.output
-    assert f"输出目录 {out} 在" in r.stderr and "结算单应写到归档之外" in r.stderr and "未写入任何文件" in r.stderr
+    assert f"输出目录 {out} 在" in r.stderr and "应写到归档之外" in r.stderr and "未写入任何文件" in r.stderr
     assert sorted(p for p in tmp_path.rglob("*")) == before
     assert cli("verify", archive).exit_code == 0
+
+
+@pytest.mark.parametrize("where", ["run", "archive", "archive/2026Q1", "other_archive"])
+def test_a_diff_workbook_or_a_template_is_not_written_into_an_archive(base_quarter, archive, where, tmp_path):
+    """`p4p diff --xlsx` into a run folder (or `p4p template` into an archive) put a file there no
+    manifest covers: verify then reported the archive edited. An archive with no approval yet
+    (only run folders) counts too."""
+    rd = run_ok(base_quarter, archive)
+    other = run_ok(base_quarter, tmp_path / "other").parent.parent
+    base = {"run": rd, "archive": archive, "other_archive": other}[where.split("/")[0]]
+    folder = base.joinpath(*where.split("/")[1:])
+    before = sorted(p for p in tmp_path.rglob("*"))
+    d = cli("diff", rd, rd, "--xlsx", folder / "差异.xlsx")
+    t = cli("template", folder / "模板.xlsx")
+    for r, what in ((d, "差异文件"), (t, "模板文件")):
+        assert r.exit_code == 2, r.output
+        assert f"{what} {folder}/" in r.stderr and "应写到归档之外" in r.stderr and "未写入任何文件" in r.stderr
+    assert sorted(p for p in tmp_path.rglob("*")) == before
+    assert cli("verify", archive).exit_code == 0
+
+
+def test_a_template_never_overwrites_a_file(tmp_path):
+    """`p4p template 2026Q1.xlsx` over the workbook a finance centre had filled in replaced it."""
+    filled = tmp_path / "2026Q1.xlsx"
+    filled.write_bytes(b"filled in")
+    r = cli("template", filled)
+    assert r.exit_code == 2 and f"文件 {filled} 已存在，未覆盖" in r.stderr
+    assert filled.read_bytes() == b"filled in"
+    inputs = tmp_path / "输入" / "2026Q1"  # beside an input folder (a period name, no run in it)
+    inputs.mkdir(parents=True)
+    (inputs / "period.yaml").write_text("period: 2026Q1\n", encoding="utf-8")
+    assert cli("template", tmp_path / "输入" / "2026Q2.xlsx").exit_code == 0

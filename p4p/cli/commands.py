@@ -14,6 +14,7 @@ import click
 from ..app import DEFAULT_RULES, compute_run, write
 from ..archive.errors import ArchiveError, os_reason
 from ..archive.layout import APPROVALS, MANIFEST, archive_of
+from ..archive.layout import PERIOD_RE as PERIOD_FOLDER
 from ..archive.manifest import load_manifest
 from ..archive.runfolder import unwritable
 from ..engine.summary import summary_text
@@ -174,6 +175,8 @@ def diff(run_a: Path, run_b: Path, xlsx_out: Path | None) -> None:
     """比较两次运行：逐机构、逐项目的金额差异和合计（只列出真正不同的行）。"""
     from ..report.diff import DiffError, compare, diff_text, diff_xlsx, load_run
 
+    if xlsx_out:
+        _outside_archives(xlsx_out, "差异文件", run_a, run_b)
     try:
         c = compare(load_run(run_a), load_run(run_b))
     except DiffError as e:
@@ -203,7 +206,7 @@ def statements(run_dir: Path, out: Path | None, jobs: int | None) -> None:
 
     m = load_manifest(run_dir)
     out = out or Path(f"statements-{m['run_id']}")
-    _outside_archives(out, run_dir)
+    _outside_archives(out, "输出目录", run_dir)
     n = render_run(
         run_dir, m["run_id"], m, jobs=jobs, progress=not quiet(), out_dir=out, approval=approval_label(run_dir)
     )
@@ -211,28 +214,39 @@ def statements(run_dir: Path, out: Path | None, jobs: int | None) -> None:
     click.echo(str(out))
 
 
-def _outside_archives(out: Path, run_dir: Path) -> None:
-    """Statements rendered after the fact go outside the archive: a file written into it (or into
-    any run folder or archive) is one its manifests do not cover, and verify reports it."""
-    target = out.resolve()
-    archive = archive_of(run_dir)
-    inside = None
-    if target == archive or archive in target.parents:
-        inside = f"在归档 {archive} 之内"
-    else:
-        for p in (target, *target.parents):
-            if (p / MANIFEST).is_file():
-                inside = f"在运行目录 {p} 之内"
-            elif (p / APPROVALS).is_file():
-                inside = f"在归档 {p} 之内"
-            if inside:
-                break
+def _outside_archives(out: Path, what: str, *run_dirs: Path) -> None:
+    """What p4p writes after the fact (statements, a diff workbook, a template) goes outside
+    every archive: a file written into one (or into a run folder) is one its manifests do not
+    cover, and verify reports the archive edited."""
+    archives = [archive_of(r) for r in run_dirs if PERIOD_FOLDER.match(r.resolve().parent.name)]
+    inside = _archive_around(out.resolve(), archives)
     if inside:
         _err(
-            f"输出目录 {out} {inside}：结算单应写到归档之外（写入归档的文件不在清单中，"
-            "p4p verify 会报告归档被改动），未写入任何文件"
+            f"{what} {out} {inside}：应写到归档之外（写入归档的文件不在清单中，p4p verify 会报告归档被改动），"
+            "未写入任何文件"
         )
         sys.exit(EXIT_INPUT)
+
+
+def _archive_around(target: Path, archives: list[Path]) -> str | None:
+    for archive in archives:
+        if target == archive or archive in target.parents:
+            return f"在归档 {archive} 之内"
+    for p in (target, *target.parents):
+        if (p / MANIFEST).is_file():
+            return f"在运行目录 {p} 之内"
+        if (p / APPROVALS).is_file() or _holds_runs(p):
+            return f"在归档 {p} 之内"
+    return None
+
+
+def _holds_runs(folder: Path) -> bool:
+    """An archive without approvals yet: a period folder (2026Q1/) holding a run folder."""
+    try:
+        periods = [c for c in folder.iterdir() if PERIOD_FOLDER.match(c.name) and c.is_dir()]
+        return any((r / MANIFEST).is_file() for c in periods for r in c.iterdir())
+    except OSError:
+        return False
 
 
 @main.command(epilog=examples("p4p template 2026Q2输入.xlsx --period 2026Q2"))
@@ -251,6 +265,10 @@ def template(out: Path, period: str, rules_dir: Path | None) -> None:
     if not m:
         _err(f"期间应写成 YYYYQn，例如 2026Q1：{period}")
         sys.exit(EXIT_INPUT)
+    if out.exists() or out.is_symlink():  # perhaps the workbook a finance centre has filled in
+        _err(f"文件 {out} 已存在，未覆盖：请换一个文件名，或确认不再需要后先删除它")
+        sys.exit(EXIT_INPUT)
+    _outside_archives(out, "模板文件")
     rs = load_ruleset(rules_dir or DEFAULT_RULES)
     on = dt.date(int(m.group(1)), 3 * int(m.group(2)) - 2, 1)
     r = rs.resolve(on)
