@@ -418,7 +418,9 @@ def test_a_killed_worker_fails_its_alliance_only(tmp_path, archive, monkeypatch)
     of it is in the archive, the other alliance is archived."""
     root = tmp_path / "province"
     write_quarter(root / "县甲" / "2026Q1")
-    write_quarter(root / "县乙" / "victim", extra_period="alliance_id: YI\n")  # another alliance
+    victim = write_quarter(root / "县乙" / "victim", extra_period="alliance_id: YI\n")  # another alliance
+    period = victim / "period.yaml"
+    period.write_text(period.read_text(encoding="utf-8").replace("测试医共体", "乙医共体"), encoding="utf-8")
     monkeypatch.setenv(KILL_ENV, "victim")
     outcomes = run_batch(
         root, archive, DEFAULT_RULES, Options(pdf=False), Cluster(workers=2), scratch_root=tmp_path / "s"
