@@ -25,13 +25,21 @@ def _book(tmp_path: Path, name: str = "q.xlsx") -> Path:
 
 def _patch(book: Path, sheet: int, edit) -> None:
     """Rewrite the XML of xl/worksheets/sheet<sheet>.xml (what another program might write)."""
+    _patch_part(book, f"xl/worksheets/sheet{sheet}.xml", edit)
+
+
+def _patch_part(book: Path, part: str, edit) -> None:
     src = zipfile.ZipFile(book)
     items = [(i, src.read(i.filename)) for i in src.infolist()]
     src.close()
     with zipfile.ZipFile(book, "w", zipfile.ZIP_DEFLATED) as out:
         for info, data in items:
-            mine = info.filename == f"xl/worksheets/sheet{sheet}.xml"
-            out.writestr(info, edit(data.decode()).encode() if mine else data)
+            out.writestr(info, edit(data.decode()).encode() if info.filename == part else data)
+
+
+def _saved_by_excel(book: Path) -> None:
+    """openpyxl asks for a calculation on opening (fullCalcOnLoad); a workbook Excel saved does not."""
+    _patch_part(book, "xl/workbook.xml", lambda s: re.sub(r'\s*fullCalcOnLoad="1"', "", s))
 
 
 def _set_cell_xml(book: Path, ref: str, xml: str) -> None:
@@ -101,7 +109,23 @@ def test_a_formula_without_a_cached_value_is_named(tmp_path):
 def test_a_formula_with_its_cached_value_is_that_value(tmp_path):
     book = _book(tmp_path)
     _set_cell_xml(book, "C3", '<c r="C3"><f>200+50</f><v>251</v></c>')
+    _saved_by_excel(book)
     assert read(book).workpoints["T02"]["HTN"] == 251
+
+
+def test_a_formula_result_of_a_workbook_that_asks_to_be_recalculated_is_not_trusted(tmp_path):
+    """The finding: XlsxWriter stores 0 as every formula's result and asks Excel to calculate on
+    opening (fullCalcOnLoad). Excel showed 1000 for =600+400; p4p read 0 and paid T02 no HTN
+    points. A formula beside the table (a column p4p does not read) is no concern."""
+    book = _book(tmp_path)
+    _set_cell_xml(book, "C3", '<c r="C3"><f>600+400</f><v>0</v></c>')
+    _patch(book, WP_SHEET, lambda s: s.replace("</row>", '<c r="Z2"><f>1+1</f><v>0</v></c></row>', 1))
+    out = refused(
+        book, tmp_path / "a", "公卫工分!C3", "存的结果（0）不一定是 Excel 显示的数", "在 Excel 或 WPS 中打开并保存"
+    )
+    assert "!Z2" not in out
+    _set_cell_xml(book, "C3", '<c r="C3"><v>1000</v></c>')
+    assert read(book).workpoints["T02"]["HTN"] == 1000
 
 
 @pytest.mark.parametrize(

@@ -120,8 +120,10 @@ class _Book(ExcelReader):
 
     sheets: list[_SheetPart]
     percent_styles: frozenset[int]  # cell styles whose number format is a percentage
+    recalculated: bool  # the workbook asks to be calculated when opened: cached results are stale
 
     def read_worksheets(self) -> None:
+        self.recalculated = bool(_FULL_CALC.search(self.archive.read(self.parser.workbook_part_name)))
         custom = list(self.wb._number_formats)
 
         def code(fmt_id: int) -> str | None:
@@ -144,6 +146,12 @@ class _Book(ExcelReader):
         ]
 
 
+# <calcPr fullCalcOnLoad="1"/>: written by programs that write formulas without calculating them
+# (XlsxWriter stores 0 as every formula's result); Excel and WPS calculate on opening and show
+# the true result, which the file does not hold until it is saved by them
+_FULL_CALC = re.compile(rb"<(?:\w+:)?calcPr\b[^>]*\bfullCalcOnLoad\s*=\s*[\"'](?:1|true)[\"']")
+
+
 class _Cells(WorkSheetParser):
     """openpyxl's streaming sheet parser, also telling a formula without a cached value from an
     empty cell, keeping a number it cannot convert as its text, and reading plain inline
@@ -151,6 +159,7 @@ class _Cells(WorkSheetParser):
     Excel shows 0.9 as 90%, and a clerk who sees 90% means 90."""
 
     percent_styles: frozenset[int] = frozenset()
+    recalculated = False  # every formula's cached result is stale (see _FULL_CALC)
 
     def parse_cell(self, element: Any) -> dict[str, Any]:
         if element.get("t") == "inlineStr":
@@ -164,8 +173,8 @@ class _Cells(WorkSheetParser):
             number = element.get("t", "n") == "n"
             cell = {"row": self.row_counter, "column": self.col_counter, "data_type": "n" if number else "damaged"}
             cell["value"] = element.findtext(VALUE_TAG, "")
-        if cell["value"] is None and element.find(FORMULA_TAG) is not None:
-            cell["data_type"] = "formula"
+        if element.find(FORMULA_TAG) is not None and (cell["value"] is None or self.recalculated):
+            cell["data_type"] = "formula" if cell["value"] is None else "stale"
         elif (
             cell["data_type"] == "n"
             and isinstance(cell["value"], (int, float))
@@ -219,6 +228,7 @@ def _read_sheet(part: _SheetPart, reader: _Book, book: str) -> _Sheet:
         parser = _Cells(src, reader.shared_strings, data_only=True, epoch=wb.epoch,
                         date_formats=wb._date_formats, timedelta_formats=wb._timedelta_formats)  # fmt: skip
         parser.percent_styles = reader.percent_styles
+        parser.recalculated = reader.recalculated
         for row, cells in parser.parse():
             for c in cells:
                 text = _cell(sheet, row, c)
@@ -323,7 +333,11 @@ def _cell(sheet: _Sheet, row: int, c: dict[str, Any]) -> str:
     elif kind == "damaged":
         why = "单元格的内容已损坏，无法读取（请在 Excel 中打开这个工作簿，核对这个单元格后另存为 .xlsx）"
     else:
-        if kind == "percent":
+        if kind == "stale":
+            sheet.doubtful[(row, c["column"])] = (
+                f"单元格是公式，文件中存的结果（{cell_text(value)}）不一定是 Excel 显示的数：这个工作簿要求打开时"
+                "重新计算（通常是由程序生成、没有在 Excel 中保存过）；请在 Excel 或 WPS 中打开并保存，或把公式改成数值")  # fmt: skip
+        elif kind == "percent":
             stored, shown = (f"{(Decimal(repr(value)) * k).normalize():f}" for k in (1, 100))
             sheet.doubtful[(row, c["column"])] = (
                 f"单元格是百分比格式：Excel 显示为 {shown}%，单元格中存的数是 {stored}，无法判断该用哪一个；"
