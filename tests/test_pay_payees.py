@@ -325,3 +325,38 @@ def test_line_breaks_control_and_invisible_format_characters_in_a_payee_cell_are
         "payees.csv 第4行 列“account_name”（值：“王<U+202E>生医”）" + said.format("202E"),
         "payees.csv 第5行 列“bank”（值：“农商行<U+0007>支行”）" + said.format("0007"),
     ]
+
+
+def test_hidden_rows_hidden_columns_and_merged_cells_of_the_payees_sheet_are_refused(tmp_path):
+    """A hidden row held an account the clerk reviewing the sheet never saw; a 户名 merged over
+    two rows stands in the first only."""
+    from openpyxl import load_workbook
+
+    p = workbook(tmp_path, GOOD_ROWS)
+    wb = load_workbook(p)
+    ws = wb["收款账户"]
+    ws.row_dimensions[3].hidden = True
+    ws.row_dimensions[40].hidden = True  # hidden but empty: no concern
+    ws.column_dimensions["E"].hidden = True
+    ws.merge_cells("C2:C3")
+    wb.save(p)
+    with pytest.raises(InputError) as e:
+        read_payees(p, INSTITUTIONS)
+    assert texts(e) == [
+        "payees.xlsx 收款账户：第 3 行是隐藏的（或被筛选掉），其中有内容；请取消隐藏或筛选，核对后再用",
+        "payees.xlsx 收款账户：列 E 是隐藏的；请取消隐藏，核对后再用",
+        "payees.xlsx 收款账户：有合并单元格 C2:C3：合并后的内容只在第一个单元格中；请取消合并，每行填写完整",
+    ]
+
+
+@pytest.mark.parametrize(
+    ("data", "what"), [(b"inst_id,payee,account_no\n", "CSV 文件请用 .csv 扩展名"), (b"", "文件是空的")]
+)
+def test_a_payees_file_that_is_no_workbook_is_said_in_chinese(tmp_path, data, what):
+    p = tmp_path / "payees.xlsx"
+    p.write_bytes(data)
+    with pytest.raises(InputError) as e:
+        read_payees(p, INSTITUTIONS)
+    [text] = texts(e)
+    assert text.startswith("payees.xlsx：无法打开工作簿（不是有效的 .xlsx 文件）：") and what in text
+    assert "zip" not in text

@@ -171,8 +171,10 @@ def read_xlsx_rows(path: Path, label: str, problems: list[Problem], warnings: li
 
     try:  # not read-only: a read-only sheet trusts its declared dimension (FINDINGS.md)
         wb = load_workbook(path, read_only=False, data_only=False)
-    except Exception as e:
-        problems.append(Problem(label, None, None, None, f"无法打开工作簿：{e}"))
+    except Exception:  # openpyxl's reasons are English ("File is not a zip file")
+        problems.append(
+            Problem(label, None, None, None, f"无法打开工作簿（不是有效的 .xlsx 文件）：{_what_it_is(path)}")
+        )
         return []
     found = [ws for ws in wb.worksheets if ws.title.strip() in SHEETS or ws.title.strip().lower() == "payees"]
     if len(found) != 1:
@@ -185,6 +187,10 @@ def read_xlsx_rows(path: Path, label: str, problems: list[Problem], warnings: li
         problems.append(Problem(f"{label} {ws.title}", None, None, None, "收款账户工作表是隐藏的，请取消隐藏后再用"))
         return []
     grid = [list(r) for r in ws.iter_rows()]
+    hidden = _hidden_or_merged(ws, grid, f"{label} {ws.title}")
+    if hidden:
+        problems.extend(hidden)
+        return []
     if not grid or not any(c.value not in (None, "") for c in grid[0]):
         problems.append(Problem(f"{label} {ws.title}", None, None, None, "工作表是空的（第1行应为表头）"))
         return []
@@ -203,6 +209,51 @@ def read_xlsx_rows(path: Path, label: str, problems: list[Problem], warnings: li
         if any(c.text.strip() for c in row.values()):
             rows.append(row)
     return rows
+
+
+def _what_it_is(path: Path) -> str:
+    from ..read.workbook import not_a_workbook
+
+    try:
+        what = not_a_workbook(path.read_bytes())
+    except OSError as e:
+        return os_reason(e)
+    return what.replace("CSV 文件请放进输入文件夹", "收款账户的 CSV 文件请用 .csv 扩展名")  # not an input here
+
+
+def _hidden_or_merged(ws: object, grid: list[list[object]], where: str) -> list[Problem]:
+    """Rows or columns hidden (or filtered out) with something in them, and merged ranges: the
+    clerk does not see what p4p would pay into (a hidden row with another account), or a merged
+    户名 stands in its first row only."""
+    used = {c.row for row in grid for c in row if getattr(c, "value", None) not in (None, "")}  # type: ignore[attr-defined]
+    rows = sorted(r for r, d in ws.row_dimensions.items() if d.hidden and r in used)  # type: ignore[attr-defined]
+    cols = sorted(k for k, d in ws.column_dimensions.items() if d.hidden)  # type: ignore[attr-defined]
+    merged = [str(m) for m in ws.merged_cells.ranges]  # type: ignore[attr-defined]
+    out = []
+    if rows:
+        listed = "、".join(str(r) for r in rows[:20]) + ("…" if len(rows) > 20 else "")
+        out.append(
+            Problem(
+                where,
+                None,
+                None,
+                None,
+                f"第 {listed} 行是隐藏的（或被筛选掉），其中有内容；请取消隐藏或筛选，核对后再用",
+            )
+        )
+    if cols:
+        out.append(Problem(where, None, None, None, f"列 {'、'.join(cols)} 是隐藏的；请取消隐藏，核对后再用"))
+    if merged:
+        out.append(
+            Problem(
+                where,
+                None,
+                None,
+                None,
+                f"有合并单元格 {'、'.join(merged[:20])}：合并后的内容只在第一个单元格中；请取消合并，每行填写完整",
+            )
+        )
+    return out
 
 
 # ---- checks ---------------------------------------------------------------------------------
