@@ -229,30 +229,15 @@ def _hidden_or_merged(ws: object, grid: list[list[object]], where: str) -> list[
     rows = sorted(r for r, d in ws.row_dimensions.items() if d.hidden and r in used)  # type: ignore[attr-defined]
     cols = sorted(k for k, d in ws.column_dimensions.items() if d.hidden)  # type: ignore[attr-defined]
     merged = [str(m) for m in ws.merged_cells.ranges]  # type: ignore[attr-defined]
-    out = []
-    if rows:
-        listed = "、".join(str(r) for r in rows[:20]) + ("…" if len(rows) > 20 else "")
-        out.append(
-            Problem(
-                where,
-                None,
-                None,
-                None,
-                f"第 {listed} 行是隐藏的（或被筛选掉），其中有内容；请取消隐藏或筛选，核对后再用",
-            )
-        )
-    if cols:
-        out.append(Problem(where, None, None, None, f"列 {'、'.join(cols)} 是隐藏的；请取消隐藏，核对后再用"))
-    if merged:
-        out.append(
-            Problem(
-                where,
-                None,
-                None,
-                None,
-                f"有合并单元格 {'、'.join(merged[:20])}：合并后的内容只在第一个单元格中；请取消合并，每行填写完整",
-            )
-        )
+    listed = "、".join(str(r) for r in rows[:20]) + ("…" if len(rows) > 20 else "")
+    whys = [
+        f"第 {listed} 行是隐藏的（或被筛选掉），其中有内容；请取消隐藏或筛选，核对后再用" if rows else "",
+        f"列 {'、'.join(cols)} 是隐藏的；请取消隐藏，核对后再用" if cols else "",
+        f"有合并单元格 {'、'.join(merged[:20])}：合并后的内容只在第一个单元格中；请取消合并，每行填写完整"
+        if merged
+        else "",
+    ]
+    out = [Problem(where, None, None, None, why) for why in whys if why]
     return out
 
 
